@@ -1,0 +1,92 @@
+package dev.unetlens.model;
+
+import ai.djl.ndarray.NDArray;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * The flat registry of a component's hook points: every module's output (named by its path) and every extra
+ * point, numbered in module-tree order. The user-facing hook API (package {@code hook}) installs
+ * {@link Listener}s here; modules only call {@link #fire}.
+ */
+public final class HookTable {
+    private final Module root;
+    private final List<PointInfo> points = new ArrayList<>();
+    private final Listener[] listeners;
+    private ForwardContext context = ForwardContext.NONE;
+
+    /**
+     * A hook point.
+     *
+     * @param slot   its number in this table
+     * @param name   the module path, or {@code path:internal}, or the extra sub-path
+     * @param module the module that emits it
+     * @param output true for a module's own output, false for an extra point
+     */
+    public record PointInfo(int slot, String name, Module module, boolean output) {
+    }
+
+    /** Receives a point's tensor; returns it unchanged or a replacement of the same shape. */
+    @FunctionalInterface
+    public interface Listener {
+        NDArray apply(PointInfo point, NDArray input, NDArray output, ForwardContext context);
+    }
+
+    public HookTable(Module root) {
+        this.root = root;
+        register(root);
+        this.listeners = new Listener[points.size()];
+    }
+
+    private void register(Module m) {
+        int first = points.size();
+        m.attach(this, first);
+        points.add(new PointInfo(first, m.path(), m, true));
+        for (String extra : m.extraPointNames()) {
+            points.add(new PointInfo(points.size(), extra, m, false));
+        }
+        for (Module c : m.children()) {
+            register(c);
+        }
+    }
+
+    public Module root() {
+        return root;
+    }
+
+    /** Every hook point in module-tree order. */
+    public List<PointInfo> points() {
+        return Collections.unmodifiableList(points);
+    }
+
+    NDArray fire(int slot, NDArray input, NDArray output) {
+        Listener l = listeners[slot];
+        return l == null ? output : l.apply(points.get(slot), input, output, context);
+    }
+
+    boolean isListening(int slot) {
+        return listeners[slot] != null;
+    }
+
+    /** Installs (or, with null, removes) the listener of a slot; returns the one it replaced. */
+    public Listener setListener(int slot, Listener listener) {
+        Listener old = listeners[slot];
+        listeners[slot] = listener;
+        return old;
+    }
+
+    public Listener listener(int slot) {
+        return listeners[slot];
+    }
+
+    public ForwardContext context() {
+        return context;
+    }
+
+    /** Sets the run state that hooks will see during the next forwards. */
+    public void setContext(ForwardContext context) {
+        this.context = context;
+    }
+}

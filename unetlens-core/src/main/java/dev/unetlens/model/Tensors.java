@@ -1,0 +1,68 @@
+package dev.unetlens.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.unetlens.io.DType;
+import dev.unetlens.io.NpyArray;
+import dev.unetlens.io.TensorInfo;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/** Conversions between stored tensors (safetensors, npy) and float32 NDArrays. */
+public final class Tensors {
+    private Tensors() {
+    }
+
+    /**
+     * Loads a stored floating tensor as a new float32 NDArray owned by {@code manager}: F32 is copied, F16 and
+     * BF16 are widened exactly, F64 is rounded. Integer tensors keep their type (I64, I32, U8, BOOL).
+     */
+    public static NDArray load(NDManager manager, TensorInfo info, MemorySegment bytes) {
+        Shape shape = new Shape(info.shape());
+        DataType stored = switch (info.dtype()) {
+            case F32 -> DataType.FLOAT32;
+            case F16 -> DataType.FLOAT16;
+            case BF16 -> DataType.BFLOAT16;
+            case F64 -> DataType.FLOAT64;
+            case I64 -> DataType.INT64;
+            case I32 -> DataType.INT32;
+            case I16 -> DataType.INT16;
+            case I8 -> DataType.INT8;
+            case U8 -> DataType.UINT8;
+            case BOOL -> DataType.BOOLEAN;
+            default -> throw new dev.unetlens.UnetlensException("tensor '" + info.name() + "' has dtype "
+                    + info.dtype() + ", which unetlens cannot compute with; convert the file to F16, BF16 or F32");
+        };
+        if (info.elementCount() == 0) {
+            return ForwardScope.detach(manager.create(shape, stored.isFloating() ? DataType.FLOAT32 : stored));
+        }
+        ByteBuffer view = bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        try (NDArray alias = manager.create(view, shape, stored)) {   // aliases the mapped file: copy it out
+            NDArray owned = stored.isFloating() && stored != DataType.FLOAT32
+                    ? alias.toType(DataType.FLOAT32, true)
+                    : alias.duplicate();
+            return ForwardScope.detach(owned);
+        }
+    }
+
+    /** A float32 NDArray from an npy array (any numeric type is converted to float32). */
+    public static NDArray fromNpy(NDManager manager, NpyArray a) {
+        if (a.dtype() == DType.I64) {
+            return manager.create(a.toLongs(), new Shape(a.shape()));
+        }
+        return manager.create(a.toFloats(), new Shape(a.shape()));
+    }
+
+    /** An npy array (float32, or int64 for integer NDArrays) holding a copy of {@code x}. */
+    public static NpyArray toNpy(NDArray x) {
+        long[] shape = x.getShape().getShape();
+        if (x.getDataType().isInteger()) {
+            return NpyArray.ofLongs(shape, x.toType(DataType.INT64, false).toLongArray());
+        }
+        return NpyArray.ofFloats(shape, x.toType(DataType.FLOAT32, false).toFloatArray());
+    }
+}
