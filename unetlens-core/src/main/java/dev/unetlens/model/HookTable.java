@@ -14,6 +14,7 @@ import java.util.List;
 public final class HookTable {
     private final Module root;
     private final List<PointInfo> points = new ArrayList<>();
+    private final java.util.Map<String, PointInfo> byName = new java.util.HashMap<>();
     private final Listener[] listeners;
     private ForwardContext context = ForwardContext.NONE;
 
@@ -37,6 +38,9 @@ public final class HookTable {
     public HookTable(Module root) {
         this.root = root;
         register(root);
+        for (PointInfo p : points) {
+            byName.putIfAbsent(p.name(), p);
+        }
         this.listeners = new Listener[points.size()];
     }
 
@@ -59,6 +63,11 @@ public final class HookTable {
     /** Every hook point in module-tree order. */
     public List<PointInfo> points() {
         return Collections.unmodifiableList(points);
+    }
+
+    /** The point called {@code name} (a module path, {@code path:internal} or an extra sub-path). */
+    public java.util.Optional<PointInfo> find(String name) {
+        return java.util.Optional.ofNullable(byName.get(name));
     }
 
     NDArray fire(int slot, NDArray input, NDArray output) {

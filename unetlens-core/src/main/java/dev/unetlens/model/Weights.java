@@ -32,6 +32,7 @@ public final class Weights {
     private final Map<String, NDArray> taken = new LinkedHashMap<>();
     private final List<String> missing = new ArrayList<>();
     private final List<String> wrongShape = new ArrayList<>();
+    private java.util.function.Predicate<String> ignorable = k -> false;
 
     private Weights(TensorSource source, long seed, NDManager manager, String component) {
         this.source = source;
@@ -48,6 +49,15 @@ public final class Weights {
     /** Deterministic random weights: the same seed and key always give the same tensor. */
     public static Weights random(long seed, NDManager manager, String component) {
         return new Weights(null, seed, manager, component);
+    }
+
+    /**
+     * Declares stored tensors that are known extras and not weights of the model (a saved {@code position_ids}
+     * buffer, EMA copies): {@link #verify} does not report them as unexpected. Returns this.
+     */
+    public Weights ignoring(java.util.function.Predicate<String> extras) {
+        ignorable = ignorable.or(extras);
+        return this;
     }
 
     public NDManager manager() {
@@ -92,7 +102,7 @@ public final class Weights {
         List<String> unused = new ArrayList<>();
         if (source != null) {
             for (String name : source.names()) {
-                if (!taken.containsKey(name)) {
+                if (!taken.containsKey(name) && !ignorable.test(name)) {
                     unused.add(name);
                 }
             }

@@ -1,0 +1,103 @@
+package dev.unetlens.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * diffusers models/attention_processor.py {@code Attention} with {@code AttnProcessor}: multi-head scaled
+ * dot-product attention. Used as self-attention ({@code attn1}, the VAE mid-block) and cross-attention
+ * ({@code attn2}, keys and values from the text).
+ *
+ * <p>Shapes: x [B, T, C] (or [B, C, H, W] for the VAE, which attends over the H·W positions with a GroupNorm
+ * first and a residual after), context [B, S, Cc] or null for self-attention; N heads of D = inner/N channels.
+ *
+ * <p>Hook points: this path (the output, after {@code to_out}), {@code path:probs} — softmax(Q·Kᵀ·D^-½) as
+ * [B, N, T, S], with query t the row-major position of the block's feature map and key s a text token for
+ * cross-attention; a replacement changes what the values are mixed with. The probabilities are only handed
+ * out when someone listens.
+ */
+public final class Attention extends Module {
+    private final GroupNorm groupNorm;   // VAE only
+    private final Linear toQ;
+    private final Linear toK;
+    private final Linear toV;
+    private final Linear toOut;          // to_out.0; to_out.1 is dropout
+    private final int heads;
+    private final float scale;
+    private final boolean residual;
+    private final Point probsPoint;
+
+    /**
+     * @param queryDim   C, width of x
+     * @param contextDim Cc, width of the context (= C for self-attention)
+     * @param heads      N
+     * @param headDim    D
+     * @param qkvBias    whether to_q/to_k/to_v have biases (the VAE's do, the U-Net's don't)
+     * @param normGroups GroupNorm groups before attention with a residual after (the VAE), or 0 for none
+     * @param normEps    epsilon of that GroupNorm
+     */
+    public record Spec(long queryDim, long contextDim, int heads, long headDim, boolean qkvBias,
+                       int normGroups, double normEps) {
+    }
+
+    public Attention(Weights w, String path, Spec s) {
+        super(path);
+        long inner = s.heads() * s.headDim();
+        groupNorm = s.normGroups() > 0 ? add(new GroupNorm(w, sub("group_norm"), s.normGroups(), s.queryDim(), s.normEps())) : null;
+        toQ = add(new Linear(w, sub("to_q"), s.queryDim(), inner, s.qkvBias()));
+        toK = add(new Linear(w, sub("to_k"), s.contextDim(), inner, s.qkvBias()));
+        toV = add(new Linear(w, sub("to_v"), s.contextDim(), inner, s.qkvBias()));
+        toOut = add(new Linear(w, sub("to_out.0"), inner, s.queryDim(), true));
+        heads = s.heads();
+        scale = (float) (1.0 / Math.sqrt(s.headDim()));
+        residual = groupNorm != null;
+        probsPoint = point(":probs");
+    }
+
+    /** Self-attention over x. */
+    public NDArray forward(NDArray x) {
+        return forward(x, null);
+    }
+
+    /** Attention of x [B, T, C] (or [B, C, H, W]) over context [B, S, Cc] (self-attention if null). */
+    public NDArray forward(NDArray x, NDArray context) {
+        Shape in = x.getShape();
+        NDArray h = x;
+        if (in.dimension() == 4) {
+            h = x.reshape(in.get(0), in.get(1), in.get(2) * in.get(3));       // [B, C, T]
+            if (groupNorm != null) {
+                h = groupNorm.forward(h);
+            }
+            h = h.transpose(0, 2, 1);                                          // [B, T, C]
+        }
+        NDArray kv = context == null ? h : context;
+        NDArray q = heads(toQ.forward(h));                                     // [B, N, T, D]
+        NDArray k = heads(toK.forward(kv));                                    // [B, N, S, D]
+        NDArray v = heads(toV.forward(kv));                                    // [B, N, S, D]
+        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).softmax(-1); // [B, N, T, S]
+        if (listening(probsPoint)) {
+            probs = emit(probsPoint, x, probs);
+        }
+        NDArray o = probs.matMul(v);                                           // [B, N, T, D]
+        Shape os = o.getShape();
+        o = o.transpose(0, 2, 1, 3).reshape(os.get(0), os.get(2), os.get(1) * os.get(3)); // [B, T, N·D]
+        NDArray out = toOut.forward(o);                                        // [B, T, C]
+        if (in.dimension() == 4) {
+            out = out.transpose(0, 2, 1).reshape(in);                          // [B, C, H, W]
+        }
+        if (residual) {
+            out = out.add(x);
+        }
+        return emit(x, out);
+    }
+
+    /** [B, T, N·D] → [B, N, T, D]. */
+    private NDArray heads(NDArray t) {
+        Shape s = t.getShape();
+        return t.reshape(s.get(0), s.get(1), heads, s.get(2) / heads).transpose(0, 2, 1, 3);
+    }
+
+    public int heads() {
+        return heads;
+    }
+}

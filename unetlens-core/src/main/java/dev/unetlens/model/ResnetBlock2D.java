@@ -1,0 +1,61 @@
+package dev.unetlens.model;
+
+import ai.djl.ndarray.NDArray;
+
+import static dev.unetlens.model.Activations.silu;
+
+/**
+ * diffusers models/resnet.py {@code ResnetBlock2D} with {@code time_embedding_norm="default"}, SiLU, no up/down
+ * sampling. x [B, Cin, H, W], temb [B, Ct] or null → [B, Cout, H, W]; hook: this path.
+ */
+public final class ResnetBlock2D extends Module {
+    private final GroupNorm norm1;
+    private final Conv2d conv1;
+    private final Linear timeEmbProj;     // null without a time embedding (the VAE)
+    private final GroupNorm norm2;
+    private final Conv2d conv2;
+    private final Conv2d convShortcut;    // 1×1, null when in == out
+    private final double outputScaleFactor;
+
+    /**
+     * @param spec channels and norm settings of this block
+     */
+    public ResnetBlock2D(Weights w, String path, Spec spec) {
+        super(path);
+        norm1 = add(new GroupNorm(w, sub("norm1"), spec.groups(), spec.in(), spec.eps()));
+        conv1 = add(new Conv2d(w, sub("conv1"), spec.in(), spec.out(), 3, 1, 1));
+        timeEmbProj = spec.tembChannels() > 0
+                ? add(new Linear(w, sub("time_emb_proj"), spec.tembChannels(), spec.out(), true)) : null;
+        norm2 = add(new GroupNorm(w, sub("norm2"), spec.groups(), spec.out(), spec.eps()));
+        conv2 = add(new Conv2d(w, sub("conv2"), spec.out(), spec.out(), 3, 1, 1));
+        convShortcut = spec.in() != spec.out()
+                ? add(new Conv2d(w, sub("conv_shortcut"), spec.in(), spec.out(), 1, 1, 0)) : null;
+        outputScaleFactor = spec.outputScaleFactor();
+    }
+
+    /**
+     * @param in                input channels
+     * @param out               output channels
+     * @param tembChannels      width of the time embedding, 0 for none
+     * @param groups            GroupNorm groups
+     * @param eps               GroupNorm epsilon
+     * @param outputScaleFactor the output is divided by this (1 in SD)
+     */
+    public record Spec(long in, long out, long tembChannels, int groups, double eps, double outputScaleFactor) {
+    }
+
+    public NDArray forward(NDArray x, NDArray temb) {
+        NDArray h = conv1.forward(silu(norm1.forward(x)));                   // [B, Cout, H, W]
+        if (timeEmbProj != null) {
+            NDArray t = timeEmbProj.forward(silu(temb));                     // [B, Cout]
+            h = h.add(t.expandDims(2).expandDims(3));                        // broadcast over H, W
+        }
+        h = conv2.forward(silu(norm2.forward(h)));                           // dropout: inference, omitted
+        NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
+        NDArray out = skip.add(h);
+        if (outputScaleFactor != 1.0) {
+            out = out.div(outputScaleFactor);
+        }
+        return emit(x, out);
+    }
+}

@@ -1,0 +1,80 @@
+package dev.unetlens.model.vae;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import dev.unetlens.config.VaeConfig;
+import dev.unetlens.io.TensorSource;
+import dev.unetlens.model.Conv2d;
+import dev.unetlens.model.HookTable;
+import dev.unetlens.model.Module;
+import dev.unetlens.model.Weights;
+
+/**
+ * diffusers {@code AutoencoderKL}: images in [−1, 1] ⇄ latents. encode: encoder → quant_conv → posterior;
+ * decode: post_quant_conv → decoder. Scaling by {@link #scalingFactor()} is the pipelines' business, as in
+ * diffusers: latents = scalingFactor · z, and decode(latents / scalingFactor).
+ */
+public final class AutoencoderKL extends Module {
+    /** The GroupNorm epsilon diffusers hard-codes in the VAE. */
+    static final double EPS = 1e-6;
+
+    private final VaeConfig config;
+    private final Encoder encoder;
+    private final Decoder decoder;
+    private final Conv2d quantConv;       // null if use_quant_conv is false
+    private final Conv2d postQuantConv;   // null if use_post_quant_conv is false
+    private final HookTable hooks;
+
+    public AutoencoderKL(Weights w, VaeConfig c) {
+        super("");
+        config = c;
+        encoder = add(new Encoder(w, sub("encoder"), c));
+        decoder = add(new Decoder(w, sub("decoder"), c));
+        long l = c.latentChannels();
+        quantConv = c.useQuantConv() ? add(new Conv2d(w, sub("quant_conv"), 2 * l, 2 * l, 1, 1, 0)) : null;
+        postQuantConv = c.usePostQuantConv() ? add(new Conv2d(w, sub("post_quant_conv"), l, l, 1, 1, 0)) : null;
+        hooks = new HookTable(this);
+    }
+
+    /** Builds the VAE from {@code source}, failing on any missing, wrongly shaped or unused tensor. */
+    public static AutoencoderKL load(TensorSource source, VaeConfig config, NDManager manager) {
+        Weights w = Weights.load(source, manager, "vae");
+        AutoencoderKL vae = new AutoencoderKL(w, config);
+        w.verify();
+        return vae;
+    }
+
+    public VaeConfig config() {
+        return config;
+    }
+
+    public HookTable hooks() {
+        return hooks;
+    }
+
+    public double scalingFactor() {
+        return config.scalingFactor();
+    }
+
+    /** How many times the encoder halves H and W (8 for SD). */
+    public int downscale() {
+        return 1 << (config.blockOutChannels().size() - 1);
+    }
+
+    /** The moments {@code quant_conv(encoder(x))}: x [B, 3, H, W] in [−1, 1] → [B, 2L, H/f, W/f]. */
+    public NDArray encodeMoments(NDArray x) {
+        NDArray h = encoder.forward(x);
+        return quantConv == null ? h : quantConv.forward(h);
+    }
+
+    /** The posterior over z for images x [B, 3, H, W] in [−1, 1]. */
+    public DiagonalGaussian encode(NDArray x) {
+        return DiagonalGaussian.of(encodeMoments(x));
+    }
+
+    /** Images [B, 3, H, W] (unclamped, nominally [−1, 1]) from z [B, L, h, w] (not scaled). */
+    public NDArray decode(NDArray z) {
+        NDArray h = postQuantConv == null ? z : postQuantConv.forward(z);
+        return decoder.forward(h);
+    }
+}
