@@ -1,0 +1,134 @@
+package dev.unetlens.io;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.UnetlensException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.stream.Stream;
+
+/**
+ * The directory a run writes into, with its {@code manifest.json}. Opening refuses a directory that already has
+ * files unless {@code force} is set; every file is written atomically and recorded in the manifest, which is
+ * rewritten (atomically) after each file, so an interrupted run leaves a manifest that lists exactly what exists.
+ */
+public final class OutputDirectory {
+    public static final String MANIFEST = "manifest.json";
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+
+    private final Path dir;
+    private final ObjectNode manifest;
+    private final ArrayNode files;
+
+    private OutputDirectory(Path dir, String command) {
+        this.dir = dir;
+        this.manifest = JSON.createObjectNode();
+        manifest.put("tool", "unetlens");
+        manifest.put("version", Versions.UNETLENS);
+        manifest.put("command", command);
+        manifest.put("created", java.time.Instant.now().toString());
+        this.files = manifest.putArray("files");
+    }
+
+    /**
+     * Opens {@code dir} for a run of {@code command}: creates it, or, if it exists and is not empty, fails unless
+     * {@code force} (then files are overwritten one by one, atomically; files of an earlier run that this run does
+     * not write are left alone and not listed).
+     */
+    public static OutputDirectory open(Path dir, String command, boolean force) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new UnetlensException(dir + " exists and is not a directory; choose another --out");
+        }
+        if (Files.isDirectory(dir) && !force && !isEmpty(dir)) {
+            throw new UnetlensException(dir + " already exists and is not empty; choose another --out or pass --force to overwrite");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UnetlensException("cannot create " + dir + ": " + e.getMessage(), e);
+        }
+        OutputDirectory out = new OutputDirectory(dir, command);
+        out.saveManifest();
+        return out;
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new UnetlensException("cannot read " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** The manifest's top-level object, to record how the run was made (model, seed, request...). */
+    public ObjectNode manifest() {
+        return manifest;
+    }
+
+    /** Resolves a relative name inside this directory, refusing names that would escape it. */
+    public Path resolve(String name) {
+        Path p = dir.resolve(name).normalize();
+        if (!p.startsWith(dir.normalize())) {
+            throw new UnetlensException("output name '" + name + "' escapes the output directory");
+        }
+        return p;
+    }
+
+    /**
+     * Writes one file atomically and records it in the manifest with its size, SHA-256 and the given
+     * description; returns the manifest entry so callers can add fields (module, step, shape...).
+     */
+    public ObjectNode write(String name, AtomicFiles.Body body, String description) {
+        Path target = resolve(name);
+        AtomicFiles.write(target, body);
+        ObjectNode e = files.addObject();
+        e.put("file", dir.normalize().relativize(target).toString().replace('\\', '/'));
+        e.put("description", description);
+        try {
+            e.put("bytes", Files.size(target));
+        } catch (IOException ex) {
+            throw new UnetlensException("cannot stat " + target + ": " + ex.getMessage(), ex);
+        }
+        e.put("sha256", sha256(target));
+        saveManifest();
+        return e;
+    }
+
+    /** Rewrites {@code manifest.json} (atomically); call after adding fields to entries. */
+    public void saveManifest() {
+        try {
+            byte[] bytes = JSON.writeValueAsBytes(manifest);
+            AtomicFiles.writeBytes(dir.resolve(MANIFEST), bytes);
+        } catch (IOException e) {
+            throw new UnetlensException("cannot write manifest: " + e.getMessage(), e);
+        }
+    }
+
+    /** The SHA-256 of a file, hex. */
+    public static String sha256(Path file) {
+        try (var ch = java.nio.channels.FileChannel.open(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
+            while (ch.read(buf) != -1) {
+                buf.flip();
+                md.update(buf);
+                buf.clear();
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new UnetlensException("cannot hash " + file + ": " + e.getMessage(), e);
+        }
+    }
+}
