@@ -2,6 +2,7 @@ package dev.unetlens.tokenizer;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -25,12 +26,16 @@ final class AddedTokenSplitter {
 
     private final Map<String, AddedToken> tokens;
     private final Map<String, Integer> ids;
+    private final Map<Integer, String> contents;
     private final List<String> longestFirst;
 
     /** {@code tokens} and {@code ids} are keyed by the token's content. */
     AddedTokenSplitter(Map<String, AddedToken> tokens, Map<String, Integer> ids) {
         this.tokens = Map.copyOf(tokens);
         this.ids = Map.copyOf(ids);
+        Map<Integer, String> byId = new HashMap<>();
+        ids.forEach((content, id) -> byId.putIfAbsent(id, content));
+        this.contents = Map.copyOf(byId);
         this.longestFirst = tokens.keySet().stream()
                 .sorted(Comparator.comparingInt(String::length).reversed()).toList();
     }
@@ -38,6 +43,11 @@ final class AddedTokenSplitter {
     /** The id of an added token's content, or null. */
     Integer id(String content) {
         return ids.get(content);
+    }
+
+    /** The content of an added token's id, or null. */
+    String content(int id) {
+        return contents.get(id);
     }
 
     List<Piece> split(String text) {

@@ -48,7 +48,6 @@ public final class ClipTokenizer {
     private final String[] decoder;
     private final Bpe bpe;
     private final AddedTokenSplitter added;
-    private final Map<Integer, String> addedById;
     private final int bosId;
     private final int eosId;
     private final int unkId;
@@ -60,8 +59,20 @@ public final class ClipTokenizer {
         this.decoder = new String[encoder.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
         encoder.forEach((token, id) -> decoder[id] = token);
         this.bpe = new Bpe(vocab.merges());
-        // as PreTrainedTokenizer.__init__: the saved added tokens, then each special token not among them, with its
-        // vocabulary id (bos, eos, unk, pad: SPECIAL_TOKENS_ATTRIBUTES order, the first of equal contents wins)
+        this.added = addedTokens(config, encoder, source);
+        this.bosId = added.id(config.bos().content());
+        this.eosId = added.id(config.eos().content());
+        this.unkId = added.id(config.unk().content());
+        this.padId = added.id(config.pad().content());
+        this.maxLength = config.modelMaxLength();
+    }
+
+    /**
+     * As {@code PreTrainedTokenizer.__init__}: the saved added tokens, then each special token not among them with
+     * its vocabulary id (bos, eos, unk, pad in {@code SPECIAL_TOKENS_ATTRIBUTES} order; the first of equal contents
+     * wins).
+     */
+    private static AddedTokenSplitter addedTokens(TokenizerConfig config, Map<String, Integer> encoder, String source) {
         Map<String, AddedToken> tokens = new LinkedHashMap<>();
         Map<String, Integer> ids = new LinkedHashMap<>();
         config.addedTokens().forEach((id, t) -> {
@@ -83,15 +94,7 @@ public final class ClipTokenizer {
             tokens.put(s.content(), s);
             ids.put(s.content(), id);
         }
-        this.added = new AddedTokenSplitter(tokens, ids);
-        Map<Integer, String> byId = new LinkedHashMap<>();
-        ids.forEach((content, id) -> byId.putIfAbsent(id, content));
-        this.addedById = Map.copyOf(byId);
-        this.bosId = ids.get(config.bos().content());
-        this.eosId = ids.get(config.eos().content());
-        this.unkId = ids.get(config.unk().content());
-        this.padId = ids.get(config.pad().content());
-        this.maxLength = config.modelMaxLength();
+        return new AddedTokenSplitter(tokens, ids);
     }
 
     /** The tokenizer of a diffusers {@code tokenizer/} (or {@code tokenizer_2/}) folder. */
@@ -225,7 +228,7 @@ public final class ClipTokenizer {
         if (id >= 0 && id < decoder.length && decoder[(int) id] != null) {
             return decoder[(int) id];
         }
-        String content = id == (int) id ? addedById.get((int) id) : null;
+        String content = id == (int) id ? added.content((int) id) : null;
         if (content == null) {
             throw new IllegalArgumentException("token id " + id + " is not in the vocabulary");
         }

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -37,6 +38,7 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
     static final String EOS = "<|endoftext|>";
     private static final String BUNDLED = "bpe_simple_vocab_16e6.txt.gz";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     /** One merge rule: the adjacent symbols {@code first second} become {@code first + second}. */
     public record Merge(String first, String second) {
@@ -112,18 +114,22 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
         }
     }
 
+    /** Lines {@code [1 : MAX_MERGES + 1]} of {@code text.split("\n")}, each {@code line.split()} into a pair. */
     private static List<Merge> parseMerges(String text, String source) {
-        String[] lines = text.split("\n", -1);
-        if (!lines[0].contains("#version")) {
-            throw new ConfigException(source + ": first line must be the '#version' header, got '" + lines[0] + "'");
+        int end = text.indexOf('\n');
+        String header = end < 0 ? text : text.substring(0, end);
+        if (!header.contains("#version")) {
+            throw new ConfigException(source + ": first line must be the '#version' header, got '" + header + "'");
         }
-        int end = Math.min(lines.length, MAX_MERGES + 1);
-        List<Merge> merges = new ArrayList<>(end - 1);
-        for (int i = 1; i < end; i++) {
-            String[] pair = lines[i].strip().split("\\s+");
+        List<Merge> merges = new ArrayList<>(MAX_MERGES);
+        while (end >= 0 && merges.size() < MAX_MERGES) {
+            int start = end + 1;
+            end = text.indexOf('\n', start);
+            String line = end < 0 ? text.substring(start) : text.substring(start, end);
+            String[] pair = WHITESPACE.split(line.strip());
             if (pair.length != 2) {
-                throw new ConfigException(source + ": line " + (i + 1) + " must be two symbols, got '" + lines[i]
-                        + "'");
+                throw new ConfigException(source + ": line " + (merges.size() + 2) + " must be two symbols, got '"
+                        + line + "'");
             }
             merges.add(new Merge(pair[0], pair[1]));
         }
