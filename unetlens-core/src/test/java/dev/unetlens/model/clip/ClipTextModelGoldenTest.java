@@ -7,6 +7,7 @@ import dev.unetlens.golden.Golden;
 import dev.unetlens.golden.GoldenModels;
 import dev.unetlens.io.DiffusersFolder;
 import dev.unetlens.io.TensorSource;
+import dev.unetlens.tokenizer.ClipTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
@@ -52,13 +53,28 @@ class ClipTextModelGoldenTest {
             List<DynamicNode> tests = new ArrayList<>();
             ClipTextModel[] encoder = new ClipTextModel[1];
             tests.add(DynamicTest.dynamicTest("load", () -> encoder[0] = load(model, kind)));
-            for (String ids : GoldenModels.caseFiles(model, kind)) {
+            List<String> files = GoldenModels.caseFiles(model, kind);
+            for (String ids : files) {
                 if (ids.endsWith("_input_ids.npy")) {
                     String prefix = ids.substring(0, ids.length() - "input_ids.npy".length());
                     tests.add(DynamicTest.dynamicTest(prefix.substring(prefix.lastIndexOf('/') + 1),
                             () -> checkCase(encoder[0], prefix)));
                 }
             }
+            // the empty prompt's encoding is stored without ids where the pipeline tokenizes "" itself
+            String empty = "cases/" + model + "/" + kind + "/empty_";
+            if (files.contains(empty + "last_hidden_state.npy") && !files.contains(empty + "input_ids.npy")) {
+                String tokenizer = kind.replace("text_encoder", "tokenizer");
+                tests.add(DynamicTest.dynamicTest("empty prompt", () -> {
+                    ClipTokenizer tok = ClipTokenizer.load(g.path("models/" + model + "/" + tokenizer));
+                    try (NDManager m = MANAGER.newSubManager()) {
+                        NDArray ids = m.create(tok.encode("").inputIds(), new ai.djl.ndarray.types.Shape(1, tok.modelMaxLength()));
+                        assertClose(empty + "last_hidden_state.npy", encoder[0].forward(ids).lastHiddenState(), ATOL, RTOL);
+                    }
+                }));
+            }
+            tests.add(DynamicTest.dynamicTest("every " + kind + " fixture used",
+                    () -> assertThat(g.unread(kind, model)).isEmpty()));
             return DynamicContainer.dynamicContainer(model + "/" + kind, tests);
         });
     }
