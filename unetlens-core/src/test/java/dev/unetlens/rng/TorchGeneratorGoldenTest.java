@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.fail;
  * from the file names: {@code randn_seed{S}_{shape}}, {@code rand_seed{S}_{shape}} and
  * {@code randn_seed{S}_seq_{shape}_then_{shape}...} (the last draw of the sequence is stored).
  */
-class TorchGeneratorGoldenTest {
+public class TorchGeneratorGoldenTest {
     private static final Pattern NAME = Pattern.compile("(randn|rand)_seed(\\d+)_(seq_)?([0-9x_then]+)\\.npy");
 
     @TestFactory
@@ -57,7 +57,8 @@ class TorchGeneratorGoldenTest {
         assertBitExact(file, last, expected.toFloats());
     }
 
-    static void assertBitExact(String what, float[] actual, float[] expected) {
+    /** Every value has the same bits (so NaN payloads and signed zeros count too). */
+    public static void assertBitExact(String what, float[] actual, float[] expected) {
         assertThat(actual.length).as(what + " element count").isEqualTo(expected.length);
         int bad = 0;
         int first = -1;
