@@ -24,6 +24,11 @@ import dev.unetlens.rng.NoiseSource;
  */
 public interface Scheduler {
 
+    /** A new scheduler for {@code config} (its kind's class), no timesteps set yet. */
+    static Scheduler create(SchedulerConfig config, StepOptions options) {
+        return config.kind().create(config, options);
+    }
+
     SchedulerKind kind();
 
     SchedulerConfig config();
