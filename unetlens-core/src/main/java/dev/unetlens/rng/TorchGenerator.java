@@ -20,7 +20,8 @@ import ai.djl.ndarray.types.Shape;
  *       its low 24 bits times 2⁻²⁴, so u ∈ [0, 1 − 2⁻²⁴].</li>
  *   <li><b>randn, fewer than 16 elements</b> (and non-contiguous tensors): a scalar loop over
  *       {@code normal_distribution<double>}. Each pair of values costs two uniform <i>doubles</i> (53 bits of
- *       {@code random64()} each): u1, u2; r = √(−2·log1p(−u2)), θ = 2π·u1; the value is r·cos θ and r·sin θ is
+ *       {@code random64()} each): u1, u2; r = √(−2·log(1 − u2)), θ = 2π·u1 (torch ≥ 2.3 writes
+ *       {@code log1p(−u2)}, the log of the same, exactly representable, number); the value is r·cos θ and r·sin θ is
  *       cached in the generator and returned by the next such draw — even by a later {@code randn} call. Each
  *       double is rounded to float32.</li>
  *   <li><b>randn, 16 or more elements, float32</b>: {@code normal_fill}. All n uniforms are drawn first; then each
@@ -138,7 +139,7 @@ public final class TorchGenerator implements NoiseSource {
         }
         double u1 = uniformDouble();
         double u2 = uniformDouble();
-        double r = Math.sqrt(-2.0 * StrictMath.log1p(-u2));
+        double r = Math.sqrt(-2.0 * StrictMath.log(1.0 - u2));   // 1 − u2 is exact: torch 2.x's log1p(−u2) agrees
         double theta = 2.0 * Math.PI * u1;
         cachedNormal = r * StrictMath.sin(theta);
         hasCachedNormal = true;

@@ -18,6 +18,18 @@ abstract class AlphaScheduler extends AbstractScheduler {
         this.finalAlphaCumprod = config.alpha().setAlphaToOne() ? 1f : alphasCumprod[0];
     }
 
+    /** Fails, naming the settings, if a timestep falls outside the ᾱ table (e.g. steps_offset pushing it to T). */
+    protected final void requireTrainingTimesteps() {
+        int numTrain = config.noise().numTrainTimesteps();
+        for (double t : timesteps) {
+            if (t < 0 || t >= numTrain) {
+                throw new dev.unetlens.config.ConfigException("timestep_spacing " + config.spacing().name().toLowerCase(
+                        java.util.Locale.ROOT) + " with steps_offset " + config.stepsOffset() + " and " + numInferenceSteps
+                        + " steps gives timestep " + (long) t + ", outside [0, num_train_timesteps " + numTrain + ")");
+            }
+        }
+    }
+
     /** ᾱ at training timestep t, or the final ᾱ for t &lt; 0. */
     protected final float alphaCumprodAt(int t) {
         return t >= 0 ? alphasCumprod[t] : finalAlphaCumprod;

@@ -18,6 +18,7 @@ public final class DdimScheduler extends AlphaScheduler {
     @Override
     protected void computeSchedule(int n) {
         timesteps = Timesteps.spaced(config.spacing(), config.noise().numTrainTimesteps(), n, config.stepsOffset(), true);
+        requireTrainingTimesteps();
     }
 
     /**

@@ -29,12 +29,13 @@ public final class PndmScheduler extends AlphaScheduler {
         double[] desc = Timesteps.spaced(config.spacing(), config.noise().numTrainTimesteps(), n, config.stepsOffset(), true);
         if (n == 1) {
             timesteps = desc;                       // diffusers: nothing to repeat
-            return;
+        } else {
+            timesteps = new double[n + 1];
+            timesteps[0] = desc[0];
+            timesteps[1] = desc[1];
+            System.arraycopy(desc, 1, timesteps, 2, n - 1);
         }
-        timesteps = new double[n + 1];
-        timesteps[0] = desc[0];
-        System.arraycopy(desc, 1, timesteps, 2, n - 1);
-        timesteps[1] = desc[1];
+        requireTrainingTimesteps();
     }
 
     @Override

@@ -81,6 +81,12 @@ public interface Scheduler {
         return Math.max(n - init, 0);
     }
 
+    /** The timesteps an img2img run at {@code strength} executes: {@code timesteps()[beginIndexForStrength(strength)..]}. */
+    default double[] timestepsForStrength(double strength) {
+        double[] all = timesteps();
+        return java.util.Arrays.copyOfRange(all, beginIndexForStrength(strength), all.length);
+    }
+
     /** Forgets the history of a run (the timesteps stay). */
     void reset();
 

@@ -73,6 +73,21 @@ class SchedulerConfigTest {
     }
 
     @Test
+    void aConfigFileAsDiffusersSavesItWithMinusInfinityIsRead(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path f = dir.resolve("scheduler_config.json");
+        java.nio.file.Files.writeString(f, "{\"_class_name\": \"DPMSolverMultistepScheduler\", \"lambda_min_clipped\": -Infinity,"
+                + " \"use_karras_sigmas\": true}");
+        SchedulerConfig c = SchedulerConfig.read(f, null);
+        assertThat(c.kind()).isEqualTo(SchedulerKind.DPMPP_2M);
+        assertThat(c.dpm().lambdaMinClipped()).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(c.sigma().karras()).isTrue();
+        java.nio.file.Files.writeString(f, "{\"_class_name\": ");
+        assertThatThrownBy(() -> SchedulerConfig.read(f, null)).isInstanceOf(UnetlensException.class)
+                .hasMessageContaining("not valid JSON");
+    }
+
+    @Test
     void lambdaMinClippedAcceptsInfinityAsAString() {
         assertThat(parse("{\"lambda_min_clipped\": \"-inf\"}", SchedulerKind.DPMPP_2M).dpm().lambdaMinClipped())
                 .isEqualTo(Double.NEGATIVE_INFINITY);
@@ -97,6 +112,16 @@ class SchedulerConfigTest {
         assertOneLineError("{\"clip_sample_range\": 0}", SchedulerKind.DDIM, "clip_sample_range");
         assertOneLineError("{\"steps_offset\": -1}", SchedulerKind.DDIM, "steps_offset");
         assertOneLineError("{\"_class_name\": \"UniPCMultistepScheduler\"}", null, "UniPCMultistepScheduler");
+    }
+
+    @Test
+    void aScheduleBeyondTheTrainingTimestepsIsRefused() {
+        Scheduler s = Scheduler.create(parse("{\"steps_offset\": 1}", SchedulerKind.DDIM), StepOptions.DEFAULT);
+        assertThatThrownBy(() -> s.setTimesteps(1000)).isInstanceOf(UnetlensException.class)
+                .hasMessage("timestep_spacing leading with steps_offset 1 and 1000 steps gives timestep 1000,"
+                        + " outside [0, num_train_timesteps 1000)");
+        assertThatThrownBy(() -> s.setTimesteps(0)).isInstanceOf(UnetlensException.class)
+                .hasMessage("number of inference steps must be in [1, 1000], got 0");
     }
 
     @Test
