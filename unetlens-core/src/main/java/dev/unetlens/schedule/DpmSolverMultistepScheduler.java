@@ -129,7 +129,8 @@ public final class DpmSolverMultistepScheduler extends AbstractScheduler {
     }
 
     /**
-     * DPM-Solver++(2M) step (Lu et al. 2022, Algorithm 2; first order = their eq. 9, the multistep midpoint = eq. 14).
+     * DPM-Solver++(2M) step (Lu et al. 2022, Algorithm 2; diffusers
+     * {@code dpm_solver_first_order_update} / {@code multistep_dpm_solver_second_order_update}).
      *
      * <pre>
      * variable          symbol

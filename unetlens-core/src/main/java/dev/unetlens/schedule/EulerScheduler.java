@@ -18,7 +18,7 @@ public final class EulerScheduler extends SigmaScheduler {
     }
 
     /**
-     * Euler step with churn (Karras et al. 2022, Algorithm 2, lines 4–8, without the second-order correction).
+     * Euler step with churn (Karras et al. 2022, Algorithm 2 without its second-order correction).
      *
      * <pre>
      * variable     symbol
@@ -37,12 +37,12 @@ public final class EulerScheduler extends SigmaScheduler {
             throw new UnetlensException("EulerDiscreteScheduler draws noise every step: pass the run's generator");
         }
         float sigma = sigmas[stepIndex];
-        // 1. γ_i (line 4)
+        // 1. γ_i
         boolean churn = (float) options.sTmin() <= sigma && sigma <= (float) options.sTmax();
         double gamma = churn ? Math.min(options.sChurn() / (sigmas.length - 1), Math.sqrt(2) - 1) : 0.0;
-        // 2. ε_i ~ N(0, S_noise² I), drawn every step (line 5)
+        // 2. ε_i ~ N(0, S_noise² I), drawn every step
         NDArray eps = noise.randn(modelOutput.getManager(), modelOutput.getShape()).mul((float) options.sNoise());
-        // 3. σ̂_i = σ_i(1 + γ_i); x̂ = x + √(σ̂² − σ²)·ε_i (lines 6–7)
+        // 3. σ̂_i = σ_i(1 + γ_i); x̂ = x + √(σ̂² − σ²)·ε_i
         float sigmaHat = sigma * (float) (gamma + 1);
         NDArray x = sample;
         if (gamma > 0) {
@@ -50,9 +50,9 @@ public final class EulerScheduler extends SigmaScheduler {
         }
         // 4. x̂₀ = D(x̂; σ̂)
         NDArray x0 = predictOriginal(modelOutput, x, sigma, sigmaHat);
-        // 5. d_i = (x̂ − x̂₀)/σ̂_i (line 8)
+        // 5. d_i = (x̂ − x̂₀)/σ̂_i
         NDArray d = x.sub(x0).div(sigmaHat);
-        // 6. x_{i+1} = x̂ + (σ_{i+1} − σ̂_i)·d_i (line 8)
+        // 6. x_{i+1} = x̂ + (σ_{i+1} − σ̂_i)·d_i
         float dt = sigmas[stepIndex + 1] - sigmaHat;
         return new StepOutput(x.add(d.mul(dt)), x0);
     }

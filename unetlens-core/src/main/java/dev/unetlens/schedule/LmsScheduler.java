@@ -9,10 +9,10 @@ import java.util.function.DoubleUnaryOperator;
 
 /**
  * diffusers {@code LMSDiscreteScheduler}, k-diffusion's {@code sample_lms}: a linear multistep (Adams–Bashforth
- * type) method of order 4 on the probability-flow ODE dx/dσ = (x − x̂₀)/σ in σ (Karras et al. 2022, eq. 3 with the
- * VP σ(t)), its coefficients the integrals over [σ_i, σ_{i+1}] of the Lagrange basis polynomials through the last
- * four σ's. diffusers integrates them with {@code scipy.integrate.quad}; here {@link GaussKronrod} does, with the
- * integrand evaluated in float32 as diffusers' torch code evaluates it. Order min(i + 1, 4) at step i.
+ * type) method of order 4 on the probability-flow ODE dx/dσ = (x − x̂₀)/σ (Karras et al. 2022), its
+ * coefficients the integrals over [σ_i, σ_{i+1}] of the Lagrange basis polynomials through the last four σ's.
+ * diffusers integrates them with {@code scipy.integrate.quad}; here {@link GaussKronrod} does, with the integrand
+ * evaluated in float32 as diffusers' torch code evaluates it. Order min(i + 1, 4) at step i.
  *
  * <p>Stateful: holds the last four derivatives.
  */

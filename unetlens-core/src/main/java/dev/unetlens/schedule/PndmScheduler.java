@@ -8,8 +8,8 @@ import java.util.Deque;
 
 /**
  * diffusers {@code PNDMScheduler} with {@code skip_prk_steps} (Liu et al. 2022, "Pseudo Numerical Methods for
- * Diffusion Models on Manifolds"): the pseudo linear multistep method PLMS, i.e. the transfer part φ of eq. 11 driven
- * by an Adams–Bashforth combination of the last four ε̂ (eq. 12), warmed up by a second-order step that repeats
+ * Diffusion Models on Manifolds"): the pseudo linear multistep method PLMS, i.e. the transfer part φ of eq. 9 driven
+ * by an Adams–Bashforth combination of the last four ε̂ (eq. 12–13, Algorithm 2), warmed up by a second-order step that repeats
  * the second timestep (so N steps evaluate the model N + 1 times).
  *
  * <p>Stateful: holds up to four earlier ε̂ and, between the first two model calls, the sample x_T.
@@ -46,13 +46,13 @@ public final class PndmScheduler extends AlphaScheduler {
     }
 
     /**
-     * PLMS step (Liu et al. 2022, eq. 12 with the transfer φ of eq. 11).
+     * PLMS step (Liu et al. 2022, Algorithm 2: eq. 12–13 with the transfer φ of eq. 9).
      *
      * <pre>
      * variable        symbol
      * t, tPrev        t, t − δ, δ = T/N   (the second call goes from t + δ to t again)
      * ets             e_{t}, e_{t+δ}, …    earlier ε̂, newest last
-     * eps             e′_t                 the multistep ε̂ of eq. 12
+     * eps             e′_t                 the multistep ε̂
      * alphaT, aPrev   ᾱ_t, ᾱ_{t−δ}
      * </pre>
      */
@@ -71,7 +71,7 @@ public final class PndmScheduler extends AlphaScheduler {
             }
             ets.addLast(hold(modelOutput));
         }
-        // 2. the linear multistep ε̂ (eq. 12; lower orders while the history fills)
+        // 2. the linear multistep ε̂ (Adams–Bashforth weights; lower orders while the history fills)
         NDArray eps;
         NDArray x = sample;
         NDArray[] e = ets.reversed().toArray(NDArray[]::new);   // e[0] newest
@@ -88,7 +88,7 @@ public final class PndmScheduler extends AlphaScheduler {
         } else {
             eps = e[0].mul(55f).sub(e[1].mul(59f)).add(e[2].mul(37f)).sub(e[3].mul(9f)).mul((float) (1.0 / 24));
         }
-        // 3. x_{t−δ} = φ(x_t, e′_t, t, t − δ) (eq. 11)
+        // 3. x_{t−δ} = φ(x_t, e′_t, t, t − δ) (eq. 9)
         NDArray prev = transfer(x, t, tPrev, eps);
         if (counter == 1) {
             release(curSample);
@@ -99,8 +99,9 @@ public final class PndmScheduler extends AlphaScheduler {
     }
 
     /**
-     * The transfer φ (eq. 11, diffusers {@code _get_prev_sample}): x_{t−δ} = √(ᾱ_{t−δ}/ᾱ_t)·x_t
-     * − (ᾱ_{t−δ} − ᾱ_t)·ε / (ᾱ_t·√(1 − ᾱ_{t−δ}) + √(ᾱ_t·(1 − ᾱ_t)·ᾱ_{t−δ})), with v-predictions turned into ε first.
+     * The transfer φ (eq. 9, diffusers {@code _get_prev_sample}): x_{t−δ} = √(ᾱ_{t−δ}/ᾱ_t)·x_t
+     * − (ᾱ_{t−δ} − ᾱ_t)·ε / (ᾱ_t·√(1 − ᾱ_{t−δ}) + √(ᾱ_t·(1 − ᾱ_t)·ᾱ_{t−δ})), with v-predictions turned into
+     * ε first.
      */
     private NDArray transfer(NDArray x, int t, int tPrev, NDArray eps) {
         float alphaT = alphasCumprod[t];

@@ -14,8 +14,9 @@ import dev.unetlens.rng.NoiseSource;
  * previous one; {@link #reset()} starts a new run on the same timesteps and {@link #setTimesteps} a new schedule.
  * One scheduler serves one run at a time; {@link #copy()} gives an independent one for another.
  *
- * <p><b>Memory.</b> Arrays returned by the methods are new and belong to the input's manager (except
- * {@code scaleModelInput} where it is the identity, which returns its input). The history a multistep scheduler
+ * <p><b>Memory.</b> Arrays returned by the methods are new and belong to the input's manager, except where a result
+ * is an input unchanged: {@code scaleModelInput} of DDIM, PNDM and DPM-Solver returns the sample, and x̂₀ under
+ * {@code prediction_type="sample"} is the model output. The history a multistep scheduler
  * keeps is its own copy, detached from any {@code NDScope}, so per-step scopes may free everything the step made;
  * it is freed by {@link #reset()}, {@link #setTimesteps} or with its manager.
  *
@@ -41,7 +42,7 @@ public interface Scheduler {
 
     /**
      * The timesteps the model is evaluated at, in order (a copy). Integer-valued for DDIM, PNDM and DPM-Solver;
-     * float32 values for Euler and LMS. PNDM (PLMS) has N + 1 entries, its second timestep repeated.
+     * float32 values for Euler and LMS. PNDM (PLMS) has N + 1 entries, its second timestep repeated (one for N = 1).
      */
     double[] timesteps();
 
