@@ -81,7 +81,8 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
     /**
      * Sigma-schedule settings (Euler, Euler ancestral, LMS, DPM-Solver).
      *
-     * @param karras        {@code use_karras_sigmas}: σ_i = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, ρ = 7
+     * @param karras        {@code use_karras_sigmas}: σ_i = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ,
+     *                      ρ = 7
      * @param interpolation Euler's {@code interpolation_type}
      * @param sigmaMin      Euler's {@code sigma_min} for the Karras ramp, NaN for the schedule's own
      * @param sigmaMax      Euler's {@code sigma_max} for the Karras ramp, NaN for the schedule's own
