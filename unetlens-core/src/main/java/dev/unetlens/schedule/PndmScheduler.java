@@ -10,8 +10,7 @@ import java.util.Deque;
  * diffusers {@code PNDMScheduler} with {@code skip_prk_steps} (Liu et al. 2022, "Pseudo Numerical Methods for
  * Diffusion Models on Manifolds"): the pseudo linear multistep method PLMS, i.e. the transfer part φ of eq. 9 driven
  * by an Adams–Bashforth combination of the last four ε̂ (eq. 12–13, Algorithm 2), warmed up by a second-order step
- * that repeats
- * the second timestep (so N steps evaluate the model N + 1 times).
+ * that repeats the second timestep (so N steps evaluate the model N + 1 times).
  *
  * <p>Stateful: holds up to four earlier ε̂ and, between the first two model calls, the sample x_T.
  */
