@@ -20,7 +20,9 @@ import java.util.Set;
  * missing or null, and fail with one line naming the file and field when a value has the wrong type.
  */
 public final class JsonConfig {
-    static final ObjectMapper JSON = JsonMapper.builder().build();
+    /** diffusers writes Python's {@code -Infinity}/{@code NaN} into configs (DPM-Solver's lambda_min_clipped). */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private final String source;
     private final ObjectNode root;

@@ -1,17 +1,10 @@
 package dev.unetlens.schedule;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.config.ConfigException;
 import dev.unetlens.config.JsonConfig;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -37,10 +30,6 @@ import java.util.Set;
  */
 public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Prediction prediction, Spacing spacing,
                               int stepsOffset, AlphaOptions alpha, SigmaOptions sigma, DpmOptions dpm) {
-    /** JSON as Python's {@code json} module writes it (with {@code NaN}, {@code Infinity}, {@code -Infinity}). */
-    private static final ObjectMapper PYTHON_JSON = JsonMapper.builder()
-            .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
-
     /** {@code prediction_type}. */
     public enum Prediction {
         /** ε: the noise added ({@code epsilon}). */
@@ -126,23 +115,7 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
      * {@code "lambda_min_clipped": -Infinity} into every DPM-Solver config it saves.
      */
     public static SchedulerConfig read(Path schedulerConfigJson, SchedulerKind forKind) {
-        return parse(readLenient(schedulerConfigJson), forKind, Map.of());
-    }
-
-    private static JsonConfig readLenient(Path file) {
-        try {
-            JsonNode n = PYTHON_JSON.readTree(Files.readString(file));
-            if (n == null || !n.isObject()) {
-                throw new ConfigException(file + ": not a JSON object");
-            }
-            return new JsonConfig(file.toString(), (ObjectNode) n);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(file + ": no such file", e);
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(file + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")", e);
-        }
+        return parse(JsonConfig.read(schedulerConfigJson), forKind, Map.of());
     }
 
     /**
