@@ -225,6 +225,9 @@ public final class SafetensorsWriter {
     /** Appends {@code s} as a JSON string the way serde_json escapes it. */
     private static StringBuilder string(StringBuilder json, String s) {
         json.append('"');
+        if (s.chars().noneMatch(c -> c < 0x20 || c == '"' || c == '\\')) {
+            return json.append(s).append('"');
+        }
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
             switch (c) {
