@@ -22,7 +22,7 @@ public final class SafetensorsException extends UnetlensException {
         BAD_NAME("names must not contain NUL or unpaired surrogates"),
         BAD_ENTRY("a tensor entry must be an object with dtype, shape and data_offsets"),
         BAD_DTYPE("dtype must be one of " + java.util.Arrays.toString(DType.values())),
-        BAD_SHAPE("shape must be an array of integers in [0, 2^63)"),
+        BAD_SHAPE("shape must be an array of at most " + SafetensorsHeader.MAX_RANK + " integers in [0, 2^63)"),
         BAD_OFFSETS("data_offsets must be [begin, end], integers with 0 <= begin <= end"),
         OVERFLOW("product(shape) * dtype size must not overflow 64 bits"),
         SIZE_MISMATCH("product(shape) * dtype size must equal end - begin"),

@@ -43,10 +43,15 @@ import static com.fasterxml.jackson.core.JsonToken.START_OBJECT;
  * <p>Where it is stricter, on purpose: duplicate keys are rejected at every level (serde keeps the last tensor
  * entry); names with NUL or unpaired surrogates are rejected; dtypes unetlens does not read (F4, F6_*, F8_E8M0,
  * the FNUZ fp8 types, C64) are rejected; shape entries of 2^63 or more are rejected (Java longs; the reference
- * would accept such a dimension only in a zero-element tensor).
+ * would accept such a dimension only in a zero-element tensor); shapes have at most {@link #MAX_RANK} dimensions.
  */
 final class SafetensorsHeader {
     static final String METADATA_KEY = "__metadata__";
+    /**
+     * Most dimensions a shape may have. The reference has no limit; this one keeps a hostile 100 MB header of
+     * {@code [0,0,0,...]} from costing gigabytes, far above any real tensor (numpy stops at 64).
+     */
+    static final int MAX_RANK = 1024;
 
     /** Dtypes the reference reads that {@link DType} does not have. */
     private static final Set<String> REFERENCE_ONLY_DTYPES =
@@ -100,22 +105,27 @@ final class SafetensorsHeader {
         }
     }
 
+    /** Checks the bytes with a strict decoder (through a small buffer), then decodes them once. */
     private static String decodeUtf8(String file, ByteBuffer header) {
         ByteBuffer in = header.duplicate();
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        CharBuffer out = CharBuffer.allocate(in.remaining());   // UTF-8 never has more chars than bytes
-        CoderResult r = utf8.decode(in, out, true);
+        CharBuffer scratch = CharBuffer.allocate(8192);
+        CoderResult r;
+        do {
+            scratch.clear();
+            r = utf8.decode(in, scratch, true);
+        } while (r.isOverflow());
         if (!r.isError()) {
-            r = utf8.flush(out);
+            r = utf8.flush(scratch.clear());
         }
         if (r.isError()) {
             throw new SafetensorsException(Rule.HEADER_NOT_UTF8, file, null,
                     "header byte " + in.position() + " (file offset " + (8 + in.position())
                             + ") starts an invalid UTF-8 sequence");
         }
-        return out.flip().toString();
+        return StandardCharsets.UTF_8.decode(header.duplicate()).toString();
     }
 
     private Parsed header(long dataBytes) throws IOException {
@@ -203,8 +213,8 @@ final class SafetensorsHeader {
             p.nextToken();
             switch (field) {
                 case "dtype" -> dtype = dtype(name);
-                case "shape" -> shape = integers(name, "shape", Rule.BAD_SHAPE);
-                case "data_offsets" -> offsets = integers(name, "data_offsets", Rule.BAD_OFFSETS);
+                case "shape" -> shape = integers(name, "shape", Rule.BAD_SHAPE, MAX_RANK);
+                case "data_offsets" -> offsets = integers(name, "data_offsets", Rule.BAD_OFFSETS, 2);
                 default -> skip(name);   // serde ignores unknown fields
             }
         }
@@ -239,8 +249,11 @@ final class SafetensorsHeader {
                 ? " is a safetensors dtype that unetlens does not read" : " is not a safetensors dtype")));
     }
 
-    /** A JSON array of integers in [0, 2^63); "-0", fractions and exponents are refused as serde refuses them. */
-    private long[] integers(String name, String field, Rule rule) throws IOException {
+    /**
+     * A JSON array of at most {@code max} integers in [0, 2^63); "-0", fractions and exponents are refused as serde
+     * refuses them.
+     */
+    private long[] integers(String name, String field, Rule rule, int max) throws IOException {
         JsonToken t = p.currentToken();
         if (t != START_ARRAY) {
             throw fail(rule, name, field + " is " + describe(t) + ", not an array");
@@ -253,6 +266,9 @@ final class SafetensorsHeader {
             }
             if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
                 throw fail(rule, name, field + "[" + n + "] is " + describe(t) + ", more than 2^63 - 1");
+            }
+            if (n == max) {
+                throw fail(rule, name, field + " has more than " + max + " entries");
             }
             if (n == values.length) {
                 values = Arrays.copyOf(values, n * 2);

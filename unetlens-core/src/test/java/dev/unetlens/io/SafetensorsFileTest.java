@@ -369,6 +369,22 @@ class SafetensorsFileTest {
                 Rule.BAD_SHAPE, "w");
     }
 
+    @Test
+    void shapeRankIsBounded() {
+        String zeros = "0,".repeat(SafetensorsHeader.MAX_RANK);
+        SafetensorsFile.open(file("{" + entry("w", "U8", "[" + zeros.substring(0, zeros.length() - 1) + "]", 0, 0)
+                + "}", new byte[0])).close();
+        rejected(file("{" + entry("w", "U8", "[" + zeros + "0]", 0, 0) + "}", new byte[0]), Rule.BAD_SHAPE, "w");
+    }
+
+    @Test
+    void longDataOffsetsStopAtTheThirdEntry() {
+        String offsets = "[0,1" + ",1".repeat(1_000_000) + "]";
+        SafetensorsException e = rejected(file("{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":" + offsets
+                + "}}", new byte[1]), Rule.BAD_OFFSETS, "w");
+        assertThat(e.getMessage()).contains("more than 2 entries");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"[0]", "[0,1,1]", "[]", "[-1,0]", "[0,1.0]", "[0,\"1\"]", "\"0,1\"", "null",
         "[0,9223372036854775808]"})
