@@ -83,7 +83,8 @@ public final class Npy {
             throw new NpyException(where + ": Fortran-ordered .npy arrays are not supported; save with order='C'");
         }
         DType dtype = DType.fromNumpy(d.group(1)).orElseThrow(() ->
-                new NpyException(where + ": unsupported .npy dtype '" + d.group(1) + "' (little-endian numeric or bool only)"));
+                new NpyException(where + ": unsupported .npy dtype '" + d.group(1)
+                        + "' (little-endian numeric or bool only)"));
         long[] shape = parseShape(s.group(1), where);
         long bytes;
         try {
@@ -194,7 +195,8 @@ public final class Npy {
         try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {
-                String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
+                String name = e.getName().endsWith(".npy")
+                        ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
                 out.put(name, parse(ByteBuffer.wrap(zip.readAllBytes()), file + "!" + e.getName()));
             }
         } catch (IOException e) {

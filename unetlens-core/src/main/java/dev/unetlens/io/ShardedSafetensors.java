@@ -28,7 +28,10 @@ import java.util.Set;
  * A sharded checkpoint: an index ({@code diffusion_pytorch_model.safetensors.index.json} in diffusers,
  * {@code model.safetensors.index.json} in transformers, with or without a variant such as {@code .fp16}) whose
  * {@code weight_map} maps each tensor name to the safetensors file, in the index's folder, that holds it:
- * <pre>{@code {"metadata": {"total_size": 3438167536}, "weight_map": {"conv_in.bias": "model-00001-of-00002.safetensors", ...}}}</pre>
+ * <pre>{@code
+ * {"metadata": {"total_size": 3438167536},
+ *  "weight_map": {"conv_in.bias": "diffusion_pytorch_model-00001-of-00002.safetensors", ...}}
+ * }</pre>
  *
  * <p>{@link #open} checks that the index is strict JSON (no duplicate keys), that every mapped file lies in the
  * index's folder and exists, that each shard is a valid safetensors file ({@link SafetensorsFile#open}), and that

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,7 +46,7 @@ class NpyTest {
     }
 
     private static List<DType> numpyTypes() {
-        return java.util.Arrays.stream(DType.values()).filter(t -> t.numpyDescr().isPresent()).toList();
+        return Arrays.stream(DType.values()).filter(t -> t.numpyDescr().isPresent()).toList();
     }
 
     private static String headerText(byte[] npy) {
@@ -150,8 +151,8 @@ class NpyTest {
         byte[] version4 = good.clone();
         version4[6] = 4;
         byte[] fortran = npyWithHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", 16);
-        for (byte[] bad : List.of(new byte[0], badMagic, version4, java.util.Arrays.copyOf(good, 60),
-                java.util.Arrays.copyOf(good, good.length - 1), fortran,
+        for (byte[] bad : List.of(new byte[0], badMagic, version4, Arrays.copyOf(good, 60),
+                Arrays.copyOf(good, good.length - 1), fortran,
                 npyWithHeader("{'descr': '<f4'}", 0))) {
             Throwable t = catchThrowable(() -> Npy.parse(ByteBuffer.wrap(bad), "bad.npy"));
             assertThat(t).isExactlyInstanceOf(Npy.NpyException.class);
@@ -232,7 +233,7 @@ class NpyTest {
     }
 
     private static String shapeJson(long[] shape) {
-        return java.util.Arrays.toString(shape).replace(" ", "");
+        return Arrays.toString(shape).replace(" ", "");
     }
 
     static String sha256(NpyArray a) {

@@ -37,7 +37,8 @@ final class Python {
         if (!r.ran()) {
             return r.whyNot();
         }
-        return r.exit() == 0 ? null : interpreter + " cannot import " + module + ": " + r.stderr().strip();
+        String[] lines = r.stderr().strip().split("\n");
+        return r.exit() == 0 ? null : interpreter + " cannot import " + module + ": " + lines[lines.length - 1];
     }
 
     /** Writes {@code script} to {@code dir} and runs it with {@code args}. */

@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HexFormat;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
@@ -157,7 +159,8 @@ class SafetensorsFileTest {
         assertThat((8 + header.length()) % 2).isOne();
         byte[] d = new byte[8];
         MemorySegment.ofArray(d).set(ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, -2.5);
-        try (SafetensorsFile st = SafetensorsFile.open(file(header, Raw.concat(new byte[] {9}, floats(1.5f, -2, 3e-5f), d)))) {
+        byte[] data = Raw.concat(new byte[] {9}, floats(1.5f, -2, 3e-5f), d);
+        try (SafetensorsFile st = SafetensorsFile.open(file(header, data))) {
             MemorySegment f = st.data("f");
             assertThat(f.address() % 4).isNotZero();
             assertThat(f.toArray(F32)).containsExactly(1.5f, -2, 3e-5f);
@@ -247,7 +250,7 @@ class SafetensorsFileTest {
     @ParameterizedTest
     @ValueSource(strings = {"C0AF", "EDA080", "F4908080", "E282", "80"})
     void overlongSurrogateOutOfRangeAndTruncatedUtf8AreInvalid(String hex) {
-        byte[] bad = java.util.HexFormat.of().parseHex(hex);
+        byte[] bad = HexFormat.of().parseHex(hex);
         byte[] header = Raw.concat("{\"".getBytes(StandardCharsets.UTF_8), bad, "\":1}".getBytes(StandardCharsets.UTF_8));
         rejected(file(Raw.image(header, new byte[0])), Rule.HEADER_NOT_UTF8);
     }
@@ -339,7 +342,7 @@ class SafetensorsFileTest {
     @ParameterizedTest
     @ValueSource(strings = {"dtype", "shape", "data_offsets"})
     void entryWithAMissingField(String missing) {
-        String header = "{\"w\":{" + String.join(",", java.util.stream.Stream.of(
+        String header = "{\"w\":{" + String.join(",", Stream.of(
                 "\"dtype\":\"U8\"", "\"shape\":[1]", "\"data_offsets\":[0,1]")
                 .filter(s -> !s.startsWith("\"" + missing + "\"")).toList()) + "}}";
         assertThat(rejected(file(header, new byte[1]), Rule.BAD_ENTRY, "w").getMessage()).contains("no " + missing);

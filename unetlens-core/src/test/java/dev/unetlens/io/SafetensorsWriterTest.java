@@ -19,8 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -214,14 +214,17 @@ class SafetensorsWriterTest {
         Path f = dir.resolve("model.safetensors");
         new SafetensorsWriter().addFloats("w", new long[] {1}, new float[] {7}).write(f);
         byte[] before = Files.readAllBytes(f);
-        SafetensorsWriter tooFew = new SafetensorsWriter().add("w", DType.F32, new long[] {2}, out -> out.write(new byte[4]));
-        SafetensorsWriter tooMany = new SafetensorsWriter().add("w", DType.F32, new long[] {1}, out -> out.write(new byte[5]));
+        SafetensorsWriter tooFew = new SafetensorsWriter()
+                .add("w", DType.F32, new long[] {2}, out -> out.write(new byte[4]));
+        SafetensorsWriter tooMany = new SafetensorsWriter()
+                .add("w", DType.F32, new long[] {1}, out -> out.write(new byte[5]));
         SafetensorsWriter failing = new SafetensorsWriter().add("w", DType.F32, new long[] {1}, out -> {
             throw new IOException("disk on fire");
         });
         assertThatThrownBy(() -> tooFew.write(f)).hasMessageContaining("wrote 4 bytes instead of 8");
         assertThatThrownBy(() -> tooMany.write(f)).hasMessageContaining("more than its 4 bytes");
-        assertThatThrownBy(() -> failing.write(f)).isInstanceOf(UnetlensException.class).hasMessageContaining("disk on fire");
+        assertThatThrownBy(() -> failing.write(f)).isInstanceOf(UnetlensException.class)
+                .hasMessageContaining("disk on fire");
         assertThat(Files.readAllBytes(f)).isEqualTo(before);
         try (var files = Files.list(dir)) {
             assertThat(files).containsExactly(f);
@@ -240,7 +243,8 @@ class SafetensorsWriterTest {
         List<Path> files = new ArrayList<>();
         for (long seed = 0; seed < 150; seed++) {
             RandomTensors gen = new RandomTensors(seed);
-            files.add(Raw.write(dir.resolve("r" + seed + ".safetensors"), bytes(SafetensorsGeneratedTest.writer(gen.spec(false), gen.random()))));
+            SafetensorsWriter w = SafetensorsGeneratedTest.writer(gen.spec(false), gen.random());
+            files.add(Raw.write(dir.resolve("r" + seed + ".safetensors"), bytes(w)));
         }
         Path corrupt = Raw.write(dir.resolve("corrupt.safetensors"), Raw.image("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],"
                 + "\"data_offsets\":[0,4]}}", new byte[4]));
@@ -267,7 +271,7 @@ class SafetensorsWriterTest {
                 for (TensorInfo t : st.tensors()) {
                     JsonNode p = py.get(t.name());
                     assertThat(p.get(0).asText()).isEqualTo(t.dtype().name());
-                    assertThat(p.get(1).toString()).isEqualTo(java.util.Arrays.toString(t.shape()).replace(" ", ""));
+                    assertThat(p.get(1).toString()).isEqualTo(Arrays.toString(t.shape()).replace(" ", ""));
                     assertThat(p.get(2).asText()).isEqualTo(sha256(st.data(t.name())));
                 }
             }
@@ -278,8 +282,8 @@ class SafetensorsWriterTest {
 
     @Test
     void withoutPythonOnlyTheJavaChecksRun() throws Exception {
-        Optional<List<SafetensorsPython.Verdict>> v = SafetensorsPython.check(new Python(dir.resolve("no-python").toString()),
-                dir, List.of());
+        Python missing = new Python(dir.resolve("no-python").toString());
+        Optional<List<SafetensorsPython.Verdict>> v = SafetensorsPython.check(missing, dir, List.of());
         assertThat(v).isEmpty();
     }
 
