@@ -1,6 +1,5 @@
 package dev.unetlens.io;
 
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -57,20 +56,22 @@ public enum DType {
         return Optional.empty();
     }
 
-    /** Parses a numpy descr ({@code <f4}, {@code |u1}, {@code <i8}, ...); empty when unsupported. */
+    /**
+     * Parses a numpy descr ({@code <f4}, {@code |u1}, {@code <i8}, ...); empty when unsupported. Type codes are
+     * case-sensitive ({@code <U4} is a unicode string, not uint32); {@code =} (native order, little-endian on
+     * the platforms unetlens runs on) reads as {@code <}; one-byte types may carry any order character.
+     */
     public static Optional<DType> fromNumpy(String descr) {
-        String d = descr.toLowerCase(Locale.ROOT);
-        if (d.length() == 3 && (d.charAt(0) == '=' )) {
-            d = "<" + d.substring(1);
+        if (descr.length() != 3 || "<>|=".indexOf(descr.charAt(0)) < 0) {
+            return Optional.empty();
         }
+        char order = descr.charAt(0);
+        boolean oneByte = descr.charAt(2) == '1';
+        String normalized = (oneByte ? "|" : order == '=' ? "<" : String.valueOf(order)) + descr.substring(1);
         for (DType t : values()) {
-            if (d.equals(t.numpyDescr)) {
+            if (normalized.equals(t.numpyDescr)) {
                 return Optional.of(t);
             }
-        }
-        // single-byte types may be written with '<' or '=' instead of '|'
-        if (d.length() == 3 && d.charAt(2) == '1') {
-            return fromNumpy("|" + d.substring(1));
         }
         return Optional.empty();
     }

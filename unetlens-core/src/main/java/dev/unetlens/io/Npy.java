@@ -1,6 +1,5 @@
 package dev.unetlens.io;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,11 +9,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
 import java.util.zip.ZipOutputStream;
@@ -31,6 +32,8 @@ public final class Npy {
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']+)'");
     private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
     private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+    /** numpy's spare room for the first dimension's digits ({@code lib/format.py}). */
+    private static final int GROWTH_AXIS_MAX_DIGITS = 21;
 
     private Npy() {
     }
@@ -80,15 +83,15 @@ public final class Npy {
             throw new NpyException(where + ": Fortran-ordered .npy arrays are not supported; save with order='C'");
         }
         DType dtype = DType.fromNumpy(d.group(1)).orElseThrow(() ->
-                new NpyException(where + ": unsupported .npy dtype '" + d.group(1) + "' (little-endian numeric or bool only)"));
-        List<Long> dims = new ArrayList<>();
-        for (String part : s.group(1).split(",")) {
-            if (!part.isBlank()) {
-                dims.add(Long.parseLong(part.strip()));
-            }
+                new NpyException(where + ": unsupported .npy dtype '" + d.group(1)
+                        + "' (little-endian numeric or bool only)"));
+        long[] shape = parseShape(s.group(1), where);
+        long bytes;
+        try {
+            bytes = Math.multiplyExact(NpyArray.elementCount(shape), dtype.size());
+        } catch (ArithmeticException e) {
+            throw new NpyException(where + ": .npy shape " + Arrays.toString(shape) + " overflows 64 bits");
         }
-        long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-        long bytes = Math.multiplyExact(NpyArray.elementCount(shape), dtype.size());
         if (bytes > b.remaining()) {
             throw new NpyException(where + ": truncated .npy data: need " + bytes + " bytes, have " + b.remaining());
         }
@@ -96,43 +99,94 @@ public final class Npy {
         return new NpyArray(dtype, shape, data);
     }
 
-    /** The complete {@code .npy} file image (version 1.0, header padded to a multiple of 64 bytes). */
-    public static byte[] toBytes(NpyArray a) {
-        String descr = a.dtype().numpyDescr().orElseThrow(() ->
-                new NpyException("numpy has no dtype for " + a.dtype() + "; convert to F32 first"));
-        StringBuilder shape = new StringBuilder("(");
-        long[] sh = a.shape();
-        for (int i = 0; i < sh.length; i++) {
-            shape.append(sh[i]);
-            if (sh.length == 1 || i < sh.length - 1) {
-                shape.append(sh.length == 1 ? "," : ", ");
+    /** The dimensions of a shape tuple's inside ({@code "2, 3"}, {@code "5,"}, {@code ""}). */
+    private static long[] parseShape(String tuple, String where) {
+        List<Long> dims = new ArrayList<>();
+        for (String part : tuple.split(",", -1)) {
+            if (part.isBlank()) {
+                continue;
             }
+            long d;
+            try {
+                d = Long.parseLong(part.strip());
+            } catch (NumberFormatException e) {
+                throw new NpyException(where + ": .npy shape (" + tuple + ") has a non-integer dimension");
+            }
+            if (d < 0) {
+                throw new NpyException(where + ": .npy shape (" + tuple + ") has a negative dimension");
+            }
+            dims.add(d);
         }
-        shape.append(')');
-        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
-        int total = MAGIC.length + 4 + dict.length() + 1;
-        int pad = (64 - total % 64) % 64;
-        String header = dict + " ".repeat(pad) + "\n";
-        if (header.length() > 0xffff) {
-            throw new NpyException("npy header too long");
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(total + pad + a.data().remaining());
-        out.writeBytes(MAGIC);
-        out.write(1);
-        out.write(0);
-        out.write(header.length() & 0xff);
-        out.write((header.length() >> 8) & 0xff);
-        out.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
-        ByteBuffer d = a.data().duplicate();
-        byte[] raw = new byte[d.remaining()];
-        d.get(raw);
-        out.writeBytes(raw);
-        return out.toByteArray();
+        return dims.stream().mapToLong(Long::longValue).toArray();
     }
 
-    /** Writes one array to {@code file} atomically. */
+    /** The complete {@code .npy} file image, byte for byte what {@code numpy.save} writes for the same array. */
+    public static byte[] toBytes(NpyArray a) {
+        byte[] header = header(a);
+        return ByteBuffer.allocate(Math.addExact(header.length, a.data().remaining()))
+                .put(header).put(a.data().duplicate()).array();
+    }
+
+    /**
+     * Magic, version and header as numpy's {@code _write_array_header} makes them: the dict
+     * {@code {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }}, 21 minus the digits of the first
+     * dimension spare spaces (room to grow that axis in place), then 1 to 64 spaces and a newline so that the data
+     * starts at a multiple of 64 bytes. Version 1.0 (2-byte header length) unless the header needs 2.0 (4 bytes).
+     */
+    static byte[] header(NpyArray a) {
+        String descr = a.dtype().numpyDescr().orElseThrow(() ->
+                new NpyException("numpy has no dtype for " + a.dtype() + "; convert to F32 first"));
+        long[] sh = a.shape();
+        StringBuilder shape = new StringBuilder("(");
+        for (int i = 0; i < sh.length; i++) {
+            shape.append(i > 0 ? ", " : "").append(sh[i]);
+        }
+        shape.append(sh.length == 1 ? ",)" : ")");
+        String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }"
+                + (sh.length > 0 ? " ".repeat(GROWTH_AXIS_MAX_DIGITS - Long.toString(sh[0]).length()) : "");
+        int version = 1;
+        int prefix = MAGIC.length + 2 + 2;   // magic, version, u16 header length
+        int headerLen = paddedLength(prefix, dict.length());
+        if (headerLen > 0xffff) {
+            version = 2;
+            prefix += 2;                      // u32 header length
+            headerLen = paddedLength(prefix, dict.length());
+        }
+        ByteBuffer out = ByteBuffer.allocate(prefix + headerLen).order(ByteOrder.LITTLE_ENDIAN);
+        out.put(MAGIC).put((byte) version).put((byte) 0);
+        if (version == 1) {
+            out.putShort((short) headerLen);
+        } else {
+            out.putInt(headerLen);
+        }
+        String padding = " ".repeat(headerLen - dict.length() - 1);
+        out.put((dict + padding + "\n").getBytes(StandardCharsets.ISO_8859_1));
+        return out.array();
+    }
+
+    /** Header length after numpy's padding: dict, 1 to 64 spaces, newline, ending on a multiple of 64. */
+    private static int paddedLength(int prefix, int dictLength) {
+        int unpadded = dictLength + 1;
+        return unpadded + 64 - (prefix + unpadded) % 64;
+    }
+
+    /** Writes one array to {@code file} atomically, streaming its data. */
     public static void write(Path file, NpyArray a) {
-        AtomicFiles.write(file, out -> out.write(toBytes(a)));
+        byte[] header = header(a);
+        AtomicFiles.write(file, out -> {
+            out.write(header);
+            writeData(out, a.data());
+        });
+    }
+
+    private static void writeData(OutputStream out, ByteBuffer data) throws IOException {
+        ByteBuffer d = data.duplicate();
+        byte[] chunk = new byte[Math.min(1 << 16, d.remaining())];
+        while (d.hasRemaining()) {
+            int n = Math.min(chunk.length, d.remaining());
+            d.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+        }
     }
 
     /** Reads every array of an {@code .npz} archive (name without {@code .npy} → array), in archive order. */
@@ -141,7 +195,8 @@ public final class Npy {
         try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {
-                String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
+                String name = e.getName().endsWith(".npy")
+                        ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
                 out.put(name, parse(ByteBuffer.wrap(zip.readAllBytes()), file + "!" + e.getName()));
             }
         } catch (IOException e) {
@@ -158,8 +213,16 @@ public final class Npy {
     private static void writeNpz(OutputStream out, Map<String, NpyArray> arrays) throws IOException {
         ZipOutputStream zip = new ZipOutputStream(out);
         for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
-            zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
-            zip.write(toBytes(e.getValue()));
+            byte[] npy = toBytes(e.getValue());
+            CRC32 crc = new CRC32();
+            crc.update(npy);
+            ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
+            entry.setMethod(ZipEntry.STORED);
+            entry.setSize(npy.length);
+            entry.setCompressedSize(npy.length);
+            entry.setCrc(crc.getValue());
+            zip.putNextEntry(entry);
+            zip.write(npy);
             zip.closeEntry();
         }
         zip.finish();

@@ -15,10 +15,10 @@ public record NpyArray(DType dtype, long[] shape, ByteBuffer data) {
 
     public NpyArray {
         shape = shape.clone();
-        long n = elementCount(shape);
-        if (n * dtype.size() != data.remaining()) {
+        long bytes = Math.multiplyExact(elementCount(shape), dtype.size());
+        if (bytes != data.remaining()) {
             throw new IllegalArgumentException("npy: shape " + Arrays.toString(shape) + " of " + dtype
-                    + " needs " + n * dtype.size() + " bytes, got " + data.remaining());
+                    + " needs " + bytes + " bytes, got " + data.remaining());
         }
         data = data.slice().order(ByteOrder.LITTLE_ENDIAN);
     }
@@ -42,6 +42,28 @@ public record NpyArray(DType dtype, long[] shape, ByteBuffer data) {
     @Override
     public long[] shape() {
         return shape.clone();
+    }
+
+    /** The bytes, as a fresh view (position 0, little-endian) that the caller may move freely. */
+    @Override
+    public ByteBuffer data() {
+        return data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** Equal when dtype, shape and bytes are equal (records compare arrays by identity). */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof NpyArray a && dtype == a.dtype && Arrays.equals(shape, a.shape) && data.equals(a.data);
+    }
+
+    @Override
+    public int hashCode() {
+        return (dtype.hashCode() * 31 + Arrays.hashCode(shape)) * 31 + data.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "NpyArray[" + dtype + Arrays.toString(shape) + "]";
     }
 
     public static NpyArray ofFloats(long[] shape, float[] values) {
@@ -70,6 +92,7 @@ public record NpyArray(DType dtype, long[] shape, ByteBuffer data) {
             case F64 -> { for (int i = 0; i < n; i++) out[i] = (float) b.getDouble(i * 8); }
             case F16 -> { for (int i = 0; i < n; i++) out[i] = Float.float16ToFloat(b.getShort(i * 2)); }
             case BF16 -> { for (int i = 0; i < n; i++) out[i] = Float.intBitsToFloat((b.getShort(i * 2) & 0xffff) << 16); }
+            case U64 -> { for (int i = 0; i < n; i++) out[i] = (float) unsignedToDouble(b.getLong(i * 8)); }
             default -> {
                 long[] l = toLongs();
                 for (int i = 0; i < n; i++) out[i] = l[i];
@@ -93,11 +116,16 @@ public record NpyArray(DType dtype, long[] shape, ByteBuffer data) {
         }
         long[] l = toLongs();
         double[] out = new double[l.length];
-        for (int i = 0; i < l.length; i++) out[i] = l[i];
+        for (int i = 0; i < l.length; i++) out[i] = dtype == DType.U64 ? unsignedToDouble(l[i]) : l[i];
         return out;
     }
 
-    /** Integer and boolean types as int64; float types are refused. */
+    /** A uint64 bit pattern as the nearest double. */
+    private static double unsignedToDouble(long bits) {
+        return bits >= 0 ? bits : ((bits >>> 1) | (bits & 1)) * 2.0;
+    }
+
+    /** Integer and boolean types as int64 (uint64 as its bit pattern); float types are refused. */
     public long[] toLongs() {
         int n = Math.toIntExact(size());
         long[] out = new long[n];

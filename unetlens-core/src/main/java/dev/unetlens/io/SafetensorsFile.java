@@ -1,270 +1,135 @@
 package dev.unetlens.io;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.unetlens.io.SafetensorsException.Rule;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A safetensors file, validated as strictly as the reference reader and memory-mapped with
- * {@code java.lang.foreign} (files over 2 GiB, tensors at any byte offset).
+ * {@code java.lang.foreign} (files over 2 GiB, tensors at any byte offset; read them with the
+ * {@code ValueLayout.*_UNALIGNED} layouts, little-endian).
  *
- * <p>Layout: 8-byte little-endian u64 header length N, N bytes of UTF-8 JSON, then the data section; each
- * tensor's {@code data_offsets} are relative to the start of the data section.
+ * <p>Layout: an 8-byte little-endian u64 header length N, N bytes of UTF-8 JSON, then the data section; each
+ * tensor's {@code data_offsets} are relative to the start of the data section. The rules, checked in
+ * {@link #open} before anything is mapped (see {@link Rule}):
+ * <ol>
+ *   <li>the file has at least 8 bytes; N is at most 100 000 000 and {@code 8 + N} is at most the file size;</li>
+ *   <li>the header is valid UTF-8 and one JSON object (JSON whitespace around it is allowed);</li>
+ *   <li>no key appears twice; {@code __metadata__}, if present, maps strings to strings;</li>
+ *   <li>every other key is a tensor name without NUL, whose entry has a whitelisted {@code dtype}, a
+ *       {@code shape} of non-negative integers and {@code data_offsets [begin, end]} with
+ *       {@code begin <= end} and {@code product(shape) * dtype size == end - begin}, computed without
+ *       overflow;</li>
+ *   <li>sorted by offsets, the tensors are contiguous from 0, do not overlap, and end exactly at the end of the
+ *       file.</li>
+ * </ol>
+ * Only the header is read while validating. Tensors are listed in offset order, as the reference's
+ * {@code load_file} returns them.
  */
 public final class SafetensorsFile implements TensorSource {
-    /** The reference reader's limit on the header length. */
+    /** The reference reader's limit on the header length N. */
     public static final long MAX_HEADER_BYTES = 100_000_000L;
-
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
 
     private final Path path;
     private final Arena arena;
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final MemorySegment dataSection;
-    private final Map<String, TensorInfo> tensors;   // in header order
-    private final Map<String, String> metadata;
+    private final Map<String, TensorInfo> tensors;   // in offset order
+    private final List<String> names;
+    private final Map<String, String> metadata;      // null when the header has none
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment dataSection,
-                            Map<String, TensorInfo> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment dataSection, SafetensorsHeader.Parsed header) {
         this.path = path;
         this.arena = arena;
         this.dataSection = dataSection;
-        this.tensors = tensors;
-        this.metadata = metadata;
+        Map<String, TensorInfo> byName = new LinkedHashMap<>();
+        for (TensorInfo t : header.tensors()) {
+            byName.put(t.name(), t);
+        }
+        this.tensors = byName;
+        this.names = List.copyOf(byName.keySet());
+        this.metadata = header.metadata();
     }
 
     /** Opens, validates and maps {@code path}; throws {@link SafetensorsException} naming the broken rule. */
     public static SafetensorsFile open(Path path) {
+        String file = path.toString();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
-                throw fail(path, "file is " + size + " bytes, shorter than the 8-byte header length;"
-                        + " the file is truncated or not safetensors");
+                throw new SafetensorsException(Rule.FILE_TOO_SHORT, file, null, "the file has " + size + " bytes");
             }
-            ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            readFully(ch, lenBuf, 0);
-            long n = lenBuf.getLong(0);
-            if (n < 0 || n > MAX_HEADER_BYTES) {
-                throw fail(path, "header length " + Long.toUnsignedString(n) + " exceeds the 100 MB limit;"
-                        + " the file is corrupt or not safetensors");
+            long n = read(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            if (Long.compareUnsigned(n, MAX_HEADER_BYTES) > 0) {
+                throw new SafetensorsException(Rule.HEADER_TOO_LARGE, file, null,
+                        "the header length is " + Long.toUnsignedString(n));
             }
-            if (8 + n > size) {
-                throw fail(path, "header length " + n + " runs past the end of the " + size
-                        + "-byte file; the file is truncated");
+            if (n > size - 8) {
+                throw new SafetensorsException(Rule.HEADER_PAST_END, file, null, "the header length " + n
+                        + " runs past the end of the " + size + "-byte file");
             }
-            ByteBuffer headerBuf = ByteBuffer.allocate((int) n);
-            readFully(ch, headerBuf, 8);
-            Header header = parseHeader(path, headerBuf.flip(), size - 8 - n);
+            SafetensorsHeader.Parsed header = SafetensorsHeader.parse(file, read(ch, 8, (int) n), size - 8 - n);
             Arena arena = Arena.ofShared();
             try {
-                MemorySegment all = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-                return new SafetensorsFile(path, arena, all.asSlice(8 + n), header.tensors, header.metadata);
+                MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 8 + n, size - 8 - n, arena);
+                return new SafetensorsFile(path, arena, data, header);
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
             }
         } catch (NoSuchFileException e) {
-            throw new SafetensorsException(path + ": no such file", e);
+            throw new SafetensorsException(Rule.IO, file, null, "no such file", e);
         } catch (IOException e) {
-            throw new SafetensorsException(path + ": cannot read (" + e.getMessage() + ")", e);
+            throw new SafetensorsException(Rule.IO, file, null, "cannot read: " + e, e);
         }
     }
 
-    private record Header(Map<String, TensorInfo> tensors, Map<String, String> metadata) {
-    }
-
-    /**
-     * Validates a header: UTF-8 JSON object, no duplicate keys, string→string {@code __metadata__}, whitelisted
-     * dtypes, names without NUL, shapes whose byte size equals the offset range, and offsets that are sorted,
-     * contiguous, non-overlapping and cover the {@code dataBytes}-long data section exactly.
-     */
-    private static Header parseHeader(Path path, ByteBuffer bytes, long dataBytes) {
-        String text;
-        try {
-            CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(bytes);
-            text = chars.toString();
-        } catch (CharacterCodingException e) {
-            throw fail(path, "header is not valid UTF-8");
-        }
-        if (!text.startsWith("{")) {
-            throw fail(path, "header does not start with '{'; the file is not safetensors");
-        }
-        JsonNode root;
-        try {
-            root = JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            String why = e.getOriginalMessage();
-            if (why != null && why.startsWith("Duplicate field")) {
-                throw fail(path, "header has a duplicate key: " + why.substring("Duplicate field".length()).strip());
-            }
-            throw fail(path, "header is not valid JSON (" + firstLine(why) + ")");
-        }
-        if (root == null || !root.isObject()) {
-            throw fail(path, "header is not a JSON object");
-        }
-        Map<String, String> metadata = Map.of();
-        List<TensorInfo> list = new ArrayList<>();
-        for (Map.Entry<String, JsonNode> e : root.properties()) {
-            String name = e.getKey();
-            if (name.equals("__metadata__")) {
-                metadata = parseMetadata(path, e.getValue());
-                continue;
-            }
-            list.add(parseTensor(path, name, e.getValue()));
-        }
-        checkOffsets(path, list, dataBytes);
-        Map<String, TensorInfo> tensors = new LinkedHashMap<>();
-        for (TensorInfo t : list) {
-            tensors.put(t.name(), t);
-        }
-        return new Header(Collections.unmodifiableMap(tensors), metadata);
-    }
-
-    private static Map<String, String> parseMetadata(Path path, JsonNode node) {
-        if (!node.isObject()) {
-            throw fail(path, "__metadata__ must be a JSON object of strings");
-        }
-        Map<String, String> m = new LinkedHashMap<>();
-        for (Map.Entry<String, JsonNode> e : node.properties()) {
-            if (!e.getValue().isTextual()) {
-                throw fail(path, "__metadata__ value of '" + e.getKey() + "' is not a string");
-            }
-            m.put(e.getKey(), e.getValue().asText());
-        }
-        return Collections.unmodifiableMap(m);
-    }
-
-    private static TensorInfo parseTensor(Path path, String name, JsonNode node) {
-        if (name.indexOf('\0') >= 0) {
-            throw fail(path, "tensor name '" + name.replace("\0", "\\0") + "' contains a NUL character");
-        }
-        String where = "tensor '" + name + "'";
-        if (!node.isObject()) {
-            throw fail(path, where + ": entry is not a JSON object");
-        }
-        JsonNode dt = node.get("dtype");
-        JsonNode sh = node.get("shape");
-        JsonNode off = node.get("data_offsets");
-        if (dt == null || !dt.isTextual()) {
-            throw fail(path, where + ": missing or non-string dtype");
-        }
-        DType dtype = DType.fromSafetensors(dt.asText()).orElseThrow(() ->
-                fail(path, where + ": dtype '" + dt.asText() + "' is not a safetensors dtype"));
-        if (sh == null || !sh.isArray()) {
-            throw fail(path, where + ": missing or non-array shape");
-        }
-        long[] shape = new long[sh.size()];
-        for (int i = 0; i < shape.length; i++) {
-            shape[i] = nonNegativeInteger(path, where + ": shape[" + i + "]", sh.get(i));
-        }
-        if (off == null || !off.isArray() || off.size() != 2) {
-            throw fail(path, where + ": data_offsets must be [begin, end]");
-        }
-        long begin = nonNegativeInteger(path, where + ": data_offsets[0]", off.get(0));
-        long end = nonNegativeInteger(path, where + ": data_offsets[1]", off.get(1));
-        if (end < begin) {
-            throw fail(path, where + ": data_offsets end " + end + " is before begin " + begin);
-        }
-        long bytes;
-        try {
-            bytes = Math.multiplyExact(NpyArray.elementCount(shape), dtype.size());
-        } catch (ArithmeticException e) {
-            throw fail(path, where + ": shape × dtype size overflows 64 bits");
-        }
-        if (bytes != end - begin) {
-            throw fail(path, where + ": shape " + java.util.Arrays.toString(shape) + " of " + dtype + " needs "
-                    + bytes + " bytes but data_offsets [" + begin + ", " + end + "] hold " + (end - begin));
-        }
-        return new TensorInfo(name, dtype, shape, begin, end);
-    }
-
-    private static long nonNegativeInteger(Path path, String where, JsonNode n) {
-        if (n == null || !n.isIntegralNumber() || !n.canConvertToLong() || n.asLong() < 0) {
-            throw fail(path, where + " must be a non-negative integer, got " + n);
-        }
-        return n.asLong();
-    }
-
-    private static void checkOffsets(Path path, List<TensorInfo> list, long dataBytes) {
-        List<TensorInfo> sorted = new ArrayList<>(list);
-        sorted.sort(Comparator.comparingLong(TensorInfo::begin).thenComparingLong(TensorInfo::end));
-        long expected = 0;
-        for (TensorInfo t : sorted) {
-            if (t.begin() != expected) {
-                throw fail(path, "tensor '" + t.name() + "': data_offsets begin at " + t.begin() + " but the previous"
-                        + " tensor ends at " + expected + " (offsets must be contiguous and must not overlap)");
-            }
-            expected = t.end();
-        }
-        if (expected != dataBytes) {
-            throw fail(path, "tensors cover " + expected + " bytes but the data section has " + dataBytes
-                    + " (the file is truncated or has trailing bytes)");
-        }
-    }
-
-    private static void readFully(FileChannel ch, ByteBuffer buf, long pos) throws IOException {
+    private static ByteBuffer read(FileChannel ch, long position, int length) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(length);
         while (buf.hasRemaining()) {
-            int r = ch.read(buf, pos + buf.position());
-            if (r < 0) {
-                throw new IOException("unexpected end of file");
+            if (ch.read(buf, position + buf.position()) < 0) {
+                throw new IOException("unexpected end of file at byte " + (position + buf.position()));
             }
         }
-    }
-
-    private static String firstLine(String s) {
-        if (s == null) {
-            return "parse error";
-        }
-        int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
-    }
-
-    private static SafetensorsException fail(Path path, String rule) {
-        return new SafetensorsException(path + ": " + rule);
+        return buf.flip();
     }
 
     public Path path() {
         return path;
     }
 
+    /** The {@code __metadata__} map, empty when the header has none. */
     public Map<String, String> metadata() {
-        return metadata;
+        return metadata == null ? Map.of() : metadata;
     }
 
+    /** Whether the header has a {@code __metadata__} entry (possibly an empty object). */
+    public boolean hasMetadata() {
+        return metadata != null;
+    }
+
+    /** Every tensor, in offset order. */
     public List<TensorInfo> tensors() {
         return List.copyOf(tensors.values());
     }
 
+    /** Tensor names in offset order. */
     @Override
     public List<String> names() {
-        return List.copyOf(tensors.keySet());
+        return names;
     }
 
     @Override
@@ -272,11 +137,15 @@ public final class SafetensorsFile implements TensorSource {
         return Optional.ofNullable(tensors.get(name));
     }
 
+    /** The stored bytes of {@code name}: a read-only slice of the mapping, at any byte alignment. */
     @Override
     public MemorySegment data(String name) {
         TensorInfo t = tensors.get(name);
         if (t == null) {
-            throw new SafetensorsException(path + ": no tensor '" + name + "'");
+            throw new SafetensorsException(Rule.NO_SUCH_TENSOR, path.toString(), name, "the file has no such tensor");
+        }
+        if (closed.get()) {
+            throw new SafetensorsException(Rule.CLOSED, path.toString(), name, "the file was closed");
         }
         return dataSection.asSlice(t.begin(), t.byteSize());
     }
@@ -286,8 +155,11 @@ public final class SafetensorsFile implements TensorSource {
         return path.toString();
     }
 
+    /** Unmaps the file; segments from {@link #data} become unusable. Closing twice does nothing. */
     @Override
     public void close() {
-        arena.close();
+        if (closed.compareAndSet(false, true)) {
+            arena.close();
+        }
     }
 }
