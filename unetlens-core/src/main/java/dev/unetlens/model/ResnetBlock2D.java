@@ -2,11 +2,12 @@ package dev.unetlens.model;
 
 import ai.djl.ndarray.NDArray;
 
-import static dev.unetlens.model.Activations.silu;
+import java.util.function.UnaryOperator;
 
 /**
- * diffusers models/resnet.py {@code ResnetBlock2D} with {@code time_embedding_norm="default"}, SiLU, no up/down
- * sampling. x [B, Cin, H, W], temb [B, Ct] or null → [B, Cout, H, W]; hook: this path.
+ * diffusers models/resnet.py {@code ResnetBlock2D} with {@code time_embedding_norm="default"}, no up/down
+ * sampling. x [B, Cin, H, W], temb [B, Ct] or null → [B, Cout, H, W]; hook: this path. The nonlinearity (SiLU in
+ * every SD model) is applied after norm1, to temb before {@code time_emb_proj}, and after norm2.
  */
 public final class ResnetBlock2D extends Module {
     private final GroupNorm norm1;
@@ -16,6 +17,7 @@ public final class ResnetBlock2D extends Module {
     private final Conv2d conv2;
     private final Conv2d convShortcut;    // 1×1, null when in == out
     private final double outputScaleFactor;
+    private final UnaryOperator<NDArray> nonlinearity;
 
     /**
      * @param spec channels and norm settings of this block
@@ -31,6 +33,7 @@ public final class ResnetBlock2D extends Module {
         convShortcut = spec.in() != spec.out()
                 ? add(new Conv2d(w, sub("conv_shortcut"), spec.in(), spec.out(), 1, 1, 0)) : null;
         outputScaleFactor = spec.outputScaleFactor();
+        nonlinearity = spec.nonlinearity();
     }
 
     /**
@@ -40,17 +43,23 @@ public final class ResnetBlock2D extends Module {
      * @param groups            GroupNorm groups
      * @param eps               GroupNorm epsilon
      * @param outputScaleFactor the output is divided by this (1 in SD)
+     * @param nonlinearity      diffusers' {@code non_linearity} (the U-Net's {@code act_fn})
      */
-    public record Spec(long in, long out, long tembChannels, int groups, double eps, double outputScaleFactor) {
+    public record Spec(long in, long out, long tembChannels, int groups, double eps, double outputScaleFactor,
+                       UnaryOperator<NDArray> nonlinearity) {
+        /** A block with SiLU, as the VAE builds them. */
+        public Spec(long in, long out, long tembChannels, int groups, double eps, double outputScaleFactor) {
+            this(in, out, tembChannels, groups, eps, outputScaleFactor, Activations::silu);
+        }
     }
 
     public NDArray forward(NDArray x, NDArray temb) {
-        NDArray h = conv1.forward(silu(norm1.forward(x)));                   // [B, Cout, H, W]
+        NDArray h = conv1.forward(nonlinearity.apply(norm1.forward(x)));     // [B, Cout, H, W]
         if (timeEmbProj != null) {
-            NDArray t = timeEmbProj.forward(silu(temb));                     // [B, Cout]
+            NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));       // [B, Cout]
             h = h.add(t.expandDims(2).expandDims(3));                        // broadcast over H, W
         }
-        h = conv2.forward(silu(norm2.forward(h)));                           // dropout: inference, omitted
+        h = conv2.forward(nonlinearity.apply(norm2.forward(h)));             // dropout: inference, omitted
         NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
         NDArray out = skip.add(h);
         if (outputScaleFactor != 1.0) {

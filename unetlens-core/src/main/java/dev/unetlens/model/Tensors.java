@@ -41,12 +41,25 @@ public final class Tensors {
             return ForwardScope.detach(manager.create(shape, stored.isFloating() ? DataType.FLOAT32 : stored));
         }
         ByteBuffer view = bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (stored == DataType.BFLOAT16) {
+            // DJL 0.35's PyTorch engine aborts the JVM creating a bfloat16 array from a buffer; widen here instead
+            // (exact: a bfloat16 is the upper 16 bits of the float32)
+            return ForwardScope.detach(manager.create(widenBf16(view.asShortBuffer()), shape));
+        }
         try (NDArray alias = manager.create(view, shape, stored)) {   // aliases the mapped file: copy it out
             NDArray owned = stored.isFloating() && stored != DataType.FLOAT32
                     ? alias.toType(DataType.FLOAT32, true)
                     : alias.duplicate();
             return ForwardScope.detach(owned);
         }
+    }
+
+    private static float[] widenBf16(java.nio.ShortBuffer bf16) {
+        float[] out = new float[bf16.remaining()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = Float.intBitsToFloat((bf16.get(i) & 0xFFFF) << 16);
+        }
+        return out;
     }
 
     /** A float32 NDArray from an npy array (any numeric type is converted to float32). */
