@@ -51,6 +51,9 @@ class GoldenCoverageTest {
         NOT_YET_IMPLEMENTED.stream().sorted().forEach(k ->
                 sb.append(k).append(" (").append(counts.getOrDefault(k, 0)).append(" files) "));
         sb.append("\n  fixture files not run: ").append(notRun);
+        if (!Golden.get().absent().isEmpty()) {
+            sb.append("\n  index entries without a file (left out of every test): ").append(Golden.get().absent().size());
+        }
         System.out.println(sb);
     }
 

@@ -1,0 +1,144 @@
+package dev.unetlens.synth;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.unetlens.UnetlensException;
+import dev.unetlens.config.ClipTextConfig;
+import dev.unetlens.config.JsonConfig;
+import dev.unetlens.config.VaeConfig;
+import dev.unetlens.io.AtomicFiles;
+import dev.unetlens.io.DType;
+import dev.unetlens.io.SafetensorsWriter;
+import dev.unetlens.model.Weights;
+import dev.unetlens.model.clip.ClipTextModel;
+import dev.unetlens.model.vae.AutoencoderKL;
+import dev.unetlens.tokenizer.ClipVocab;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Models with the structure of real Stable Diffusion checkpoints and deterministic random weights (the golden
+ * fixtures' rule, see {@link Weights#random}), written in the diffusers folder layout: the bundled tiny model
+ * that the demo and tests run on, and full-size models for benchmarks. The configs are resources of this
+ * package; the weight names and shapes come from building the model classes themselves, so they can never
+ * disagree with what the loaders expect.
+ */
+public enum SyntheticModel {
+    /** Tiny SD 1.5-structured model (≈1 M parameters): the demo's and the tests' model. */
+    TINY_SD15("tiny-sd15"),
+    /** SD 1.5 at full size (860 M U-Net, 84 M VAE, 123 M CLIP-L), random weights: for benchmarks. */
+    SD15("sd15");
+
+    /** The parts of a model folder. */
+    public enum Component { UNET, VAE, TEXT_ENCODER, TOKENIZER, SCHEDULER }
+
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
+    private final String resource;
+
+    SyntheticModel(String resource) {
+        this.resource = resource;
+    }
+
+    public String id() {
+        return resource;
+    }
+
+    /** Writes the whole model into {@code dir} (created; must not hold a model already). */
+    public void write(Path dir, long seed) {
+        write(dir, seed, EnumSet.allOf(Component.class));
+    }
+
+    /** Writes the chosen components (and {@code model_index.json}) into {@code dir}. */
+    public void write(Path dir, long seed, Set<Component> components) {
+        try {
+            Files.createDirectories(dir);
+            copyResource("model_index.json", dir.resolve("model_index.json"));
+            for (Component c : components) {
+                switch (c) {
+                    case UNET -> weights(dir, "unet", "diffusion_pytorch_model.safetensors", seed,
+                            (w, cfg) -> new dev.unetlens.model.unet.UNet2DConditionModel(w, dev.unetlens.config.UNetConfig.from(cfg)));
+                    case VAE -> weights(dir, "vae", "diffusion_pytorch_model.safetensors", seed,
+                            (w, cfg) -> new AutoencoderKL(w, VaeConfig.from(cfg)));
+                    case TEXT_ENCODER -> weights(dir, "text_encoder", "model.safetensors", seed,
+                            (w, cfg) -> new ClipTextModel(w, ClipTextConfig.from(cfg)));
+                    case TOKENIZER -> tokenizer(dir.resolve("tokenizer"));
+                    case SCHEDULER -> copyResource("scheduler.json", dir.resolve("scheduler/scheduler_config.json"));
+                    default -> throw new IllegalStateException(c.name());
+                }
+            }
+        } catch (IOException e) {
+            throw new UnetlensException("cannot write model to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Builds a component from its config with random weights. */
+    @FunctionalInterface
+    interface Builder {
+        Object build(Weights weights, JsonConfig config);
+    }
+
+    private void weights(Path dir, String component, String file, long seed, Builder builder) throws IOException {
+        Path folder = dir.resolve(component);
+        Files.createDirectories(folder);
+        Path config = folder.resolve("config.json");
+        copyResource(component + ".json", config);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Weights w = Weights.random(seed * 31 + component.hashCode(), m, component);
+            builder.build(w, JsonConfig.read(config));
+            SafetensorsWriter writer = new SafetensorsWriter().metadata(Map.of("format", "pt"));
+            for (Map.Entry<String, NDArray> e : w.taken().entrySet()) {
+                writer.add(e.getKey(), DType.F32, e.getValue().getShape().getShape(), e.getValue().toByteBuffer());
+            }
+            writer.write(folder.resolve(file));
+        }
+    }
+
+    /** vocab.json, merges.txt and the tokenizer configs of SD 1.x's CLIP tokenizer, from the bundled BPE file. */
+    private static void tokenizer(Path folder) throws IOException {
+        Files.createDirectories(folder);
+        ClipVocab vocab = ClipVocab.bundled();
+        Map<String, Integer> byId = new LinkedHashMap<>();
+        vocab.encoder().entrySet().stream().sorted(Map.Entry.comparingByValue())
+                .forEach(e -> byId.put(e.getKey(), e.getValue()));
+        AtomicFiles.writeBytes(folder.resolve("vocab.json"), new ObjectMapper().writeValueAsBytes(byId));
+        StringBuilder merges = new StringBuilder("#version: 0.2\n");
+        for (ClipVocab.Merge mg : vocab.merges()) {
+            merges.append(mg.first()).append(' ').append(mg.second()).append('\n');
+        }
+        AtomicFiles.writeString(folder.resolve("merges.txt"), merges.toString());
+        Map<String, Object> special = new LinkedHashMap<>();
+        special.put("bos_token", "<|startoftext|>");
+        special.put("eos_token", "<|endoftext|>");
+        special.put("unk_token", "<|endoftext|>");
+        special.put("pad_token", "<|endoftext|>");
+        AtomicFiles.writeBytes(folder.resolve("special_tokens_map.json"), JSON.writeValueAsBytes(special));
+        Map<String, Object> config = new LinkedHashMap<>(special);
+        config.put("model_max_length", 77);
+        config.put("do_lower_case", true);
+        config.put("tokenizer_class", "CLIPTokenizer");
+        AtomicFiles.writeBytes(folder.resolve("tokenizer_config.json"), JSON.writeValueAsBytes(config));
+    }
+
+    private void copyResource(String name, Path target) throws IOException {
+        String path = resource + "/" + name;
+        try (InputStream in = SyntheticModel.class.getResourceAsStream(path)) {
+            if (in == null) {
+                throw new UncheckedIOException(new IOException("missing resource " + path));
+            }
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            AtomicFiles.writeString(target, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+}
