@@ -58,6 +58,26 @@ class RoundTripTest {
         }
     }
 
+    /** SD 1.x files whose CLIP keys lack {@code text_model.} (older transformers) read as A1111 and kohya read them. */
+    @Test
+    void legacyClipKeysGetTheirTextModelLevel() throws IOException {
+        GoldenSingleFiles f = GoldenSingleFiles.all().getFirst();
+        String te = LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER);
+        Map<String, Blob> legacy = new LinkedHashMap<>();
+        try (SafetensorsFile golden = SafetensorsFile.open(Golden.get().use(f.file()))) {
+            Blob.readAll(golden).forEach((k, v) -> legacy.put(k.replace(te + "text_model.", te), v));
+        }
+        legacy.put(te + "embeddings.position_ids", new Blob(DType.I64, new long[] {1, 77}, new byte[77 * 8]));
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(TestSafetensors.write(tmp.resolve("nai.safetensors"), legacy));
+             SingleFileCheckpoint original = f.open()) {
+            assertThat(ckpt.shapes().keySet()).anyMatch(k -> k.startsWith(te + "encoder.layers."));
+            assertSameTensors(Blob.readAll(ckpt.component(LdmComponent.TEXT_ENCODER)),
+                    Blob.readAll(original.component(LdmComponent.TEXT_ENCODER)), "text_encoder");
+            assertThat(ckpt.ignored().keySet()).containsExactly(te + "embeddings.position_ids");
+            assertThat(ckpt.unrecognized()).isEmpty();
+        }
+    }
+
     @Test
     void sdxlRoundTripIsBitIdentical() throws IOException {
         Map<String, Blob> ldm = new LinkedHashMap<>();
