@@ -1,17 +1,13 @@
 package dev.unetlens.io.ldm;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unetlens.config.ConfigException;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -27,6 +23,9 @@ import java.util.regex.Pattern;
  * GroupNorm has 32 groups, text heads are 64 wide. The output has every key diffusers 0.27.2 / transformers 4.38.2
  * save, with their defaults, sorted as {@code save_pretrained} sorts them. A checkpoint these rules cannot describe
  * (the golden tiny models: 8 GroupNorm groups, 2-wide heads) fails with one line asking for explicit configs.
+ *
+ * <p>This class holds the entry point, the VAE and the scheduler; {@link UnetConfigInference} and
+ * {@link TextConfigInference} hold the U-Net and the text encoders.
  */
 public final class ConfigInference {
     /** The diffusers version whose config format and defaults this writes. */
@@ -40,9 +39,7 @@ public final class ConfigInference {
     /** v2-inference-v.yaml and the SGM yamls' {@code num_head_channels}; also the CLIP text head width. */
     static final int HEAD_CHANNELS = 64;
 
-    private static final JsonNodeFactory F = JsonNodeFactory.instance;
-    private static final Pattern RESBLOCK = Pattern.compile("transformer\\.resblocks\\.(\\d+)\\..*");
-    private static final Pattern CLIP_LAYER = Pattern.compile("text_model\\.encoder\\.layers\\.(\\d+)\\..*");
+    static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     private ConfigInference() {
     }
@@ -59,23 +56,24 @@ public final class ConfigInference {
         String prediction = options.predictionType() != null ? options.predictionType() : guessPrediction(family, notes);
         boolean upcast = options.upcastAttention() != null ? options.upcastAttention() : defaultUpcast(family, notes);
 
-        Keys vaeKeys = new Keys(shapes, LdmFamily.VAE_PREFIX, source);
-        ObjectNode vae = vaeKeys.any() ? vae(vaeKeys, family, imageSize) : null;
-        int vaeScale = vae == null ? 8 : 1 << (vae.get("block_out_channels").size() - 1);
-        ObjectNode unet = unet(new Keys(shapes, LdmFamily.UNET_PREFIX, source), family, shapes, imageSize / vaeScale, upcast);
-        ObjectNode te = null;
-        ObjectNode te2 = null;
-        String p1 = family.prefix(LdmComponent.TEXT_ENCODER);
-        if (p1 != null && new Keys(shapes, p1, source).any()) {
-            Keys k = new Keys(shapes, p1, source);
-            te = family == LdmFamily.SD2 ? openClip(k, false, true) : clip(k);
-        }
-        String p2 = family.prefix(LdmComponent.TEXT_ENCODER_2);
-        if (p2 != null && new Keys(shapes, p2, source).any()) {
-            te2 = openClip(new Keys(shapes, p2, source), true, false);
-        }
-        return new CheckpointConfigs("inferred from " + source + " (" + family.label() + ")",
-                unet, vae, te, te2, scheduler(family, prediction), notes);
+        ShapeKeys vaeKeys = keys(shapes, LdmFamily.VAE_PREFIX, source);
+        ObjectNode vae = vaeKeys == null ? null : vae(vaeKeys, family, imageSize);
+        int vaeScale = vae == null ? 8 : 1 << (vae.get("block_out_channels").size() - 1);   // no VAE: LDM's f = 8
+        ObjectNode unet = UnetConfigInference.unet(new ShapeKeys(shapes, LdmFamily.UNET_PREFIX, source), family,
+                imageSize / vaeScale, upcast);
+        ShapeKeys te = keys(shapes, family.prefix(LdmComponent.TEXT_ENCODER), source);
+        ShapeKeys te2 = keys(shapes, family.prefix(LdmComponent.TEXT_ENCODER_2), source);
+        return new CheckpointConfigs("inferred from " + source + " (" + family.label() + ")", unet, vae,
+                te == null ? null : family == LdmFamily.SD2
+                        ? TextConfigInference.openClip(te, false, true) : TextConfigInference.clip(te),
+                te2 == null ? null : TextConfigInference.openClip(te2, true, false),
+                scheduler(family, prediction), notes);
+    }
+
+    /** The keys under {@code prefix}, or null when the family has no such component or the file lacks it. */
+    private static ShapeKeys keys(Map<String, long[]> shapes, String prefix, String source) {
+        ShapeKeys k = prefix == null ? null : new ShapeKeys(shapes, prefix, source);
+        return k != null && k.any() ? k : null;
     }
 
     private static int defaultImageSize(LdmFamily family, List<String> notes) {
@@ -108,166 +106,8 @@ public final class ConfigInference {
         return false;
     }
 
-    /**
-     * diffusers {@code create_unet_diffusers_config} with the yaml's numbers read off the shapes, as a saved
-     * {@code UNet2DConditionModel} config.
-     */
-    static ObjectNode unet(Keys k, LdmFamily family, Map<String, long[]> all, int sampleSize, boolean upcast) {
-        UnetLayout layout = UnetLayout.of(k.stripped(), k.source);
-        int levels = layout.levels();
-        int modelChannels = k.dim("input_blocks.0.0.weight", 0);
-        int[] channels = new int[levels];
-        int[] depth = new int[levels];   // transformer blocks per level, 0 without attention
-        ArrayNode down = F.arrayNode();
-        ArrayNode up = F.arrayNode();
-        String firstAttention = null;
-        for (int i = 0; i < levels; i++) {
-            String block = "input_blocks." + layout.inputBlock(i, 0) + ".";
-            channels[i] = k.dim(block + "0.out_layers.3.weight", 0);
-            depth[i] = k.count(Pattern.compile(Pattern.quote(block) + "1\\.transformer_blocks\\.(\\d+)\\..*"));
-            down.add(depth[i] > 0 ? "CrossAttnDownBlock2D" : "DownBlock2D");
-            if (depth[i] > 0 && firstAttention == null) {
-                firstAttention = block + "1.";
-            }
-            String upBlock = "output_blocks." + layout.outputBlock(i, 0) + ".1.";
-            up.add(k.anyStartsWith(upBlock, upBlock + "conv") ? "CrossAttnUpBlock2D" : "UpBlock2D");
-        }
-        int context = Math.toIntExact(LdmFamily.crossAttentionWidth(all));
-        boolean linear = firstAttention != null && k.shape(firstAttention + "proj_in.weight").length == 2;
-
-        ObjectNode c = diffusersHeader("UNet2DConditionModel");
-        c.put("act_fn", "silu");
-        c.put("addition_embed_type_num_heads", 64);
-        c.put("attention_type", "default");
-        c.set("block_out_channels", ints(channels));
-        c.put("center_input_sample", false);
-        c.putNull("class_embed_type");
-        c.put("class_embeddings_concat", false);
-        c.put("conv_in_kernel", 3);
-        c.put("conv_out_kernel", 3);
-        if (context > 0) {
-            c.put("cross_attention_dim", context);
-        } else {
-            c.putNull("cross_attention_dim");
-        }
-        c.putNull("cross_attention_norm");
-        c.set("down_block_types", down);
-        c.put("downsample_padding", 1);
-        c.put("dropout", 0.0);
-        c.put("dual_cross_attention", false);
-        c.putNull("encoder_hid_dim");
-        c.putNull("encoder_hid_dim_type");
-        c.put("flip_sin_to_cos", true);
-        c.put("freq_shift", 0);
-        c.put("in_channels", k.dim("input_blocks.0.0.weight", 1));
-        c.put("layers_per_block", layout.layersPerBlock());
-        c.putNull("mid_block_only_cross_attention");
-        c.put("mid_block_scale_factor", 1);
-        c.put("mid_block_type", "UNetMidBlock2DCrossAttn");
-        c.put("norm_eps", 1e-5);
-        c.put("norm_num_groups", LDM_NORM_GROUPS);
-        c.putNull("num_attention_heads");
-        c.putNull("num_class_embeds");
-        c.put("only_cross_attention", false);
-        c.put("out_channels", k.dim("out.2.weight", 0));
-        c.put("resnet_out_scale_factor", 1.0);
-        c.put("resnet_skip_time_act", false);
-        c.put("resnet_time_scale_shift", "default");
-        c.putNull("reverse_transformer_layers_per_block");
-        c.put("sample_size", sampleSize);
-        c.putNull("time_cond_proj_dim");
-        c.putNull("time_embedding_act_fn");
-        c.putNull("time_embedding_dim");
-        c.put("time_embedding_type", "positional");
-        c.putNull("timestep_post_act");
-        c.set("transformer_layers_per_block", transformerLayers(depth));
-        c.set("up_block_types", up);
-        c.put("upcast_attention", upcast);
-        c.put("use_linear_projection", linear);
-        c.set("attention_head_dim", headCounts(k, family, modelChannels, channels));
-        addition(c, k, family, all);
-        return sorted(c);
-    }
-
-    /**
-     * {@code attention_head_dim} (the head count, in diffusers' historical naming): the v1 yaml's 8 heads for SD 1.x;
-     * else {@code model_channels // num_head_channels · channel_mult[i]}, as {@code create_unet_diffusers_config}
-     * computes it for {@code use_linear_in_transformer} models without {@code num_heads}.
-     */
-    private static JsonNode headCounts(Keys k, LdmFamily family, int modelChannels, int[] channels) {
-        if (family == LdmFamily.SD1) {
-            return F.numberNode(SD1_HEADS);
-        }
-        int perLevel = modelChannels / HEAD_CHANNELS;
-        if (perLevel == 0) {
-            throw k.cannot("attention_head_dim", "model_channels " + modelChannels + " is below the "
-                    + HEAD_CHANNELS + "-wide heads of " + family.label());
-        }
-        ArrayNode heads = F.arrayNode();
-        for (int ch : channels) {
-            if (ch % modelChannels != 0) {
-                throw k.cannot("attention_head_dim", "block channels " + Arrays.toString(channels)
-                        + " are not multiples of model_channels " + modelChannels);
-            }
-            heads.add(perLevel * (ch / modelChannels));
-        }
-        return heads;
-    }
-
-    /**
-     * The yaml's {@code transformer_depth}: an int when every level with attention has the same depth (SD 1.x/2.x:
-     * 1, the refiner: 4), else one entry per level with 1 for levels without attention (SDXL base: [1, 2, 10]).
-     */
-    private static JsonNode transformerLayers(int[] depth) {
-        TreeSet<Integer> distinct = new TreeSet<>();
-        for (int d : depth) {
-            if (d > 0) {
-                distinct.add(d);
-            }
-        }
-        if (distinct.size() <= 1) {
-            return F.numberNode(distinct.isEmpty() ? 1 : distinct.first());
-        }
-        ArrayNode list = F.arrayNode();
-        for (int d : depth) {
-            list.add(d > 0 ? d : 1);
-        }
-        return list;
-    }
-
-    /**
-     * SDXL's micro-conditioning ({@code num_classes: sequential} with a 2048/1280 context): addition_embed_type
-     * text_time, {@code projection_class_embeddings_input_dim = adm_in_channels} (label_emb's input), and
-     * {@code addition_time_embed_dim} = (adm_in − pooled text width) / number of time ids (6 for the base:
-     * original size, crop, target size; 5 for the refiner: original size, crop, aesthetic score), which is the
-     * 256 that diffusers writes for the real models; 256 when the file has no text projection to measure.
-     */
-    private static void addition(ObjectNode c, Keys k, LdmFamily family, Map<String, long[]> all) {
-        if (!family.isXl() || !k.has("label_emb.0.0.weight")) {
-            c.putNull("addition_embed_type");
-            c.putNull("addition_time_embed_dim");
-            c.putNull("projection_class_embeddings_input_dim");
-            return;
-        }
-        int adm = k.dim("label_emb.0.0.weight", 1);
-        long[] projection = all.get(family.prefix(LdmComponent.TEXT_ENCODER_2) + OpenClipKeyMap.TEXT_PROJECTION);
-        int timeDim = 256;
-        if (projection != null && projection.length == 2) {
-            int ids = family == LdmFamily.SDXL ? 6 : 5;
-            long rest = adm - projection[1];
-            if (rest <= 0 || rest % ids != 0) {
-                throw k.cannot("addition_time_embed_dim", "label_emb input " + adm + " minus the pooled width "
-                        + projection[1] + " is not " + ids + " equal time embeddings");
-            }
-            timeDim = Math.toIntExact(rest / ids);
-        }
-        c.put("addition_embed_type", "text_time");
-        c.put("addition_time_embed_dim", timeDim);
-        c.put("projection_class_embeddings_input_dim", adm);
-    }
-
     /** diffusers {@code create_vae_diffusers_config}, as a saved {@code AutoencoderKL} config. */
-    static ObjectNode vae(Keys k, LdmFamily family, int imageSize) {
+    static ObjectNode vae(ShapeKeys k, LdmFamily family, int imageSize) {
         int levels = VaeKeyMap.levels(k.stripped());
         int[] channels = new int[levels];
         ArrayNode down = F.arrayNode();
@@ -292,69 +132,6 @@ public final class ConfigInference {
         c.put("sample_size", imageSize);
         c.put("scaling_factor", family.isXl() ? 0.13025 : 0.18215);   // the yamls' scale_factor
         c.set("up_block_types", up);
-        return sorted(c);
-    }
-
-    /** CLIP ViT-L/14 in transformers naming: openai/clip-vit-large-patch14's text config, sizes from the shapes. */
-    static ObjectNode clip(Keys k) {
-        int hidden = k.dim("text_model.embeddings.token_embedding.weight", 1);
-        return textConfig(k, "CLIPTextModel", "quick_gelu", hidden,
-                k.dim("text_model.embeddings.token_embedding.weight", 0),
-                k.dim("text_model.embeddings.position_embedding.weight", 0),
-                k.count(CLIP_LAYER),
-                k.dim("text_model.encoder.layers.0.mlp.fc1.weight", 0),
-                768);
-    }
-
-    /**
-     * An OpenCLIP text tower as transformers CLIP: stabilityai/stable-diffusion-2's text config (SD 2.x: one layer
-     * fewer than the tower, projection_dim 512, unused) or laion's ViT-bigG config with {@code projection_dim} from
-     * the projection (SDXL); exact {@code gelu}.
-     */
-    static ObjectNode openClip(Keys k, boolean withProjection, boolean dropLastLayer) {
-        int hidden = k.dim("token_embedding.weight", 1);
-        int blocks = k.count(RESBLOCK);
-        return textConfig(k, withProjection ? "CLIPTextModelWithProjection" : "CLIPTextModel", "gelu", hidden,
-                k.dim("token_embedding.weight", 0),
-                k.dim("positional_embedding", 0),
-                dropLastLayer ? blocks - 1 : blocks,
-                k.dim("transformer.resblocks.0.mlp.c_fc.weight", 0),
-                withProjection ? k.dim(OpenClipKeyMap.TEXT_PROJECTION, 1) : 512);
-    }
-
-    private static ObjectNode textConfig(Keys k, String architecture, String act, int hidden, int vocab,
-                                         int positions, int layers, int intermediate, int projection) {
-        if (hidden % HEAD_CHANNELS != 0) {
-            throw k.cannot("num_attention_heads", "text width " + hidden + " is not a multiple of the "
-                    + HEAD_CHANNELS + "-wide CLIP heads");
-        }
-        if (layers < 1) {
-            throw k.cannot("num_hidden_layers", "the text encoder has no layers");
-        }
-        ObjectNode c = F.objectNode();
-        c.set("architectures", F.arrayNode().add(architecture));
-        c.put("attention_dropout", 0.0);
-        c.put("bos_token_id", 0);
-        c.put("dropout", 0.0);
-        c.put("eos_token_id", 2);
-        c.put("hidden_act", act);
-        c.put("hidden_size", hidden);
-        c.put("initializer_factor", 1.0);
-        c.put("initializer_range", 0.02);
-        c.put("intermediate_size", intermediate);
-        c.put("layer_norm_eps", 1e-5);
-        c.put("max_position_embeddings", positions);
-        c.put("model_type", "clip_text_model");
-        c.put("num_attention_heads", hidden / HEAD_CHANNELS);
-        c.put("num_hidden_layers", layers);
-        c.put("output_attentions", false);
-        c.put("output_hidden_states", false);
-        c.put("pad_token_id", 1);
-        c.put("projection_dim", projection);
-        c.put("return_dict", true);
-        c.put("torch_dtype", "float32");
-        c.put("transformers_version", TRANSFORMERS_VERSION);
-        c.put("vocab_size", vocab);
         return sorted(c);
     }
 
@@ -394,14 +171,14 @@ public final class ConfigInference {
         return sorted(c);
     }
 
-    private static ObjectNode diffusersHeader(String className) {
+    static ObjectNode diffusersHeader(String className) {
         ObjectNode c = F.objectNode();
         c.put("_class_name", className);
         c.put("_diffusers_version", DIFFUSERS_VERSION);
         return c;
     }
 
-    private static ArrayNode ints(int[] values) {
+    static ArrayNode ints(int[] values) {
         ArrayNode a = F.arrayNode();
         for (int v : values) {
             a.add(v);
@@ -416,62 +193,5 @@ public final class ConfigInference {
         n.properties().forEach(e -> names.add(e.getKey()));
         names.forEach(name -> out.set(name, n.get(name)));
         return out;
-    }
-
-    /** The keys of one component (file keys under {@code prefix}), with shape look-ups that fail in one line. */
-    record Keys(Map<String, long[]> all, String prefix, String source) {
-        boolean any() {
-            return all.keySet().stream().anyMatch(key -> key.startsWith(prefix));
-        }
-
-        List<String> stripped() {
-            return all.keySet().stream().filter(key -> key.startsWith(prefix))
-                    .map(key -> key.substring(prefix.length())).toList();
-        }
-
-        boolean has(String key) {
-            return all.containsKey(prefix + key);
-        }
-
-        long[] shape(String key) {
-            long[] s = all.get(prefix + key);
-            if (s == null) {
-                throw new ConfigException(source + ": no " + prefix + key + ", which the "
-                        + prefix.replaceAll("\\.$", "") + " config is read from");
-            }
-            return s;
-        }
-
-        int dim(String key, int axis) {
-            long[] s = shape(key);
-            if (s.length <= axis) {
-                throw new ConfigException(source + ": " + prefix + key + " has shape " + Arrays.toString(s)
-                        + ", expected at least " + (axis + 1) + " dimensions");
-            }
-            return Math.toIntExact(s[axis]);
-        }
-
-        /** Whether some key starts with {@code start} but not with {@code exclude}. */
-        boolean anyStartsWith(String start, String exclude) {
-            return all.keySet().stream().anyMatch(key -> key.startsWith(prefix + start)
-                    && !key.startsWith(prefix + exclude));
-        }
-
-        /** The number of distinct values of {@code pattern}'s group 1 among the stripped keys. */
-        int count(Pattern pattern) {
-            TreeSet<String> seen = new TreeSet<>();
-            for (String key : stripped()) {
-                Matcher m = pattern.matcher(key);
-                if (m.matches()) {
-                    seen.add(m.group(1));
-                }
-            }
-            return seen.size();
-        }
-
-        ConfigException cannot(String field, String why) {
-            return new ConfigException(source + ": cannot infer " + field + " from the weights: " + why
-                    + "; pass the diffusers configs explicitly (a diffusers folder's config.json files)");
-        }
     }
 }

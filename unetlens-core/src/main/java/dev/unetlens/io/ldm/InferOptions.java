@@ -31,16 +31,4 @@ public record InferOptions(String predictionType, Integer imageSize, Boolean upc
             throw new ConfigException("image size must be a positive multiple of 8, got " + imageSize);
         }
     }
-
-    public InferOptions withPredictionType(String type) {
-        return new InferOptions(type, imageSize, upcastAttention);
-    }
-
-    public InferOptions withImageSize(Integer size) {
-        return new InferOptions(predictionType, size, upcastAttention);
-    }
-
-    public InferOptions withUpcastAttention(Boolean upcast) {
-        return new InferOptions(predictionType, imageSize, upcast);
-    }
 }

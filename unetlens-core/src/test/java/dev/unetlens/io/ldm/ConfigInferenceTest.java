@@ -111,6 +111,16 @@ class ConfigInferenceTest {
     }
 
     @Test
+    void legacyClipKeysGiveTheSameTextConfig() {
+        String te = LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER);
+        Map<String, long[]> legacy = new LinkedHashMap<>();
+        checkpoint(LdmFamily.SD1, SD15_UNET, SD_VAE, CLIP_L, null)
+                .forEach((k, v) -> legacy.put(k.replace(te + "text_model.", te), v));
+        assertThat(infer(legacy, LdmFamily.SD1).textEncoder())
+                .isEqualTo(infer(checkpoint(LdmFamily.SD1, SD15_UNET, SD_VAE, CLIP_L, null), LdmFamily.SD1).textEncoder());
+    }
+
+    @Test
     void sd21() {
         CheckpointConfigs c = infer(checkpoint(LdmFamily.SD2, SD21_UNET, SD_VAE, OPENCLIP_H, null), LdmFamily.SD2);
         assertFields(c.unet(), """
@@ -212,11 +222,11 @@ class ConfigInferenceTest {
             String dir = "models/" + f.model() + "/";
             ObjectNode unet = golden(dir + "unet/config.json");
             unet.put("attention_head_dim", 8).put("norm_num_groups", 32).put("sample_size", 64);
-            assertThat(ConfigInference.unet(new ConfigInference.Keys(ckpt.shapes(), LdmFamily.UNET_PREFIX, "t"),
-                    LdmFamily.SD1, ckpt.shapes(), 64, false)).isEqualTo(unet);
+            assertThat(UnetConfigInference.unet(new ShapeKeys(ckpt.shapes(), LdmFamily.UNET_PREFIX, "t"),
+                    LdmFamily.SD1, 64, false)).isEqualTo(unet);
             ObjectNode vae = golden(dir + "vae/config.json");
             vae.put("norm_num_groups", 32).put("sample_size", 512);
-            assertThat(ConfigInference.vae(new ConfigInference.Keys(ckpt.shapes(), LdmFamily.VAE_PREFIX, "t"),
+            assertThat(ConfigInference.vae(new ShapeKeys(ckpt.shapes(), LdmFamily.VAE_PREFIX, "t"),
                     LdmFamily.SD1, 512)).isEqualTo(vae);
             assertThatThrownBy(ckpt::inferConfigs)
                     .isInstanceOf(ConfigException.class)
@@ -229,7 +239,7 @@ class ConfigInferenceTest {
             ObjectNode te = golden(dir + "text_encoder/config.json");
             te.put("hidden_size", 64).put("num_attention_heads", 1).put("num_hidden_layers", 3)
                     .put("intermediate_size", 80).put("vocab_size", 1000).put("projection_dim", 768);
-            assertThat(ConfigInference.clip(new ConfigInference.Keys(shapes, "p.", "t"))).isEqualTo(te);
+            assertThat(TextConfigInference.clip(new ShapeKeys(shapes, "p.", "t"))).isEqualTo(te);
         }
     }
 
