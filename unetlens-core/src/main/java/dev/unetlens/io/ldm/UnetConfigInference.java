@@ -23,8 +23,8 @@ final class UnetConfigInference {
     }
 
     /**
-     * diffusers {@code create_unet_diffusers_config} with the yaml's numbers read off the shapes, as a saved
-     * {@code UNet2DConditionModel} config.
+     * The U-Net config of the keys in {@code k}; {@code sampleSize} is the latent size (image size / VAE factor),
+     * {@code upcast} the resolved {@link InferOptions#upcastAttention()}.
      */
     static ObjectNode unet(ShapeKeys k, LdmFamily family, int sampleSize, boolean upcast) {
         UnetLayout layout = UnetLayout.of(k.stripped(), k.source());
