@@ -1,0 +1,246 @@
+package dev.unetlens.io.ldm;
+
+import dev.unetlens.UnetlensException;
+import dev.unetlens.io.SafetensorsFile;
+import dev.unetlens.io.TensorInfo;
+import dev.unetlens.io.TensorSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * One Stable Diffusion checkpoint file in the original LDM/CompVis naming (SD 1.x, SD 2.x, SDXL base or refiner),
+ * seen as diffusers components: {@link #component} gives the U-Net, VAE and text encoders as {@link TensorSource}s
+ * with exactly the diffusers / transformers keys and shapes that diffusers v0.27.2's single-file loader produces
+ * ({@link UnetKeyMap}, {@link VaeKeyMap}, {@link ClipKeyMap}, {@link OpenClipKeyMap}), so that
+ * {@code AutoencoderKL.load(ckpt.component(VAE), config, manager)} works as on a diffusers folder.
+ *
+ * <p>Every tensor of the file ends up in exactly one place: mapped into a component; {@link #ignored()}, a known
+ * extra that diffusers does not load either (EMA copies, LDM's schedule buffers, {@code position_ids},
+ * {@code logit_scale}, SD 2.x's dropped last text layer, ...); or {@link #unrecognized()}, kept under its LDM name
+ * in its component's view (the U-Net's for keys outside every component) so that {@code Weights.verify()} names it.
+ *
+ * <p>Only {@code .safetensors} files are opened: pickles ({@code .ckpt}, {@code .pt}, {@code .pth}, {@code .bin})
+ * can run code when loaded and are refused with a conversion command. Owns the memory map and the native arena of
+ * the computed tensors; the component views are valid until {@link #close()}.
+ */
+public final class SingleFileCheckpoint implements AutoCloseable {
+    private static final Set<String> PICKLE_EXTENSIONS = Set.of("ckpt", "pt", "pth", "bin");
+
+    private final Path path;
+    private final SafetensorsFile file;
+    private final Arena arena;
+    private final LdmFamily family;
+    private final Map<String, long[]> shapes;
+    private final Map<LdmComponent, RemappedSource> components = new EnumMap<>(LdmComponent.class);
+    private final Map<String, String> ignored = new LinkedHashMap<>();
+    private final List<String> unrecognized = new ArrayList<>();
+
+    private SingleFileCheckpoint(Path path, SafetensorsFile file, Arena arena) {
+        this.path = path;
+        this.file = file;
+        this.arena = arena;
+        Map<String, long[]> s = new LinkedHashMap<>();
+        for (TensorInfo t : file.tensors()) {
+            s.put(t.name(), t.shape());
+        }
+        this.shapes = Collections.unmodifiableMap(s);
+        this.family = LdmFamily.detect(shapes, path.toString());
+        split();
+    }
+
+    /**
+     * Opens a single-file checkpoint; fails with one line for a pickle, a file that is not valid safetensors, or
+     * one that is not a Stable Diffusion checkpoint in LDM naming.
+     */
+    public static SingleFileCheckpoint open(Path path) {
+        refusePickle(path);
+        SafetensorsFile file = SafetensorsFile.open(path);
+        Arena arena = Arena.ofShared();
+        try {
+            return new SingleFileCheckpoint(path, file, arena);
+        } catch (RuntimeException e) {
+            arena.close();
+            file.close();
+            throw e;
+        }
+    }
+
+    /** Sorts every file key into its component (mapped there), the known extras, or the unrecognized keys. */
+    private void split() {
+        Map<LdmComponent, Map<String, TensorInfo>> parts = new EnumMap<>(LdmComponent.class);
+        List<String> unclaimed = new ArrayList<>();
+        for (TensorInfo t : file.tensors()) {
+            LdmComponent c = componentOf(t.name());
+            if (c != null) {
+                parts.computeIfAbsent(c, x -> new LinkedHashMap<>())
+                        .put(t.name().substring(family.prefix(c).length()), t);
+            } else {
+                Optional<String> reason = LdmExtras.reason(t.name());
+                if (reason.isPresent()) {
+                    ignored.put(t.name(), reason.get());
+                } else {
+                    unclaimed.add(t.name());
+                }
+            }
+        }
+        for (Map.Entry<LdmComponent, Map<String, TensorInfo>> part : parts.entrySet()) {
+            LdmComponent c = part.getKey();
+            RemappedSource.Builder b = new RemappedSource.Builder(file, family.prefix(c),
+                    path + " [" + c + ": " + family.prefix(c) + "*]", arena, ignored, unrecognized);
+            Map<String, TensorInfo> keys = part.getValue();
+            switch (c) {
+                case UNET -> {
+                    UnetKeyMap.map(keys, family.isXl(), b);
+                    unclaimed.forEach(b::unclaimed);
+                }
+                case VAE -> VaeKeyMap.map(keys, b);
+                case TEXT_ENCODER -> {
+                    if (family == LdmFamily.SD2) {
+                        OpenClipKeyMap.map(keys, false, true, b);
+                    } else {
+                        ClipKeyMap.map(keys, b);
+                    }
+                }
+                case TEXT_ENCODER_2 -> OpenClipKeyMap.map(keys, true, false, b);
+            }
+            components.put(c, b.build());
+        }
+    }
+
+    private LdmComponent componentOf(String key) {
+        for (LdmComponent c : LdmComponent.values()) {
+            String prefix = family.prefix(c);
+            if (prefix != null && key.startsWith(prefix)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Refuses pickle checkpoints, by extension or by their first bytes (a torch zip archive, or a raw pickle's
+     * protocol opcode), with the commands that convert them.
+     */
+    static void refusePickle(Path path) {
+        String name = path.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+        String stem = dot < 0 ? name : name.substring(0, dot);
+        if (PICKLE_EXTENSIONS.contains(ext)) {
+            throw new UnetlensException(path + ": ." + ext + " files are Python pickles, which can run arbitrary code"
+                    + " when loaded; unetlens reads only .safetensors. " + conversion(name, stem));
+        }
+        if (looksLikePickle(path)) {
+            throw new UnetlensException(path + ": this is a Python pickle (a torch checkpoint), not safetensors,"
+                    + " whatever its name; pickles can run arbitrary code when loaded. " + conversion(name, stem));
+        }
+    }
+
+    private static String conversion(String name, String stem) {
+        return "Convert it once, where you trust its source: python -c \"import torch; from safetensors.torch import"
+                + " save_file; sd = torch.load('" + name + "', map_location='cpu', weights_only=True);"
+                + " sd = sd.get('state_dict', sd); save_file({k: v.contiguous().clone() for k, v in sd.items()"
+                + " if torch.is_tensor(v)}, '" + stem + ".safetensors')\" (or, for a diffusers folder: python"
+                + " scripts/convert_original_stable_diffusion_to_diffusers.py --checkpoint_path " + name
+                + " --dump_path DIR --to_safetensors)";
+    }
+
+    private static boolean looksLikePickle(Path path) {
+        if (!Files.isRegularFile(path)) {
+            return false;
+        }
+        byte[] head = new byte[4];
+        try (InputStream in = Files.newInputStream(path)) {
+            if (in.readNBytes(head, 0, 4) < 2) {
+                return false;
+            }
+        } catch (IOException e) {
+            return false;   // SafetensorsFile.open reports the read error
+        }
+        boolean zip = head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
+        boolean pickle = (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5;
+        return zip || pickle;
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public LdmFamily family() {
+        return family;
+    }
+
+    /** The components this file holds, in {@link LdmComponent} order. */
+    public Set<LdmComponent> components() {
+        return Collections.unmodifiableSet(components.keySet());
+    }
+
+    public boolean has(LdmComponent c) {
+        return components.containsKey(c);
+    }
+
+    /** A component under its diffusers names; valid until this checkpoint closes (closing it does nothing). */
+    public TensorSource component(LdmComponent c) {
+        RemappedSource s = components.get(c);
+        if (s == null) {
+            String prefix = family.prefix(c);
+            throw new UnetlensException(path + ": this " + family.label() + " checkpoint has no " + c
+                    + (prefix == null ? " (the family has none)" : " (no " + prefix + "* keys)"));
+        }
+        return s;
+    }
+
+    /** The LDM key prefix of a component in this file's family, or null if the family has none. */
+    public String prefix(LdmComponent c) {
+        return family.prefix(c);
+    }
+
+    /** The file key a component tensor is read or computed from. */
+    public String fileKey(LdmComponent c, String name) {
+        return ((RemappedSource) component(c)).fileKey(name);
+    }
+
+    /** Every stored key with its shape, in file order. */
+    public Map<String, long[]> shapes() {
+        return shapes;
+    }
+
+    /** Known extras left out of every component, file key → why diffusers does not load it, in file order. */
+    public Map<String, String> ignored() {
+        return Collections.unmodifiableMap(ignored);
+    }
+
+    /** File keys that no mapping rule takes, in file order; each sits in a component view under its LDM name. */
+    public List<String> unrecognized() {
+        return Collections.unmodifiableList(unrecognized);
+    }
+
+    /** The diffusers configs of every component, inferred with {@code options} (see {@link ConfigInference}). */
+    public CheckpointConfigs inferConfigs(InferOptions options) {
+        return ConfigInference.infer(family, shapes, path.toString(), options);
+    }
+
+    /** {@link #inferConfigs(InferOptions)} with diffusers' rule for every setting the weights do not record. */
+    public CheckpointConfigs inferConfigs() {
+        return inferConfigs(InferOptions.DIFFUSERS_DEFAULTS);
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+        file.close();
+    }
+}
