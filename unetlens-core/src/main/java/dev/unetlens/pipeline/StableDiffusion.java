@@ -8,18 +8,25 @@ import dev.unetlens.config.UNetConfig;
 import dev.unetlens.config.VaeConfig;
 import dev.unetlens.io.DiffusersFolder;
 import dev.unetlens.io.TensorSource;
+import dev.unetlens.io.ldm.CheckpointConfigs;
+import dev.unetlens.io.ldm.InferOptions;
+import dev.unetlens.io.ldm.LdmComponent;
+import dev.unetlens.io.ldm.SingleFileCheckpoint;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.unet.UNet2DConditionModel;
 import dev.unetlens.model.vae.AutoencoderKL;
 import dev.unetlens.tokenizer.ClipTokenizer;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A loaded Stable Diffusion model: tokenizers and text encoders, U-Net, VAE and the scheduler config, weights held
- * once in one native memory manager that {@link #close} frees.
+ * once in one native memory manager that {@link #close} frees. Loads a diffusers folder or a single
+ * {@code .safetensors} checkpoint in the original LDM naming (configs inferred from the weights, or taken from a
+ * diffusers folder given with {@link Options#configs}).
  */
 public final class StableDiffusion implements AutoCloseable {
     private final Path source;
@@ -30,26 +37,36 @@ public final class StableDiffusion implements AutoCloseable {
     private final JsonConfig schedulerConfig;
     private final boolean forceZerosForEmptyPrompt;
     private final List<Path> weightFiles;
+    private final CheckpointConfigs inferred;
     private final NDManager manager;
 
     /**
      * How to load.
      *
-     * @param variant weight variant ({@code fp16}, {@code bf16}) or null for the float32 files
+     * @param variant weight variant of a diffusers folder ({@code fp16}, {@code bf16}) or null for float32
+     * @param configs a diffusers folder whose configs describe a single-file checkpoint, or null to infer them
+     * @param infer   settings a single file cannot record (prediction type, image size, attention upcast)
      */
-    public record Options(String variant) {
-        public static final Options DEFAULT = new Options(null);
+    public record Options(String variant, Path configs, InferOptions infer) {
+        public static final Options DEFAULT = new Options(null, null, InferOptions.DIFFUSERS_DEFAULTS);
 
         public Options {
             if (variant != null && !variant.matches("[A-Za-z0-9_]+")) {
                 throw new UnetlensException("--variant must be a plain name like fp16 or bf16, got '" + variant + "'");
             }
+            if (infer == null) {
+                infer = InferOptions.DIFFUSERS_DEFAULTS;
+            }
         }
+    }
+
+    /** What to build one component from. */
+    private record Part(JsonConfig config, TensorSource weights) {
     }
 
     private StableDiffusion(Path source, ModelFamily family, PromptEncoder prompts, UNet2DConditionModel unet,
                             AutoencoderKL vae, JsonConfig schedulerConfig, boolean forceZeros, List<Path> weightFiles,
-                            NDManager manager) {
+                            CheckpointConfigs inferred, NDManager manager) {
         this.source = source;
         this.family = family;
         this.prompts = prompts;
@@ -58,45 +75,103 @@ public final class StableDiffusion implements AutoCloseable {
         this.schedulerConfig = schedulerConfig;
         this.forceZerosForEmptyPrompt = forceZeros;
         this.weightFiles = List.copyOf(weightFiles);
+        this.inferred = inferred;
         this.manager = manager;
     }
 
-    /** Loads a diffusers model folder. */
+    /** Loads a diffusers model folder or a single {@code .safetensors} checkpoint. */
     public static StableDiffusion load(Path model, Options options) {
+        if (Files.isRegularFile(model)) {
+            return loadSingleFile(model, options);
+        }
+        return loadFolder(model, options);
+    }
+
+    private static StableDiffusion loadFolder(Path model, Options options) {
         DiffusersFolder folder = DiffusersFolder.open(model);
         JsonConfig index = JsonConfig.read(folder.modelIndex());
         boolean xl = index.string("_class_name", "").contains("XL") || folder.hasComponent("text_encoder_2");
-        NDManager manager = NDManager.newBaseManager();
+        List<String> texts = xl ? List.of("text_encoder", "text_encoder_2") : List.of("text_encoder");
         List<Path> files = new ArrayList<>();
+        List<TensorSource> open = new ArrayList<>();
+        try {
+            List<Part> textParts = new ArrayList<>();
+            List<ClipTokenizer> tokenizers = new ArrayList<>();
+            for (String t : texts) {
+                textParts.add(part(folder, t, options, files, open));
+                tokenizers.add(ClipTokenizer.load(folder.component(t.replace("text_encoder", "tokenizer"))));
+            }
+            return assemble(model, xl, tokenizers, textParts, part(folder, "unet", options, files, open),
+                    part(folder, "vae", options, files, open), JsonConfig.read(folder.config("scheduler")),
+                    index.bool("force_zeros_for_empty_prompt", xl), files, null);
+        } finally {
+            open.forEach(TensorSource::close);
+        }
+    }
+
+    private static Part part(DiffusersFolder folder, String component, Options o, List<Path> files, List<TensorSource> open) {
+        files.add(folder.weightFile(component, o.variant()));
+        TensorSource src = folder.openWeights(component, o.variant());
+        open.add(src);
+        return new Part(JsonConfig.read(folder.config(component)), src);
+    }
+
+    private static StableDiffusion loadSingleFile(Path file, Options options) {
+        if (options.variant() != null) {
+            throw new UnetlensException("--variant applies to diffusers folders; " + file + " is a single file");
+        }
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(file)) {
+            CheckpointConfigs configs = options.configs() != null
+                    ? CheckpointConfigs.read(DiffusersFolder.open(options.configs()))
+                    : ckpt.inferConfigs(options.infer());
+            boolean xl = ckpt.family() == dev.unetlens.io.ldm.LdmFamily.SDXL;
+            if (ckpt.family() == dev.unetlens.io.ldm.LdmFamily.SDXL_REFINER) {
+                throw new UnetlensException(file + ": an SDXL refiner checkpoint; unetlens runs base models");
+            }
+            if (!ckpt.has(LdmComponent.TEXT_ENCODER) || !ckpt.has(LdmComponent.VAE)) {
+                throw new UnetlensException(file + ": the checkpoint has no " + (ckpt.has(LdmComponent.VAE) ? "text encoder" : "VAE")
+                        + "; unetlens runs complete checkpoints (U-Net, VAE and text encoders)");
+            }
+            List<Part> textParts = new ArrayList<>();
+            List<ClipTokenizer> tokenizers = new ArrayList<>();
+            textParts.add(new Part(configs.json(LdmComponent.TEXT_ENCODER), ckpt.component(LdmComponent.TEXT_ENCODER)));
+            // the CLIP vocabulary is the same for every SD model; the OpenCLIP encoders (SD 2.x, SDXL's second) pad with "!"
+            boolean sd2 = ckpt.family() == dev.unetlens.io.ldm.LdmFamily.SD2;
+            tokenizers.add(ClipTokenizer.bundled(sd2 ? "!" : "<|endoftext|>"));
+            if (xl) {
+                textParts.add(new Part(configs.json(LdmComponent.TEXT_ENCODER_2), ckpt.component(LdmComponent.TEXT_ENCODER_2)));
+                tokenizers.add(ClipTokenizer.bundled("!"));
+            }
+            if (configs.scheduler() == null) {
+                throw new UnetlensException(configs.source() + ": no scheduler config; give a folder with scheduler/scheduler_config.json");
+            }
+            JsonConfig scheduler = new JsonConfig(configs.source() + " (scheduler)", configs.scheduler());
+            return assemble(file, xl, tokenizers, textParts,
+                    new Part(configs.json(LdmComponent.UNET), ckpt.component(LdmComponent.UNET)),
+                    new Part(configs.json(LdmComponent.VAE), ckpt.component(LdmComponent.VAE)),
+                    scheduler, xl, List.of(file), configs);
+        }
+    }
+
+    private static StableDiffusion assemble(Path source, boolean xl, List<ClipTokenizer> tokenizers, List<Part> texts,
+                                            Part unetPart, Part vaePart, JsonConfig scheduler, boolean forceZeros,
+                                            List<Path> files, CheckpointConfigs inferred) {
+        NDManager manager = NDManager.newBaseManager();
         try {
             List<PromptEncoder.TextStack> stacks = new ArrayList<>();
             ClipTextConfig first = null;
-            for (String suffix : xl ? List.of("", "_2") : List.of("")) {
-                ClipTextConfig cfg = ClipTextConfig.read(folder.config("text_encoder" + suffix));
+            for (int i = 0; i < texts.size(); i++) {
+                ClipTextConfig cfg = ClipTextConfig.from(texts.get(i).config());
                 first = first == null ? cfg : first;
-                ClipTextModel enc;
-                files.add(folder.weightFile("text_encoder" + suffix, options.variant()));
-                try (TensorSource src = folder.openWeights("text_encoder" + suffix, options.variant())) {
-                    enc = ClipTextModel.load(src, cfg, manager);
-                }
-                stacks.add(new PromptEncoder.TextStack(ClipTokenizer.load(folder.component("tokenizer" + suffix)), enc));
+                stacks.add(new PromptEncoder.TextStack(tokenizers.get(i),
+                        ClipTextModel.load(texts.get(i).weights(), cfg, manager)));
             }
             ModelFamily family = xl ? ModelFamily.SDXL
                     : first.hiddenAct().equals("gelu") || first.hiddenSize() == 1024 ? ModelFamily.SD2 : ModelFamily.SD1;
-            UNet2DConditionModel unet;
-            files.add(folder.weightFile("unet", options.variant()));
-            try (TensorSource src = folder.openWeights("unet", options.variant())) {
-                unet = UNet2DConditionModel.load(src, UNetConfig.read(folder.config("unet")), manager);
-            }
-            AutoencoderKL vae;
-            files.add(folder.weightFile("vae", options.variant()));
-            try (TensorSource src = folder.openWeights("vae", options.variant())) {
-                vae = AutoencoderKL.load(src, VaeConfig.read(folder.config("vae")), manager);
-            }
-            JsonConfig scheduler = JsonConfig.read(folder.config("scheduler"));
-            boolean forceZeros = index.bool("force_zeros_for_empty_prompt", xl);
-            return new StableDiffusion(model, family, new PromptEncoder(family, stacks), unet, vae, scheduler,
-                    forceZeros, files, manager);
+            UNet2DConditionModel unet = UNet2DConditionModel.load(unetPart.weights(), UNetConfig.from(unetPart.config()), manager);
+            AutoencoderKL vae = AutoencoderKL.load(vaePart.weights(), VaeConfig.from(vaePart.config()), manager);
+            return new StableDiffusion(source, family, new PromptEncoder(family, stacks), unet, vae, scheduler,
+                    forceZeros, files, inferred, manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -128,7 +203,7 @@ public final class StableDiffusion implements AutoCloseable {
         return schedulerConfig;
     }
 
-    /** SDXL's {@code force_zeros_for_empty_prompt} from {@code model_index.json}. */
+    /** SDXL's {@code force_zeros_for_empty_prompt} from {@code model_index.json} (true for single files, as diffusers). */
     public boolean forceZerosForEmptyPrompt() {
         return forceZerosForEmptyPrompt;
     }
@@ -136,6 +211,11 @@ public final class StableDiffusion implements AutoCloseable {
     /** The weight files read, for the manifest. */
     public List<Path> weightFiles() {
         return weightFiles;
+    }
+
+    /** For a single-file checkpoint: the configs it was built with (to save beside outputs); null for folders. */
+    public CheckpointConfigs singleFileConfigs() {
+        return inferred;
     }
 
     /** The memory manager that owns the weights; create per-run arrays in sub-managers of it. */

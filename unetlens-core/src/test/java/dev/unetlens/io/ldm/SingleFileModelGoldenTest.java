@@ -1,5 +1,14 @@
 package dev.unetlens.io.ldm;
 
+import dev.unetlens.config.UNetConfig;
+import dev.unetlens.golden.Golden;
+import dev.unetlens.model.unet.UNet2DConditionModel;
+import dev.unetlens.model.unet.UNetInput;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -54,6 +63,10 @@ class SingleFileModelGoldenTest {
                                 () -> textEncoder(f, ids, prefix)));
                     }
                 }
+                for (String out : unetOutputs(f.model())) {
+                    tests.add(DynamicTest.dynamicTest("unet " + out.substring(cases.length()),
+                            () -> unet(f, cases + "unet/", timestep(out), out)));
+                }
                 tests.add(DynamicTest.dynamicTest("vae encode", () -> vaeEncode(f, cases + "vae/")));
                 tests.add(DynamicTest.dynamicTest("vae decode", () -> vaeDecode(f, cases + "vae/latent.npy",
                         cases + "vae/dec_out.npy")));
@@ -66,6 +79,9 @@ class SingleFileModelGoldenTest {
                                 - ("_last_hidden_state" + suffix).length());
                         tests.add(DynamicTest.dynamicTest("text encoder " + prompt + " (" + f.variant() + " weights)",
                                 () -> halfTextEncoder(f, cases + "text_encoder/" + prompt + "_input_ids.npy", fixture)));
+                    } else if (name.startsWith("unet_") && name.endsWith("_out" + suffix)) {
+                        tests.add(DynamicTest.dynamicTest("unet (" + f.variant() + " weights)",
+                                () -> unet(f, cases + "unet/", timestep(name), fixture)));
                     } else if (name.equals("vae_dec_out" + suffix)) {
                         tests.add(DynamicTest.dynamicTest("vae decode (" + f.variant() + " weights)",
                                 () -> vaeDecode(f, cases + "vae/latent.npy", fixture)));
@@ -101,6 +117,35 @@ class SingleFileModelGoldenTest {
     private static void halfTextEncoder(GoldenSingleFiles f, String ids, String fixture) {
         try (SingleFileCheckpoint ckpt = f.open(); NDManager m = MANAGER.newSubManager()) {
             assertClose(fixture, textEncoder(ckpt, f).forward(GoldenModels.load(m, ids)).lastHiddenState(), ATOL, RTOL);
+        }
+    }
+
+    /** The {@code out.npy} of every {@code cases/<model>/unet/t<T>/} directory. */
+    private static List<String> unetOutputs(String model) {
+        Path unet = Golden.get().path("cases/" + model + "/unet");
+        try (Stream<Path> dirs = Files.list(unet)) {
+            return dirs.filter(d -> d.getFileName().toString().matches("t\\d+") && Files.exists(d.resolve("out.npy")))
+                    .map(d -> "cases/" + model + "/unet/" + d.getFileName() + "/out.npy").sorted().toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The timestep a fixture name carries: {@code t500/out.npy}, {@code unet_t500_out_fp16_weights.npy}. */
+    private static int timestep(String name) {
+        Matcher m = Pattern.compile("(?:^|[/_])t(\\d+)[/_]").matcher(name);
+        assertThat(m.find()).as("timestep in " + name).isTrue();
+        return Integer.parseInt(m.group(1));
+    }
+
+    private static void unet(GoldenSingleFiles f, String inputs, int t, String expected) {
+        CheckpointConfigs configs = CheckpointConfigs.read(f.folder());
+        try (SingleFileCheckpoint ckpt = f.open(); NDManager m = MANAGER.newSubManager()) {
+            UNet2DConditionModel unet = UNet2DConditionModel.load(ckpt.component(LdmComponent.UNET),
+                    UNetConfig.from(configs.json(LdmComponent.UNET)), m);
+            NDArray out = unet.forward(UNetInput.of(GoldenModels.load(m, inputs + "sample.npy"), t,
+                    GoldenModels.load(m, inputs + "encoder_hidden_states.npy")));
+            assertClose(expected, out, ATOL, RTOL);
         }
     }
 
