@@ -278,6 +278,10 @@ public final class UNet2DConditionModel extends Module {
             throw new UnetlensException("sample must be [B, " + config.inChannels() + ", H, W], got " + s);
         }
         long b = s.get(0);
+        long[] level = {b, s.get(1), s.get(2), s.get(3)};
+        for (int i = 0; i < config.levels() - 1; i++) {
+            level = DownBlock.downsampled(level, config.downsamplePadding());    // fails in one line if too small
+        }
         Shape c = in.encoderHiddenStates().getShape();
         if (c.dimension() != 3 || c.get(0) != b || c.get(2) != contextDim) {
             throw new UnetlensException("encoder_hidden_states must be [" + b + ", S, " + contextDim + "], got " + c);
