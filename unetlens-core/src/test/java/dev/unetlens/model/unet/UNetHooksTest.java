@@ -65,10 +65,10 @@ class UNetHooksTest {
         }
     }
 
-    /** Zero the first attention of the second level's down block: everything after it changes, nothing before. */
+    /** Zero a down block's first attention (below the top level if possible): what follows changes, not before. */
     private static void zeroAttention(String model) {
         UNet2DConditionModel unet = GoldenUNets.load(model);
-        String point = firstMatching(unet, "down_blocks\\.[1-9]\\d*\\.attentions\\.0");
+        String point = preferDeeper(unet, "down_blocks\\.%s\\.attentions\\.0", "mid_block\\.attentions\\.0");
         intervene(unet, model, point, NDArray::zerosLike, (base, run) -> {
             List<String> order = base.fired();
             assertDownstream(base, run, order.get(order.indexOf(point) + 1));
@@ -81,7 +81,7 @@ class UNetHooksTest {
      */
     private static void zeroSkip(String model) {
         UNet2DConditionModel unet = GoldenUNets.load(model);
-        String point = firstMatching(unet, "down_blocks\\.[1-9]\\d*\\.res_samples\\.0");
+        String point = preferDeeper(unet, "down_blocks\\.%s\\.res_samples\\.0", "down_blocks\\.0\\.res_samples\\.0");
         String consumer = consumerOf(unet, point);
         intervene(unet, model, point, NDArray::zerosLike, (base, run) ->
                 assertDownstream(base, run, consumer + ".norm1"));
@@ -210,14 +210,21 @@ class UNetHooksTest {
 
     private static void stopAfterResolution(String model) {
         UNet2DConditionModel unet = GoldenUNets.load(model);
-        String deep = firstMatching(unet, "up_blocks\\.1\\..*:probs|up_blocks\\.1\\.resnets\\.0\\.conv1");
-        assertThat(unet.stopAfter(List.of(deep)).stage()).isEqualTo("up_blocks.1");
+        String last = "up_blocks." + (unet.config().levels() - 1);
+        String deep = firstMatching(unet, Pattern.quote(last) + "\\.resnets\\.0\\.conv1");
+        assertThat(unet.stopAfter(List.of(deep, "down_blocks.0.resnets.0.norm1")).stage()).isEqualTo(last);
         assertThat(unet.stopAfter(List.of("conv_in", "mid_block.resnets.0.norm1", "down_blocks.0")).stage())
                 .isEqualTo("mid_block");
         assertThat(unet.stopAfter(List.of(":emb", "time_proj")).stage()).isEqualTo("time_embedding");
         assertThat(unet.stopAfter(List.of("conv_out", "")).stage()).isEqualTo("");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> unet.stopAfter(List.of("down_blocks.99")))
                 .hasMessageContaining("down_blocks.99");
+    }
+
+    /** The first point matching {@code pattern} with a block index ≥ 1, else the first matching {@code fallback}. */
+    private static String preferDeeper(UNet2DConditionModel unet, String pattern, String fallback) {
+        List<String> deeper = names(unet, pattern.formatted("[1-9]\\d*"));
+        return deeper.isEmpty() ? firstMatching(unet, fallback) : deeper.getFirst();
     }
 
     private static String firstMatching(UNet2DConditionModel unet, String regex) {
