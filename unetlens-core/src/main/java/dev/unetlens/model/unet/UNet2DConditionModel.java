@@ -33,7 +33,10 @@ import java.util.TreeSet;
  *
  * <p>Hook points: every module's output by its path (this root's, {@code ""}, is the prediction; the golden
  * index calls it {@code <output>}), {@code :emb} (the time embedding every resnet receives, [B, Ct]), and those of
- * {@link DownBlock} and {@link dev.unetlens.model.Attention}; {@link #shapes} lists them all with their shapes.
+ * {@link DownBlock} and {@link dev.unetlens.model.Attention}; {@link #shapes} lists them all with their shapes, and
+ * {@link #forward(UNetInput, StopAfter)} runs only as far as the deepest point a caller needs. A replacement at
+ * {@code :emb} reaches every resnet; at {@code conv_in} both the first down block and the first skip (they are one
+ * tensor in diffusers).
  */
 public final class UNet2DConditionModel extends Module {
     /** diffusers pipelines' text length, the default for {@link InputSize}. */
