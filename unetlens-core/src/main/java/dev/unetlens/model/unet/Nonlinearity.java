@@ -27,7 +27,7 @@ public final class Nonlinearity extends Module {
     public static UnaryOperator<NDArray> function(ActFn fn) {
         return switch (fn) {
             case SILU -> Nonlinearity::silu;
-            case MISH -> Activation::mish;          // x·tanh(softplus(x))
+            case MISH -> x -> x.mul(Activation.softPlus(x).tanh());   // not DJL's mish, which takes log2
             case GELU -> Activations::gelu;
             case RELU -> Activation::relu;
         };

@@ -1,5 +1,6 @@
 package dev.unetlens.model.unet;
 
+import dev.unetlens.UnetlensException;
 import dev.unetlens.model.Attention;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.ResnetBlock2D;
@@ -44,8 +45,12 @@ final class ShapeSink {
         return new long[] {b, c, h, w};
     }
 
-    /** Output size of a convolution along one axis: ⌊(n + 2p − k) / s⌋ + 1. */
+    /** Output size of a convolution along one axis: ⌊(n + 2p − k) / s⌋ + 1; fails where torch's conv would. */
     static long convSize(long n, int kernel, int stride, int padding) {
+        if (n + 2L * padding < kernel) {
+            throw new UnetlensException("the latent is too small for this U-Net: a level of size " + n
+                    + " cannot take its " + kernel + "×" + kernel + " downsampling conv");
+        }
         return Math.floorDiv(n + 2L * padding - kernel, stride) + 1;
     }
 

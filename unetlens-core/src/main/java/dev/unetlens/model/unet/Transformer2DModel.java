@@ -21,7 +21,9 @@ import java.util.function.UnaryOperator;
  *   h = transformer_blocks.k(h, context)          k = 0 … depth−1
  *   h = proj_out(h) ← tokens, + x                 the mirror image of proj_in, then the residual
  * </pre>
- * I = N·⌊C/N⌋ (= C unless N does not divide C). x [B, C, H, W], context [B, S, Dc] → [B, C, H, W]; hook: this path.
+ * I = N·⌊C/N⌋ (= C unless N does not divide C). x [B, C, H, W], context [B, S, Dc] → [B, C, H, W]; hook: this path
+ * (after the residual). A replacement of {@code transformer_blocks.k} (tokens [B, T, I]) is what block k+1, or
+ * proj_out, reads; the residual still adds the unchanged input x.
  */
 public final class Transformer2DModel extends Module {
     private static final double NORM_EPS = 1e-6;

@@ -33,7 +33,10 @@ import java.util.TreeSet;
  *
  * <p>Hook points: every module's output by its path (this root's, {@code ""}, is the prediction; the golden
  * index calls it {@code <output>}), {@code :emb} (the time embedding every resnet receives, [B, Ct]), and those of
- * {@link DownBlock} and {@link dev.unetlens.model.Attention}; {@link #shapes} lists them all with their shapes.
+ * {@link DownBlock} and {@link dev.unetlens.model.Attention}; {@link #shapes} lists them all with their shapes, and
+ * {@link #forward(UNetInput, StopAfter)} runs only as far as the deepest point a caller needs. A replacement at
+ * {@code :emb} reaches every resnet; at {@code conv_in} both the first down block and the first skip (they are one
+ * tensor in diffusers).
  */
 public final class UNet2DConditionModel extends Module {
     /** diffusers pipelines' text length, the default for {@link InputSize}. */
@@ -278,6 +281,10 @@ public final class UNet2DConditionModel extends Module {
             throw new UnetlensException("sample must be [B, " + config.inChannels() + ", H, W], got " + s);
         }
         long b = s.get(0);
+        long[] level = {b, s.get(1), s.get(2), s.get(3)};
+        for (int i = 0; i < config.levels() - 1; i++) {
+            level = DownBlock.downsampled(level, config.downsamplePadding());    // fails in one line if too small
+        }
         Shape c = in.encoderHiddenStates().getShape();
         if (c.dimension() != 3 || c.get(0) != b || c.get(2) != contextDim) {
             throw new UnetlensException("encoder_hidden_states must be [" + b + ", S, " + contextDim + "], got " + c);

@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * diffusers unet_2d_blocks.py {@code UNetMidBlock2DCrossAttn} (num_layers 1): resnets.0 → attentions.0 →
  * resnets.1, the resnets dividing by {@code mid_block_scale_factor}. h [B, C, H, W], temb [B, Ct], context
- * [B, S, Dc] → [B, C, H, W]; hook: this path.
+ * [B, S, Dc] → [B, C, H, W]; hook: this path, whose replacement is the first up block's input (the skips are
+ * not affected: they were all taken on the way down).
  */
 public final class UNetMidBlock2DCrossAttn extends Module {
     private final List<ResnetBlock2D> resnets = new ArrayList<>();

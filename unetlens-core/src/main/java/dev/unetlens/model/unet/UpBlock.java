@@ -9,7 +9,10 @@ import java.util.List;
  * What the two up block types share: each resnet j concatenates the hidden states with the skip popped from the
  * end of the down path's list ({@code cat([h, skip], dim=1)}); the block ends (except in the last level) with an
  * upsampler to the size of the next skip it will meet, which is diffusers' {@code forward_upsample_size} rule and
- * equals ×2 whenever H and W divide by 2^(levels−1). Hook: this path, the block's output.
+ * equals ×2 whenever H and W divide by 2^(levels−1). Hook: this path, the block's output; a replacement is the
+ * next up block's (or conv_norm_out's) input. Replacing a child's output ({@code …resnets.j}, {@code …attentions.j},
+ * {@code …upsamplers.0}) changes the rest of the block; the skips it concatenates are the down blocks' (see
+ * {@link DownBlock} for replacing those).
  */
 public abstract sealed class UpBlock extends Module permits CrossAttnUpBlock2D, UpBlock2D {
     protected UpBlock(String path) {

@@ -58,6 +58,7 @@ class UNet2DConditionModelGoldenTest {
                 }
                 Matcher c = CFG_OUT.matcher(e.file());
                 if (c.matches()) {
+                    assertThat(c.group(2)).as(e.file() + ": a CFG case is one [uncond, cond] pair (README §4)").isEqualTo("2");
                     tests.add(DynamicTest.dynamicTest(c.group(1), () -> checkCfg(model, e, timestep(e, c.group(3)))));
                 }
             }
