@@ -17,8 +17,9 @@ import java.util.stream.Stream;
 
 /**
  * The directory a run writes into, with its {@code manifest.json}. Opening refuses a directory that already has
- * files unless {@code force} is set; every file is written atomically and recorded in the manifest, which is
- * rewritten (atomically) after each file, so an interrupted run leaves a manifest that lists exactly what exists.
+ * files unless {@code force} is set, before any work starts; the directory itself is created with the first file,
+ * so a run that fails early leaves nothing behind. Every file is written atomically and recorded in the manifest,
+ * which is rewritten (atomically) after each file: an interrupted run leaves a manifest listing exactly what exists.
  */
 public final class OutputDirectory {
     public static final String MANIFEST = "manifest.json";
@@ -50,14 +51,11 @@ public final class OutputDirectory {
         if (Files.isDirectory(dir) && !force && !isEmpty(dir)) {
             throw new UnetlensException(dir + " already exists and is not empty; choose another --out or pass --force to overwrite");
         }
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UnetlensException("cannot create " + dir + ": " + e.getMessage(), e);
+        Path parent = dir.toAbsolutePath().getParent();
+        if (parent != null && Files.exists(parent) && !Files.isWritable(parent)) {
+            throw new UnetlensException(parent + " is not writable; choose another --out");
         }
-        OutputDirectory out = new OutputDirectory(dir, command);
-        out.saveManifest();
-        return out;
+        return new OutputDirectory(dir, command);
     }
 
     private static boolean isEmpty(Path dir) {
@@ -92,6 +90,11 @@ public final class OutputDirectory {
      */
     public ObjectNode write(String name, AtomicFiles.Body body, String description) {
         Path target = resolve(name);
+        try {
+            Files.createDirectories(target.getParent());
+        } catch (IOException e) {
+            throw new UnetlensException("cannot create " + target.getParent() + ": " + e.getMessage(), e);
+        }
         AtomicFiles.write(target, body);
         ObjectNode e = files.addObject();
         e.put("file", dir.normalize().relativize(target).toString().replace('\\', '/'));
@@ -108,6 +111,9 @@ public final class OutputDirectory {
 
     /** Rewrites {@code manifest.json} (atomically); call after adding fields to entries. */
     public void saveManifest() {
+        if (!Files.isDirectory(dir)) {
+            return;   // nothing written yet: the manifest comes with the first file
+        }
         try {
             byte[] bytes = JSON.writeValueAsBytes(manifest);
             AtomicFiles.writeBytes(dir.resolve(MANIFEST), bytes);

@@ -70,7 +70,7 @@ public final class SafetensorsFile implements TensorSource {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
-                throw new SafetensorsException(Rule.FILE_TOO_SHORT, file, null, "the file has " + size + " bytes");
+                throw new SafetensorsException(Rule.FILE_TOO_SHORT, file, null, "the file has only " + size + " bytes: it is truncated or not safetensors");
             }
             long n = read(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             if (Long.compareUnsigned(n, MAX_HEADER_BYTES) > 0) {

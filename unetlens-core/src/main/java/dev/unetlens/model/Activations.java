@@ -8,9 +8,12 @@ public final class Activations {
     private Activations() {
     }
 
-    /** SiLU / swish: x·σ(x). */
+    /**
+     * SiLU / swish, in torch's own arithmetic ({@code silu_kernel}: x / (1 + exp(−x)), one rounding fewer than
+     * x·σ(x)); over the ~100 applications in a U-Net this keeps results measurably closer to diffusers.
+     */
     public static NDArray silu(NDArray x) {
-        return x.mul(Activation.sigmoid(x));
+        return x.div(x.neg().exp().add(1f));
     }
 
     /** GELU, exact erf form: x·Φ(x). */

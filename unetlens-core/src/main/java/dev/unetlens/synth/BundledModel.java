@@ -7,15 +7,14 @@ import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.Comparator;
 import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * The bundled tiny model, written deterministically on first use into the user's cache
- * ({@code $UNETLENS_CACHE}, else {@code $XDG_CACHE_HOME/unetlens}, else {@code ~/.cache/unetlens}). It is built in a
+ * The bundled tiny model, written deterministically on first use into the user's cache ({@link
+ * dev.unetlens.io.CacheDir}). It is built in a
  * private temporary folder and renamed into place in one step, so concurrent first uses never see half a model.
  */
 public final class BundledModel {
@@ -28,7 +27,7 @@ public final class BundledModel {
 
     /** The bundled model's folder, written now if it does not exist yet. */
     public static Path ensure() {
-        return ensureIn(cacheRoot().resolve("models"));
+        return ensureIn(dev.unetlens.io.CacheDir.root().resolve("models"));
     }
 
     static Path ensureIn(Path models) {
@@ -60,18 +59,6 @@ public final class BundledModel {
                 }
             }
         }
-    }
-
-    static Path cacheRoot() {
-        String explicit = System.getenv("UNETLENS_CACHE");
-        if (explicit != null && !explicit.isBlank()) {
-            return Paths.get(explicit);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Paths.get(xdg, "unetlens");
-        }
-        return Paths.get(System.getProperty("user.home"), ".cache", "unetlens");
     }
 
     private static void deleteTree(Path dir) throws IOException {

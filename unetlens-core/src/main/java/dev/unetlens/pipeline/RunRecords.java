@@ -1,0 +1,133 @@
+package dev.unetlens.pipeline;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.io.FileHashes;
+import dev.unetlens.io.Versions;
+import dev.unetlens.schedule.SchedulerKind;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** How runs are described: manifest entries for the model and the request, and A1111-style PNG parameters. */
+public final class RunRecords {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private RunRecords() {
+    }
+
+    /** The model: path, family, each weight file with its SHA-256, and (single files) the configs used. */
+    public static ObjectNode model(StableDiffusion sd, FileHashes hashes) {
+        ObjectNode m = JSON.createObjectNode();
+        m.put("path", sd.source().toAbsolutePath().toString());
+        m.put("family", sd.family().name());
+        ArrayNode files = m.putArray("weight_files");
+        for (Path f : sd.weightFiles()) {
+            ObjectNode e = files.addObject();
+            e.put("file", f.toAbsolutePath().toString());
+            e.put("sha256", hashes.sha256(f));
+        }
+        if (sd.singleFileConfigs() != null) {
+            m.put("configs_from", sd.singleFileConfigs().source());
+            m.set("config_notes", JSON.valueToTree(sd.singleFileConfigs().notes()));
+        }
+        return m;
+    }
+
+    /** Every field of the request, with the random generator that drew the noise. */
+    public static ObjectNode request(GenerationRequest r) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("mode", r.isImg2Img() ? "img2img" : "txt2img");
+        n.set("prompts", JSON.valueToTree(r.prompts()));
+        n.set("negative_prompts", r.negativePrompts() == null ? null : JSON.valueToTree(r.negativePrompts()));
+        n.set("prompts_2", r.prompts2() == null ? null : JSON.valueToTree(r.prompts2()));
+        n.set("negative_prompts_2", r.negativePrompts2() == null ? null : JSON.valueToTree(r.negativePrompts2()));
+        ObjectNode s = n.putObject("sampler");
+        s.put("scheduler", r.sampler().kind() == null ? null : r.sampler().kind().cliName());
+        s.put("karras", r.sampler().karras());
+        s.put("timestep_spacing", r.sampler().spacing() == null ? null : r.sampler().spacing().name().toLowerCase(Locale.ROOT));
+        s.put("eta", r.sampler().eta());
+        n.put("steps", r.steps());
+        n.put("guidance", r.guidance());
+        n.put("seed", r.seed());
+        n.put("rng", "torch.Generator('cpu').manual_seed(seed), reproduced bit for bit");
+        n.put("height", r.height());
+        n.put("width", r.width());
+        n.put("images_per_prompt", r.imagesPerPrompt());
+        n.put("init_image", r.initImage() == null ? null : r.initImage().toAbsolutePath().toString());
+        if (r.isImg2Img()) {
+            n.put("strength", r.strength());
+        }
+        n.put("latents", r.latents() == null ? null : r.latents().toAbsolutePath().toString());
+        n.set("time_ids", r.timeIds() == null ? null : JSON.valueToTree(r.timeIds()));
+        n.set("negative_time_ids", r.negativeTimeIds() == null ? null : JSON.valueToTree(r.negativeTimeIds()));
+        n.put("clip_skip", r.clipSkip());
+        return n;
+    }
+
+    /** Library versions, for the manifest. */
+    public static ObjectNode versions() {
+        ObjectNode v = JSON.createObjectNode();
+        v.put("unetlens", Versions.UNETLENS);
+        v.put("djl", Versions.DJL);
+        v.put("libtorch", Versions.LIBTORCH);
+        v.put("java", Runtime.version().toString());
+        v.put("threads", ai.djl.engine.Engine.getInstance().getEngineName().equals("PyTorch")
+                ? Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors())
+                : Runtime.getRuntime().availableProcessors());
+        return v;
+    }
+
+    /**
+     * The generation parameters as AUTOMATIC1111 writes them into a PNG's {@code parameters} text chunk, which other
+     * tools (PNG info readers, civitai) parse: prompt, {@code Negative prompt: …}, then {@code Key: value} pairs.
+     */
+    public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
+                               String modelHash, String schedulerClass) {
+        int prompt = imageIndex / r.imagesPerPrompt();
+        StringBuilder sb = new StringBuilder(r.prompts().get(prompt));
+        List<String> neg = r.negativePrompts();
+        if (neg != null && !neg.get(prompt).isEmpty()) {
+            sb.append("\nNegative prompt: ").append(neg.get(prompt));
+        }
+        sb.append("\nSteps: ").append(r.steps());
+        sb.append(", Sampler: ").append(a1111Sampler(schedulerClass));
+        if (r.sampler().karras()) {
+            sb.append(", Schedule type: Karras");
+        }
+        sb.append(", CFG scale: ").append(trim(r.guidance()));
+        sb.append(", Seed: ").append(r.seed());
+        sb.append(", Size: ").append(r.width()).append('x').append(r.height());
+        sb.append(", Model hash: ").append(modelHash.substring(0, Math.min(10, modelHash.length())));
+        sb.append(", Model: ").append(modelName);
+        if (r.isImg2Img()) {
+            sb.append(", Denoising strength: ").append(trim(r.strength()));
+        }
+        if (r.clipSkip() > 0) {
+            sb.append(", Clip skip: ").append(r.clipSkip() + 1);
+        }
+        if (r.imagesPerPrompt() > 1) {
+            sb.append(", Batch size: ").append(r.imagesPerPrompt()).append(", Batch pos: ").append(imageIndex % r.imagesPerPrompt());
+        }
+        sb.append(", Version: unetlens ").append(Versions.UNETLENS);
+        return sb.toString();
+    }
+
+    private static String a1111Sampler(String diffusersClass) {
+        SchedulerKind k = SchedulerKind.fromDiffusersClass(diffusersClass);
+        return switch (k) {
+            case DDIM -> "DDIM";
+            case PNDM -> "PLMS";
+            case EULER -> "Euler";
+            case EULER_ANCESTRAL -> "Euler a";
+            case LMS -> "LMS";
+            case DPMPP_2M -> "DPM++ 2M";
+        };
+    }
+
+    private static String trim(double v) {
+        return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+    }
+}
