@@ -25,8 +25,9 @@ import java.util.SplittableRandom;
 public final class Weights {
     private static final int LIST_LIMIT = 8;
 
-    private final TensorSource source;   // null when generating
+    private final TensorSource source;   // null when generating or for placeholders
     private final long seed;
+    private final boolean placeholders;
     private final NDManager manager;
     private final String component;
     private final Map<String, NDArray> taken = new LinkedHashMap<>();
@@ -34,21 +35,31 @@ public final class Weights {
     private final List<String> wrongShape = new ArrayList<>();
     private java.util.function.Predicate<String> ignorable = k -> false;
 
-    private Weights(TensorSource source, long seed, NDManager manager, String component) {
+    private Weights(TensorSource source, long seed, NDManager manager, String component, boolean placeholders) {
         this.source = source;
         this.seed = seed;
+        this.placeholders = placeholders;
         this.manager = manager;
         this.component = component;
     }
 
     /** Weights read from {@code source}; {@code component} names the model part in errors ({@code "unet"}). */
     public static Weights load(TensorSource source, NDManager manager, String component) {
-        return new Weights(source, 0, manager, component);
+        return new Weights(source, 0, manager, component, false);
     }
 
     /** Deterministic random weights: the same seed and key always give the same tensor. */
     public static Weights random(long seed, NDManager manager, String component) {
-        return new Weights(null, seed, manager, component);
+        return new Weights(null, seed, manager, component, false);
+    }
+
+    /**
+     * Zero-cost stand-ins of the right shapes (stride-0 views of one zero), for building a model only to look at
+     * its structure (hook points and their shapes) without loading or allocating its weights. Such a model must
+     * not be run.
+     */
+    public static Weights placeholders(NDManager manager, String component) {
+        return new Weights(null, 0, manager, component, true);
     }
 
     /**
@@ -70,7 +81,9 @@ public final class Weights {
             throw new IllegalStateException("weight '" + key + "' taken twice");
         }
         NDArray value;
-        if (source == null) {
+        if (placeholders) {
+            value = ForwardScope.detach(manager.zeros(new Shape(1)).broadcast(new Shape(shape)));
+        } else if (source == null) {
             value = generate(key, shape);
         } else {
             TensorInfo info = source.info(key).orElse(null);

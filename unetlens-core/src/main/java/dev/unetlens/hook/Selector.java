@@ -1,0 +1,106 @@
+package dev.unetlens.hook;
+
+import dev.unetlens.UnetlensException;
+import dev.unetlens.model.HookTable;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Parses what a user names to extract or edit into hook-point names, by a grammar (never evaluated):
+ *
+ * <pre>
+ * selection := item (',' item)*
+ * item      := block '-' block ('(+' int ')')?      a range of WebUI blocks, both ends included, every k-th
+ *            | block                                 IN00 … IN11, M00, OUT00 … OUT11 (model-dependent)
+ *            | path                                  a module path, dotted or with brackets: down_blocks[1].attentions[0]
+ * </pre>
+ * Block names resolve through {@link BlockNames}; paths through the hook table. Unknown names fail with one line
+ * that lists the nearest valid names. The result keeps the order given, without duplicates.
+ */
+public final class Selector {
+    private static final Pattern RANGE = Pattern.compile(
+            "\\s*([A-Za-z]+\\d+)\\s*-\\s*([A-Za-z]+\\d+)\\s*(?:\\(\\s*\\+\\s*(\\d+)\\s*\\))?\\s*");
+
+    private Selector() {
+    }
+
+    /** The hook-point names {@code text} selects in {@code table} (a U-Net's, with its block names). */
+    public static List<String> resolve(String text, HookTable table, BlockNames blocks) {
+        if (text == null || text.isBlank()) {
+            throw new UnetlensException("empty module selection; name modules like IN05, mid_block or down_blocks[1]");
+        }
+        Set<String> out = new LinkedHashSet<>();
+        for (String item : text.split(",")) {
+            if (item.isBlank()) {
+                throw new UnetlensException("empty entry in module selection '" + text + "'");
+            }
+            out.addAll(resolveItem(item, table, blocks));
+        }
+        return List.copyOf(out);
+    }
+
+    /** The block names (not modules) a WebUI selection names, for layer prompts: IN00-OUT11(+2), M00, ... */
+    public static List<String> blocks(String text, BlockNames blocks) {
+        Set<String> out = new LinkedHashSet<>();
+        for (String item : text.split(",")) {
+            Matcher r = RANGE.matcher(item);
+            if (r.matches() && BlockNames.isBlockName(r.group(1)) && BlockNames.isBlockName(r.group(2))) {
+                out.addAll(blocks.range(r.group(1), r.group(2), r.group(3) == null ? 1 : Integer.parseInt(r.group(3))));
+            } else if (BlockNames.isBlockName(item)) {
+                String c = BlockNames.canonical(item);
+                blocks.module(c).orElseThrow(() -> unknownBlock(item, blocks));
+                out.add(c);
+            } else {
+                throw new UnetlensException("'" + item.strip() + "' is not a block name or range (IN00, M00, OUT11, IN00-OUT11(+2))");
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    private static List<String> resolveItem(String item, HookTable table, BlockNames blocks) {
+        Matcher r = RANGE.matcher(item);
+        if (r.matches() && BlockNames.isBlockName(r.group(1)) && BlockNames.isBlockName(r.group(2))) {
+            int stride = r.group(3) == null ? 1 : Integer.parseInt(r.group(3));
+            return blocks.range(r.group(1), r.group(2), stride).stream()
+                    .map(b -> blocks.module(b).orElseThrow()).toList();
+        }
+        if (BlockNames.isBlockName(item)) {
+            return List.of(blocks.module(item).orElseThrow(() -> unknownBlock(item, blocks)));
+        }
+        ModulePath path = ModulePath.parse(item);
+        if (table.find(path.value()).isEmpty()) {
+            throw unknown(path.value(), table, blocks);
+        }
+        return List.of(path.value());
+    }
+
+    private static UnetlensException unknownBlock(String item, BlockNames blocks) {
+        List<String> names = blocks.names();
+        return new UnetlensException("unknown block '" + item.strip() + "'; this model has " + names.getFirst() + "–"
+                + names.get(names.indexOf("M00") - 1) + ", M00, OUT00–" + names.getLast());
+    }
+
+    private static UnetlensException unknown(String name, HookTable table, BlockNames blocks) {
+        List<String> nearest = Stream.concat(blocks.names().stream(),
+                        table.points().stream().map(HookTable.PointInfo::name).filter(n -> !n.isEmpty()))
+                .distinct()
+                .sorted(Comparator.comparingInt((String n) -> HookRegistry.Levenshtein.distance(name, n)).thenComparing(n -> n))
+                .limit(3).toList();
+        return new UnetlensException("unknown module '" + name + "'; nearest valid names: " + String.join(", ", nearest)
+                + " (list them all with 'unetlens inspect')");
+    }
+
+    /** Every name a user may write for this U-Net: block names, then module paths. */
+    public static List<String> allNames(HookTable table, BlockNames blocks) {
+        List<String> out = new ArrayList<>(blocks.names());
+        table.points().stream().map(HookTable.PointInfo::name).filter(n -> !n.isEmpty()).forEach(out::add);
+        return out;
+    }
+}
