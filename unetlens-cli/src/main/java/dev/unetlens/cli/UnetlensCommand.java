@@ -9,6 +9,9 @@ import picocli.CommandLine.Command;
         description = "Look inside Stable Diffusion's U-Net: generate, extract module outputs and attention maps,"
                 + " intervene, analyse, and draw.",
         subcommands = {
+            DemoCommand.class,
+            GenerateCommand.class,
+            InspectCommand.class,
             picocli.CommandLine.HelpCommand.class
         })
 public final class UnetlensCommand implements Runnable {

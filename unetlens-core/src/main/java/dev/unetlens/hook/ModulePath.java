@@ -27,6 +27,9 @@ public record ModulePath(String value) {
     /** Parses a path in dotted or bracket form; one-line error with a caret on bad syntax. */
     public static ModulePath parse(String text) {
         String s = text.strip();
+        if (s.matches(":[A-Za-z_][A-Za-z0-9_]*")) {
+            return new ModulePath(s);          // an internal tensor of the component's root (the U-Net's :emb)
+        }
         List<String> parts = new ArrayList<>();
         int i = 0;
         int n = s.length();

@@ -1,0 +1,93 @@
+package dev.unetlens.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.io.CacheDir;
+import dev.unetlens.io.FileHashes;
+import dev.unetlens.io.Npy;
+import dev.unetlens.io.OutputDirectory;
+import dev.unetlens.io.RgbImage;
+import dev.unetlens.pipeline.GenerationRequest;
+import dev.unetlens.pipeline.GenerationResult;
+import dev.unetlens.pipeline.Pipeline;
+import dev.unetlens.pipeline.RunRecords;
+import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.rng.TorchGenerator;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code unetlens generate}: txt2img or img2img, as diffusers computes it. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Generate images (txt2img, or img2img with --image) with diffusers' numbers and seeds.",
+            "Writes image.png (A1111 'parameters' in a PNG text chunk), latents.npy and manifest.json."})
+public final class GenerateCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
+    GenerationOptions generation = new GenerationOptions();
+
+    @ArgGroup(validate = false, heading = "%nOutput%n", exclusive = false)
+    OutputOptions output = new OutputOptions();
+
+    @Override
+    public Integer call() {
+        OutputDirectory out = output.open("generate");
+        long t0 = System.nanoTime();
+        try (StableDiffusion sd = model.load()) {
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
+            GenerationRequest request = generation.request(sd);
+            ConsoleProgress progress = ConsoleProgress.forStderr();
+            GenerationResult result = new Pipeline(sd).generate(request, new TorchGenerator(request.seed()),
+                    Pipeline.StepCallback.NONE, progress);
+            write(out, sd, result, loadSeconds);
+            System.out.println("wrote " + out.dir().resolve(OutputDirectory.MANIFEST).getParent());
+        }
+        return 0;
+    }
+
+    /** Writes a run's images, final latents and manifest. */
+    static void write(OutputDirectory out, StableDiffusion sd, GenerationResult result, double loadSeconds) {
+        GenerationRequest r = result.request();
+        FileHashes hashes = new FileHashes(CacheDir.root());
+        ObjectNode m = out.manifest();
+        m.set("model", RunRecords.model(sd, hashes));
+        m.set("request", RunRecords.request(r));
+        m.set("scheduler", result.schedulerConfig());
+        m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(result.timesteps())
+                .mapToObj(t -> m.numberNode(t)).toList()));
+        m.set("versions", RunRecords.versions());
+        ObjectNode secs = m.putObject("seconds");
+        secs.put("load", loadSeconds);
+        secs.put("text", result.seconds().text());
+        secs.put("denoise", result.seconds().denoise());
+        secs.put("decode", result.seconds().decode());
+        if (!result.truncated().isEmpty()) {
+            m.set("truncated_prompt_text", m.arrayNode().addAll(result.truncated().stream().map(m::textNode).toList()));
+            result.truncated().forEach(t -> System.err.println("unetlens: warning: CLIP reads 77 tokens; this part of a prompt was cut: " + t));
+        }
+        // A1111's "Model hash" is the checkpoint's SHA-256; for a diffusers folder, the U-Net file's
+        String hash = hashes.sha256(sd.weightFiles().stream()
+                .filter(p -> p.getParent() != null && p.getParent().getFileName().toString().equals("unet"))
+                .findFirst().orElse(sd.weightFiles().getFirst()));
+        String modelName = sd.source().getFileName().toString().replace(".safetensors", "");
+        int n = result.images().size();
+        for (int i = 0; i < n; i++) {
+            RgbImage img = result.images().get(i);
+            String name = n == 1 ? "image.png" : String.format("image-%03d.png", i);
+            String params = RunRecords.a1111(r, result, i, modelName, hash, result.schedulerConfig().get("_class_name").asText());
+            ObjectNode e = out.write(name, o -> img.writePng(o, Map.of("parameters", params)),
+                    "generated image " + (i + 1) + " of " + n);
+            e.put("prompt_index", i / r.imagesPerPrompt());
+            e.put("width", img.width());
+            e.put("height", img.height());
+        }
+        ObjectNode lat = out.write("latents.npy", o -> o.write(Npy.toBytes(result.finalLatents())),
+                "final latents after the last step, [batch, channels, height/8, width/8], float32");
+        lat.set("shape", m.arrayNode().addAll(java.util.Arrays.stream(result.finalLatents().shape()).mapToObj(m::numberNode).toList()));
+        out.saveManifest();
+    }
+}

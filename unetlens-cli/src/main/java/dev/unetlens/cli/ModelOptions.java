@@ -1,0 +1,52 @@
+package dev.unetlens.cli;
+
+import dev.unetlens.UnetlensException;
+import dev.unetlens.io.ldm.InferOptions;
+import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.synth.BundledModel;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Which model to load: {@code --model} and the options of single-file checkpoints. */
+public final class ModelOptions {
+    @Option(names = "--model", paramLabel = "PATH",
+            description = "A diffusers model folder or a single .safetensors checkpoint (default: the bundled tiny model).")
+    Path model;
+
+    @Option(names = "--variant", paramLabel = "NAME",
+            description = "Weight variant of a diffusers folder: fp16 or bf16 (computed in float32).")
+    String variant;
+
+    @Option(names = "--config", paramLabel = "DIR",
+            description = "For a single-file checkpoint: a diffusers folder whose configs describe it (default: inferred).")
+    Path configs;
+
+    @Option(names = "--prediction-type", paramLabel = "TYPE",
+            description = "For a single-file checkpoint: epsilon, v_prediction or sample (default: diffusers' guess).")
+    String predictionType;
+
+    /** The model path: {@code --model}, or the bundled tiny model (written on first use). */
+    Path path() {
+        if (model == null) {
+            return BundledModel.ensure();
+        }
+        if (!Files.exists(model)) {
+            throw new UnetlensException(model + ": no such model; give a diffusers folder or a .safetensors checkpoint");
+        }
+        return model;
+    }
+
+    StableDiffusion load() {
+        InferOptions infer = new InferOptions(predictionType, null, null);
+        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer));
+    }
+
+    /** A short model name for image metadata. */
+    String name() {
+        Path p = path();
+        String n = p.getFileName().toString();
+        return n.endsWith(".safetensors") ? n.substring(0, n.length() - ".safetensors".length()) : n;
+    }
+}
