@@ -1,0 +1,107 @@
+package dev.unetlens.cli;
+
+import dev.unetlens.golden.Golden;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Bad input gets one line naming the problem, a non-zero exit, and nothing written. */
+class CliErrorsTest {
+    @TempDir
+    Path tmp;
+
+    record Run(int code, String err) {
+    }
+
+    static Run run(String... args) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Run(code, buf.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    private String model() {
+        return Golden.get().path("models/tiny-sd15").toString();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "unknown scheduler|--scheduler foo|unknown scheduler 'foo'",
+        "height not a multiple of 8|--height 100|--height must be a positive multiple of 8",
+        "strength above 1|--image IMG --strength 1.5|--strength must be in (0, 1]",
+        "strength zero|--image IMG --strength 0|--strength must be in (0, 1]",
+        "no steps|--steps 0|--steps must be in [1, 1000]",
+        "negative guidance|--guidance -1|--guidance must be ≥ 0",
+        "unreadable image|--image NOTIMG|not a readable image",
+        "missing image|--image /nonexistent.png|no such image file",
+        "bad spacing|--timestep-spacing sideways|--timestep-spacing must be leading, linspace or trailing",
+        "bad size pair|--original-size 12|--original-size takes two non-negative numbers",
+        "latents of the wrong shape|--latents LAT|do not fit this run",
+    })
+    void generateRejects(String what, String options, String message) throws Exception {
+        Path img = tmp.resolve("in.png");
+        new dev.unetlens.io.RgbImage(8, 8, new byte[8 * 8 * 3]).writePng(Files.newOutputStream(img), java.util.Map.of());
+        Path notImg = Files.writeString(tmp.resolve("not.png"), "hello");
+        Path lat = tmp.resolve("lat.npy");
+        dev.unetlens.io.Npy.write(lat, dev.unetlens.io.NpyArray.ofFloats(new long[] {1, 4, 3, 3}, new float[36]));
+        List<String> args = new ArrayList<>(List.of("generate", "--model", model(), "--prompt", "a cat"));
+        for (String o : options.split(" ")) {
+            args.add(o.replace("NOTIMG", notImg.toString()).replace("IMG", img.toString()).replace("LAT", lat.toString()));
+        }
+        Path out = tmp.resolve("out");
+        args.addAll(List.of("--out", out.toString()));
+        Run r = run(args.toArray(String[]::new));
+        assertThat(r.code()).as(what).isNotZero();
+        assertThat(r.err()).as(what).contains(message);
+        assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: error:")).count()).as(what + ": one error line").isEqualTo(1);
+        assertThat(out).as(what + ": nothing written").doesNotExist();
+    }
+
+    @Test
+    void missingModelFailsInOneLine() {
+        Run r = run("generate", "--model", tmp.resolve("nope").toString(), "--prompt", "x", "--out", tmp.resolve("o").toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("no such model").doesNotContain("Exception");
+        assertThat(tmp.resolve("o")).doesNotExist();
+    }
+
+    @Test
+    void existingOutputIsNotOverwrittenWithoutForce() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Path keep = Files.writeString(out.resolve("keep.txt"), "mine");
+        Run r = run("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--out", out.toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.err()).contains("already exists").contains("--force");
+        assertThat(Files.readString(keep)).isEqualTo("mine");
+        assertThat(Arrays.asList(out.toFile().list())).containsExactly("keep.txt");
+        Run forced = run("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--height", "64", "--width", "64",
+                "--out", out.toString(), "--force");
+        assertThat(forced.code()).isZero();
+        assertThat(out.resolve("image.png")).exists();
+        assertThat(Files.readString(keep)).isEqualTo("mine");
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() {
+        Run r = run("generate", "--bogus");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("Unknown option").contains("--help");
+    }
+}
