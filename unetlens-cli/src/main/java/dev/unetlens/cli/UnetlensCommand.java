@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             GenerateCommand.class,
+            ExtractCommand.class,
             InspectCommand.class,
             picocli.CommandLine.HelpCommand.class
         })

@@ -134,9 +134,13 @@ public final class Npy {
      * starts at a multiple of 64 bytes. Version 1.0 (2-byte header length) unless the header needs 2.0 (4 bytes).
      */
     static byte[] header(NpyArray a) {
-        String descr = a.dtype().numpyDescr().orElseThrow(() ->
-                new NpyException("numpy has no dtype for " + a.dtype() + "; convert to F32 first"));
-        long[] sh = a.shape();
+        return header(a.dtype(), a.shape());
+    }
+
+    /** The header of an array of {@code dtype} and {@code shape}, for writing the data after it separately. */
+    public static byte[] header(DType dtype, long[] sh) {
+        String descr = dtype.numpyDescr().orElseThrow(() ->
+                new NpyException("numpy has no dtype for " + dtype + "; convert to F32 first"));
         StringBuilder shape = new StringBuilder("(");
         for (int i = 0; i < sh.length; i++) {
             shape.append(i > 0 ? ", " : "").append(sh[i]);

@@ -36,6 +36,20 @@ public final class Images {
         return RgbImage.of(out);
     }
 
+    /** The central {@code width × height} part of the image (both at most the image's). */
+    public static RgbImage centerCrop(RgbImage img, int width, int height) {
+        if (width > img.width() || height > img.height() || width <= 0 || height <= 0) {
+            throw new IllegalArgumentException("crop " + width + "×" + height + " of a " + img.width() + "×" + img.height() + " image");
+        }
+        int x0 = (img.width() - width) / 2;
+        int y0 = (img.height() - height) / 2;
+        byte[] out = new byte[width * height * 3];
+        for (int y = 0; y < height; y++) {
+            System.arraycopy(img.rgb(), ((y0 + y) * img.width() + x0) * 3, out, y * width * 3, width * 3);
+        }
+        return new RgbImage(width, height, out);
+    }
+
     /** The largest size ≤ the image's whose sides are multiples of {@code multiple} (diffusers' default size rule). */
     public static int[] floorToMultiple(RgbImage img, int multiple) {
         return new int[] {img.width() - img.width() % multiple, img.height() - img.height() % multiple};

@@ -107,6 +107,13 @@ public final class Pipeline {
         return t == Math.rint(t) ? Long.toString((long) t) : String.format("%.2f", t);
     }
 
+    /** How many U-Net steps a request runs (PNDM's PLMS runs one more than {@code steps}; img2img fewer). */
+    public int executedSteps(GenerationRequest r) {
+        Scheduler s = scheduler(r);
+        int begin = r.isImg2Img() ? s.beginIndexForStrength(r.strength()) : 0;
+        return s.timesteps().length - begin;
+    }
+
     /** Prompt embeds of the batch: [negative × B, positive × B] with CFG, each prompt repeated per image. */
     Conditioning conditioning(NDManager m, GenerationRequest r) {
         PromptEncoder enc = sd.prompts();

@@ -1,0 +1,256 @@
+package dev.unetlens.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.UnetlensException;
+import dev.unetlens.extract.Dumps;
+import dev.unetlens.extract.GenerationFeatures;
+import dev.unetlens.extract.ImageFeatures;
+import dev.unetlens.extract.Spool;
+import dev.unetlens.hook.BlockNames;
+import dev.unetlens.hook.Selector;
+import dev.unetlens.hook.StepSelection;
+import dev.unetlens.io.CacheDir;
+import dev.unetlens.io.FileHashes;
+import dev.unetlens.io.OutputDirectory;
+import dev.unetlens.io.RgbImage;
+import dev.unetlens.model.ForwardContext.Branch;
+import dev.unetlens.pipeline.GenerationRequest;
+import dev.unetlens.pipeline.GenerationResult;
+import dev.unetlens.pipeline.Images;
+import dev.unetlens.pipeline.Pipeline;
+import dev.unetlens.pipeline.RunRecords;
+import dev.unetlens.pipeline.StableDiffusion;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code unetlens extract}: module outputs during a generation ({@code --prompt}) or for existing images at a
+ * timestep over many noise draws ({@code --image}), written as self-describing npy / npz / safetensors files.
+ */
+@Command(name = "extract", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Extract U-Net module outputs: at chosen steps of a generation (--prompt …), or for existing",
+            "images at a timestep over many noise samples (--image …). Modules: diffusers paths (down_blocks[1],",
+            "mid_block, …attn2:probs) or WebUI blocks (IN00-OUT11(+2), M00). See 'unetlens inspect'."})
+public final class ExtractCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--at", paramLabel = "NAMES", required = true,
+            description = "Modules to extract: IN05, M00, IN00-OUT11(+2), down_blocks[1].attentions[0], … (comma-separated).")
+    String at;
+
+    @ArgGroup(validate = false, heading = "%nDuring a generation%n", exclusive = false)
+    GenerationOptions generation = new GenerationOptions();
+
+    @Option(names = "--at-steps", paramLabel = "SEL", description = "Steps to keep, from 1: 1,5-20(+5) (default: all).")
+    String atSteps;
+
+    @Option(names = "--cfg-branch", paramLabel = "WHICH", defaultValue = "cond",
+            description = "With CFG, keep the cond, uncond or both halves (default: ${DEFAULT-VALUE}).")
+    String cfgBranch;
+
+    @ArgGroup(validate = false, heading = "%nFor existing images%n", exclusive = false)
+    ImageOptions images = new ImageOptions();
+
+    @ArgGroup(validate = false, heading = "%nFiles%n", exclusive = false)
+    DumpOptions dump = new DumpOptions();
+
+    @ArgGroup(validate = false, heading = "%nOutput%n", exclusive = false)
+    OutputOptions output = new OutputOptions();
+
+    /** Options of the image mode (sdhelper's img2repr). */
+    static final class ImageOptions {
+        @Option(names = "--images", arity = "1..*", paramLabel = "FILE",
+                description = "Existing images to extract from (instead of generating).")
+        List<Path> files;
+
+        @Option(names = "--timestep", paramLabel = "T", defaultValue = "50", description = "Noise level t in [0, 999] (default: ${DEFAULT-VALUE}).")
+        int timestep;
+
+        @Option(names = "--samples", paramLabel = "N", defaultValue = "1", description = "Noise samples per image (default: ${DEFAULT-VALUE}).")
+        int samples;
+
+        @Option(names = "--batch-size", paramLabel = "B", defaultValue = "8", description = "Samples per U-Net forward (default: ${DEFAULT-VALUE}).")
+        int batchSize;
+
+        @Option(names = "--latent", paramLabel = "KIND", defaultValue = "sample",
+                description = "VAE posterior mean or sample (default: ${DEFAULT-VALUE}).")
+        String latent;
+
+        @Option(names = "--resize", paramLabel = "PX", description = "Resize the shorter side to PX (then --crop to a square).")
+        Integer resize;
+
+        @Option(names = "--crop", description = "Centre-crop to a square (after --resize).")
+        boolean crop;
+
+        @Option(names = "--spatial-mean", description = "Average each map over its positions (shape samples × channels).")
+        boolean spatialMean;
+
+        @Option(names = "--unit-range", description = "Feed pixels in [0, 1] as sdhelper does (default: [-1, 1] as the pipelines).")
+        boolean unitRange;
+    }
+
+    /** File options. */
+    static final class DumpOptions {
+        @Option(names = "--format", paramLabel = "FMT", defaultValue = "npy", description = "npy, npz or safetensors (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32", description = "f32 or f16 (default: ${DEFAULT-VALUE}).")
+        String dtype;
+    }
+
+    @Override
+    public Integer call() {
+        Spool.Format format = format(dump.format);
+        boolean half = switch (dump.dtype.toLowerCase(Locale.ROOT)) {
+            case "f32", "float32" -> false;
+            case "f16", "float16" -> true;
+            default -> throw new UnetlensException("--dtype must be f16 or f32, got '" + dump.dtype + "'");
+        };
+        boolean imageMode = images.files != null && !images.files.isEmpty();
+        if (!imageMode && (generation.prompts == null || generation.prompts.isEmpty())) {
+            throw new UnetlensException("give --prompt (extract during a generation) or --images (extract from images)");
+        }
+        List<RgbImage> inputs = imageMode ? loadImages() : List.of();
+        OutputDirectory out = output.open("extract");
+        long t0 = System.nanoTime();
+        try (StableDiffusion sd = model.load()) {
+            double load = (System.nanoTime() - t0) / 1e9;
+            BlockNames blocks = BlockNames.of(sd.unet().config());
+            List<String> points = Selector.resolve(at, sd.unet().hooks(), blocks);
+            ObjectNode m = out.manifest();
+            m.set("model", RunRecords.model(sd, new FileHashes(CacheDir.root())));
+            m.set("versions", RunRecords.versions());
+            m.set("points", m.arrayNode().addAll(points.stream().map(m::textNode).toList()));
+            Map<String, String> meta = new LinkedHashMap<>();
+            meta.put("tool", "unetlens extract");
+            meta.put("model", sd.source().toString());
+            try (Dumps dumps = new Dumps(out, format, half, blocks, meta)) {
+                if (imageMode) {
+                    imageMode(sd, points, inputs, dumps, m);
+                } else {
+                    generationMode(sd, points, dumps, m);
+                }
+            }
+            m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
+            out.saveManifest();
+        }
+        System.out.println("wrote " + out.dir());
+        return 0;
+    }
+
+    private void generationMode(StableDiffusion sd, List<String> points, Dumps dumps, ObjectNode m) {
+        GenerationRequest r = generation.request(sd);
+        Pipeline pipeline = new Pipeline(sd);
+        int total = pipeline.executedSteps(r);
+        Set<Integer> steps = atSteps == null ? Set.of() : new HashSet<>(StepSelection.parse(atSteps, total));
+        Set<Branch> branches = GenerationFeatures.branches(cfgBranch);
+        m.put("mode", "generation");
+        m.set("request", RunRecords.request(r));
+        m.put("steps_total", total);
+        m.put("at_steps", atSteps == null ? "all" : atSteps);
+        m.put("cfg_branch", cfgBranch);
+        GenerationResult result = new GenerationFeatures(sd).run(r, points, steps,
+                (c, step) -> dumps.generation(c, step, branches), ConsoleProgress.forStderr());
+        dumps.finish();
+        m.set("scheduler", result.schedulerConfig());
+        m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(result.timesteps()).mapToObj(m::numberNode).toList()));
+    }
+
+    private void imageMode(StableDiffusion sd, List<String> points, List<RgbImage> inputs, Dumps dumps, ObjectNode m) {
+        ImageFeatures.Latent latent = switch (images.latent.toLowerCase(Locale.ROOT)) {
+            case "mean" -> ImageFeatures.Latent.MEAN;
+            case "sample" -> ImageFeatures.Latent.SAMPLE;
+            default -> throw new UnetlensException("--latent must be mean or sample, got '" + images.latent + "'");
+        };
+        long seed = generation.seed();
+        String prompt = generation.prompts == null ? "" : generation.prompts.getFirst();
+        ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep, images.samples, images.batchSize,
+                seed, prompt, latent, images.unitRange, images.spatialMean);
+        m.put("mode", "images");
+        ObjectNode req = m.putObject("request");
+        req.set("images", m.arrayNode().addAll(images.files.stream().map(p -> m.textNode(p.toAbsolutePath().toString())).toList()));
+        req.put("timestep", o.timestep());
+        req.put("samples", o.samples());
+        req.put("batch_size", o.batchSize());
+        req.put("seed", seed);
+        req.put("rng", "noise sample k: torch.Generator('cpu').manual_seed(seed + k); draws: posterior ε (if sampled), then noise ε");
+        req.put("prompt", prompt);
+        req.put("latent", latent.name().toLowerCase(Locale.ROOT));
+        req.put("pixel_range", o.unitRange() ? "[0, 1]" : "[-1, 1]");
+        req.put("resize", images.resize);
+        req.put("crop", images.crop);
+        req.put("spatial_mean", o.spatialMean());
+        req.put("noise", "DDPM add_noise with the model's scheduler config: sqrt(acp[t])·x0 + sqrt(1−acp[t])·ε");
+        List<String> names = imageNames();
+        ImageFeatures features = new ImageFeatures(sd);
+        int[] current = {-1};
+        features.run(inputs, o, (image, point, first, value) -> {
+            if (current[0] >= 0 && current[0] != image) {
+                dumps.finishImage(names.get(current[0]));
+            }
+            current[0] = image;
+            dumps.image(names.get(image), image, point, first, value, o.samples());
+        }, ConsoleProgress.forStderr());
+        if (current[0] >= 0) {
+            dumps.finishImage(names.get(current[0]));
+        }
+    }
+
+    private List<RgbImage> loadImages() {
+        List<RgbImage> out = new ArrayList<>();
+        for (Path p : images.files) {
+            RgbImage img = RgbImage.read(p);
+            if (images.resize != null) {
+                if (images.resize < 8 || images.resize % 8 != 0) {
+                    throw new UnetlensException("--resize must be a positive multiple of 8, got " + images.resize);
+                }
+                double s = (double) images.resize / Math.min(img.width(), img.height());
+                img = Images.resize(img, (int) Math.round(img.width() * s), (int) Math.round(img.height() * s));
+            }
+            if (images.crop) {
+                int side = Math.min(img.width(), img.height());
+                side -= side % 8;
+                img = Images.centerCrop(img, side, side);
+            } else if (img.width() % 8 != 0 || img.height() % 8 != 0) {
+                img = Images.centerCrop(img, img.width() - img.width() % 8, img.height() - img.height() % 8);
+            }
+            out.add(img);
+        }
+        return out;
+    }
+
+    /** Unique file-safe names for the images (their file stems). */
+    private List<String> imageNames() {
+        List<String> names = new ArrayList<>();
+        for (Path p : images.files) {
+            String stem = p.getFileName().toString().replaceAll("\\.[^.]*$", "").replaceAll("[^A-Za-z0-9._-]", "_");
+            String n = stem;
+            for (int k = 2; names.contains(n); k++) {
+                n = stem + "-" + k;
+            }
+            names.add(n);
+        }
+        return names;
+    }
+
+    private static Spool.Format format(String f) {
+        try {
+            return Spool.Format.valueOf(f.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UnetlensException("--format must be npy, npz or safetensors, got '" + f + "'");
+        }
+    }
+}

@@ -1,0 +1,149 @@
+package dev.unetlens.extract;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.unetlens.golden.Close;
+import dev.unetlens.golden.Golden;
+import dev.unetlens.golden.GoldenModels;
+import dev.unetlens.hook.ActivationCache;
+import dev.unetlens.hook.BlockNames;
+import dev.unetlens.hook.Capture;
+import dev.unetlens.hook.HookScope;
+import dev.unetlens.hook.Selector;
+import dev.unetlens.io.RgbImage;
+import dev.unetlens.model.unet.UNetInput;
+import dev.unetlens.pipeline.ImageProcessor;
+import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.rng.TorchGenerator;
+import dev.unetlens.schedule.NoiseSchedule;
+import dev.unetlens.schedule.SchedulerConfig;
+import dev.unetlens.schedule.SchedulerKind;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Extraction: what the capture API returns equals the golden hook tensors; the image path (sdhelper's img2repr)
+ * equals the composition of its golden-checked parts; results do not depend on the batch size.
+ */
+class ExtractionTest {
+    private static StableDiffusion sd;
+
+    @BeforeAll
+    static void load() {
+        sd = StableDiffusion.load(Golden.get().path("models/tiny-sd15"), StableDiffusion.Options.DEFAULT);
+    }
+
+    @AfterAll
+    static void close() {
+        sd.close();
+    }
+
+    /** Every golden hook of every model, captured through a selection of its WebUI name or module path. */
+    @TestFactory
+    Stream<DynamicTest> capturedOutputsEqualTheGoldenHooks() {
+        Golden g = Golden.get();
+        List<DynamicTest> tests = new ArrayList<>();
+        for (String model : g.modelsWith("unet")) {
+            tests.add(DynamicTest.dynamicTest(model, () -> {
+                try (StableDiffusion m = StableDiffusion.load(g.path("models/" + model), StableDiffusion.Options.DEFAULT);
+                     NDManager nd = NDManager.newBaseManager()) {
+                    String dir = "cases/" + model + "/unet/t500/";
+                    List<String> hooks = GoldenModels.caseFiles(model, "unet/t500/hooks").stream()
+                            .map(f -> f.substring(f.lastIndexOf('/') + 1, f.length() - 4)).toList();
+                    BlockNames names = BlockNames.of(m.unet().config());
+                    // select the blocks by their WebUI names where they have one: the names must reach the same tensors
+                    List<String> spelled = hooks.stream().map(h -> names.blockName(h).orElse(h)).toList();
+                    List<String> points = Selector.resolve(String.join(",", spelled), m.unet().hooks(), names);
+                    assertThat(points).containsExactlyElementsOf(hooks);
+                    try (HookScope scope = HookScope.open(m.unet().hooks())) {
+                        ActivationCache cache = scope.capture(points, Capture.Rows.ALL);
+                        UNetInput in = UNetInput.of(GoldenModels.load(nd, dir.replace("t500/", "") + "sample.npy"), 500,
+                                GoldenModels.load(nd, dir.replace("t500/", "") + "encoder_hidden_states.npy"));
+                        if (g.exists(dir.replace("t500/", "") + "text_embeds.npy")) {
+                            in = in.withAddedCond(GoldenModels.load(nd, dir.replace("t500/", "") + "text_embeds.npy"),
+                                    GoldenModels.load(nd, dir.replace("t500/", "") + "time_ids.npy"));
+                        }
+                        m.unet().forward(in);
+                        for (String h : hooks) {
+                            GoldenModels.assertClose(dir + "hooks/" + h + ".npy", cache.get(h), 1e-5, 1e-4);
+                        }
+                    }
+                }
+            }));
+        }
+        return tests.stream();
+    }
+
+    private static RgbImage testImage() {
+        return RgbImage.read(Golden.get().use("cases/tiny-sd15/pipeline/img2img_ddim/input.png"));
+    }
+
+    /** img2repr = VAE posterior (sample with ε from manual_seed(seed+k)) → DDPM noise → U-Net, each golden-checked. */
+    @Test
+    void imagePathIsTheCompositionOfItsParts() {
+        RgbImage img = testImage();
+        List<String> points = List.of("down_blocks.1.attentions.0", "mid_block");
+        long seed = 7;
+        int t = 300;
+        // batch size 1 so both sides run the same kernels: the composition must then be bit-identical
+        ImageFeatures.Options o = new ImageFeatures.Options(points, t, 3, 1, seed, "a cat", ImageFeatures.Latent.SAMPLE,
+                false, false);
+        Map<String, Representation> got = new ImageFeatures(sd).collect(List.of(img), o).getFirst();
+        NoiseSchedule schedule = SchedulerConfig.parse(sd.schedulerConfig(), SchedulerKind.DDIM, Map.of()).noise();
+        try (NDManager m = NDManager.newBaseManager(); HookScope scope = HookScope.open(sd.unet().hooks())) {
+            ActivationCache cache = scope.capture(points, Capture.Rows.ALL);
+            var posterior = sd.vae().encode(ImageProcessor.toTensor(m, List.of(img)));
+            NDArray ctx = sd.prompts().encode(m, List.of("a cat"), null, 0).promptEmbeds();
+            for (int k = 0; k < 3; k++) {
+                TorchGenerator gen = new TorchGenerator(seed + k);
+                Shape s = posterior.mean().getShape();
+                NDArray x0 = posterior.sample(gen.randn(m, s)).mul(sd.vae().scalingFactor());
+                NDArray xt = schedule.addNoise(x0, gen.randn(m, s), t);
+                sd.unet().forward(UNetInput.of(xt, t, ctx));
+            }
+            for (String p : points) {
+                NDArray expected = cache.get(p, -1);
+                assertThat(got.get(p).shape()).containsExactly(expected.getShape().getShape());
+                Close.assertClose(p, got.get(p).data(), expected.toFloatArray(), 0, 0);
+            }
+        }
+    }
+
+    /** Each noise sample has its own seeded noise, so batches of 1 and 8 give the same representations. */
+    @Test
+    void resultsDoNotDependOnTheBatchSize() {
+        RgbImage img = testImage();
+        List<String> points = List.of("up_blocks.1", "down_blocks.2.attentions.1.transformer_blocks.0.attn1:probs");
+        ImageFeatures f = new ImageFeatures(sd);
+        var one = f.collect(List.of(img), new ImageFeatures.Options(points, 50, 8, 1, 3, "", ImageFeatures.Latent.SAMPLE, false, false)).getFirst();
+        var eight = f.collect(List.of(img), new ImageFeatures.Options(points, 50, 8, 8, 3, "", ImageFeatures.Latent.SAMPLE, false, false)).getFirst();
+        for (String p : points) {
+            assertThat(one.get(p).shape()).containsExactly(eight.get(p).shape());
+            Close.assertClose(p + " batch 1 vs 8", one.get(p).data(), eight.get(p).data(), 1e-5, 1e-4);
+            // and the samples differ from each other (each has its own noise)
+            assertThat(one.get(p).at(0).data()).isNotEqualTo(one.get(p).at(1).data());
+        }
+    }
+
+    @Test
+    void spatialMeanAndTheMeanLatent() {
+        RgbImage img = testImage();
+        ImageFeatures f = new ImageFeatures(sd);
+        var full = f.collect(List.of(img), new ImageFeatures.Options(List.of("mid_block"), 10, 2, 2, 1, "", ImageFeatures.Latent.MEAN, false, false)).getFirst();
+        var avg = f.collect(List.of(img), new ImageFeatures.Options(List.of("mid_block"), 10, 2, 2, 1, "", ImageFeatures.Latent.MEAN, false, true)).getFirst();
+        Representation expected = full.get("mid_block").spatialMean();
+        assertThat(avg.get("mid_block").shape()).containsExactly(expected.shape());
+        Close.assertClose("spatial mean", avg.get("mid_block").data(), expected.data(), 1e-6, 1e-5);
+    }
+}
