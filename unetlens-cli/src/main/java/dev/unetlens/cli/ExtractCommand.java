@@ -137,11 +137,13 @@ public final class ExtractCommand implements Callable<Integer> {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("tool", "unetlens extract");
             meta.put("model", sd.source().toString());
+            GenerationRequest request = imageMode ? null : generation.request(sd);
+            Set<Integer> steps = imageMode ? Set.of() : steps(sd, request);
             try (Dumps dumps = new Dumps(out, format, half, blocks, meta)) {
                 if (imageMode) {
                     imageMode(sd, points, inputs, dumps, m);
                 } else {
-                    generationMode(sd, points, dumps, m);
+                    generationMode(sd, request, steps, points, dumps, m);
                 }
             }
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
@@ -151,11 +153,15 @@ public final class ExtractCommand implements Callable<Integer> {
         return 0;
     }
 
-    private void generationMode(StableDiffusion sd, List<String> points, Dumps dumps, ObjectNode m) {
-        GenerationRequest r = generation.request(sd);
-        Pipeline pipeline = new Pipeline(sd);
-        int total = pipeline.executedSteps(r);
-        Set<Integer> steps = atSteps == null ? Set.of() : new HashSet<>(StepSelection.parse(atSteps, total));
+    /** The 1-based steps to keep (empty: all), checked against the run's step count. */
+    private Set<Integer> steps(StableDiffusion sd, GenerationRequest r) {
+        int total = new Pipeline(sd).executedSteps(r);
+        return atSteps == null ? Set.of() : new HashSet<>(StepSelection.parse(atSteps, total));
+    }
+
+    private void generationMode(StableDiffusion sd, GenerationRequest r, Set<Integer> steps, List<String> points,
+                                Dumps dumps, ObjectNode m) {
+        int total = new Pipeline(sd).executedSteps(r);
         Set<Branch> branches = GenerationFeatures.branches(cfgBranch);
         m.put("mode", "generation");
         m.set("request", RunRecords.request(r));

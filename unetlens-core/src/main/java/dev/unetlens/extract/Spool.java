@@ -103,12 +103,7 @@ public final class Spool implements AutoCloseable {
     public Spool(OutputDirectory out, boolean half) {
         this.out = out;
         this.half = half;
-        this.dir = out.dir().resolve(".spool-" + UUID.randomUUID());
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            throw new UnetlensException("cannot create " + dir + ": " + e.getMessage(), e);
-        }
+        this.dir = out.dir().resolve(".spool-" + UUID.randomUUID());   // created with the first tensor
     }
 
     public DType dtype() {
@@ -125,6 +120,7 @@ public final class Spool implements AutoCloseable {
             throw new IllegalStateException("tensor " + entry + " of " + file + " opened twice");
         }
         try {
+            Files.createDirectories(dir);
             Tensor t = new Tensor(file, entry, shape, info);
             open.put(key, t);
             return t;
@@ -232,6 +228,9 @@ public final class Spool implements AutoCloseable {
             }
         }
         open.clear();
+        if (!Files.exists(dir)) {
+            return;
+        }
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
