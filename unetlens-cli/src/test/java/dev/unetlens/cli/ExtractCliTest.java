@@ -3,6 +3,7 @@ package dev.unetlens.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unetlens.golden.Golden;
+import dev.unetlens.golden.TestImages;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.NpyArray;
 import dev.unetlens.io.SafetensorsFile;
@@ -31,7 +32,7 @@ class ExtractCliTest {
     Path tmp;
 
     private String model() {
-        return Golden.get().path("models/tiny-sd15").toString();
+        return Golden.get().path("models/" + Golden.get().models().getFirst()).toString();   // any model will do
     }
 
     @ParameterizedTest(name = "generation, {0} {1}")
@@ -53,7 +54,8 @@ class ExtractCliTest {
 
     @Test
     void imageDumps() throws Exception {
-        Path img = Golden.get().path("cases/tiny-sd15/pipeline/img2img_ddim/input.png");
+        Path img = tmp.resolve("input.png");
+        dev.unetlens.io.AtomicFiles.write(img, o -> TestImages.gradient(128, 128).writePng(o, Map.of()));
         Path out = tmp.resolve("img");
         int code = Main.run("extract", "--model", model(), "--images", img.toString(), img.toString(),
                 "--at", "up_blocks[1], down_blocks.0.attentions.0.transformer_blocks.0.attn2:probs",

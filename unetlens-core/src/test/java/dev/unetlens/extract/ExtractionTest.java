@@ -41,7 +41,7 @@ class ExtractionTest {
 
     @BeforeAll
     static void load() {
-        sd = StableDiffusion.load(Golden.get().path("models/tiny-sd15"), StableDiffusion.Options.DEFAULT);
+        sd = StableDiffusion.load(Golden.get().path("models/" + Golden.get().models().getFirst()), StableDiffusion.Options.DEFAULT);
     }
 
     @AfterAll
@@ -86,7 +86,7 @@ class ExtractionTest {
     }
 
     private static RgbImage testImage() {
-        return RgbImage.read(Golden.get().use("cases/tiny-sd15/pipeline/img2img_ddim/input.png"));
+        return dev.unetlens.golden.TestImages.gradient(128, 128);
     }
 
     /** img2repr = VAE posterior (sample with ε from manual_seed(seed+k)) → DDPM noise → U-Net, each golden-checked. */
@@ -104,13 +104,18 @@ class ExtractionTest {
         try (NDManager m = NDManager.newBaseManager(); HookScope scope = HookScope.open(sd.unet().hooks())) {
             ActivationCache cache = scope.capture(points, Capture.Rows.ALL);
             var posterior = sd.vae().encode(ImageProcessor.toTensor(m, List.of(img)));
-            NDArray ctx = sd.prompts().encode(m, List.of("a cat"), null, 0).promptEmbeds();
+            var cond = sd.prompts().encode(m, List.of("a cat"), null, 0);
             for (int k = 0; k < 3; k++) {
                 TorchGenerator gen = new TorchGenerator(seed + k);
                 Shape s = posterior.mean().getShape();
                 NDArray x0 = posterior.sample(gen.randn(m, s)).mul(sd.vae().scalingFactor());
                 NDArray xt = schedule.addNoise(x0, gen.randn(m, s), t);
-                sd.unet().forward(UNetInput.of(xt, t, ctx));
+                UNetInput in = UNetInput.of(xt, t, cond.promptEmbeds());
+                if (cond.pooled() != null) {   // SDXL: pooled embeds and the default time ids of the image size
+                    float[] ids = dev.unetlens.pipeline.TimeIds.defaults(img.height(), img.width()).values();
+                    in = in.withAddedCond(cond.pooled(), m.create(ids, new Shape(1, 6)));
+                }
+                sd.unet().forward(in);
             }
             for (String p : points) {
                 NDArray expected = cache.get(p, -1);

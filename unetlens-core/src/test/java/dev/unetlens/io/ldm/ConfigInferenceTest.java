@@ -199,14 +199,16 @@ class ConfigInferenceTest {
                 assertSameShapes(built, ckpt.shapes());
             }
         }
-        Map<String, long[]> xl = new LinkedHashMap<>();
-        DiffusersToLdm.unet(RoundTripTest.folderBlobs("tiny-sdxl", "unet")).forEach((k, v) -> xl.put(k, v.shape()));
-        assertSameShapes(LdmKeySets.unet(unetSpec("tiny-sdxl")), xl);
-        Map<String, long[]> te2 = new LinkedHashMap<>();
-        DiffusersToLdm.openClip(RoundTripTest.folderBlobs("tiny-sdxl", "text_encoder_2")).forEach((k, v) -> te2.put(k, v.shape()));
-        Map<String, long[]> builtTe2 = LdmKeySets.openClip(textSpec("tiny-sdxl", "text_encoder_2"));
-        builtTe2.remove("logit_scale");   // a tensor of OpenCLIP that transformers' model does not have
-        assertSameShapes(builtTe2, te2);
+        for (String model : GoldenFamilies.xl()) {
+            Map<String, long[]> xl = new LinkedHashMap<>();
+            DiffusersToLdm.unet(RoundTripTest.folderBlobs(model, "unet")).forEach((k, v) -> xl.put(k, v.shape()));
+            assertSameShapes(LdmKeySets.unet(unetSpec(model)), xl);
+            Map<String, long[]> te2 = new LinkedHashMap<>();
+            DiffusersToLdm.openClip(RoundTripTest.folderBlobs(model, "text_encoder_2")).forEach((k, v) -> te2.put(k, v.shape()));
+            Map<String, long[]> builtTe2 = LdmKeySets.openClip(textSpec(model, "text_encoder_2"));
+            builtTe2.remove("logit_scale");   // a tensor of OpenCLIP that transformers' model does not have
+            assertSameShapes(builtTe2, te2);
+        }
     }
 
     /**

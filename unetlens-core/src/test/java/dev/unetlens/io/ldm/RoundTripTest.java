@@ -9,7 +9,10 @@ import dev.unetlens.io.TensorSource;
 import dev.unetlens.model.WeightsException;
 import dev.unetlens.model.clip.ClipTextModel;
 import ai.djl.ndarray.NDManager;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -78,15 +81,19 @@ class RoundTripTest {
         }
     }
 
-    @Test
-    void sdxlRoundTripIsBitIdentical() throws IOException {
+    @TestFactory
+    Stream<DynamicTest> sdxlRoundTripIsBitIdentical() {
+        return GoldenFamilies.xl().stream().map(m -> DynamicTest.dynamicTest(m, () -> sdxlRoundTrip(m)));
+    }
+
+    private void sdxlRoundTrip(String model) throws IOException {
         Map<String, Blob> ldm = new LinkedHashMap<>();
-        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs("tiny-sdxl", "unet")));
-        DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs("tiny-sdxl", "vae")));
+        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(model, "unet")));
+        DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs(model, "vae")));
         String te1 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER);
         String te2 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER_2);
-        DiffusersToLdm.prefixed(ldm, te1, folderBlobs("tiny-sdxl", "text_encoder"));
-        DiffusersToLdm.prefixed(ldm, te2, DiffusersToLdm.openClip(folderBlobs("tiny-sdxl", "text_encoder_2")));
+        DiffusersToLdm.prefixed(ldm, te1, folderBlobs(model, "text_encoder"));
+        DiffusersToLdm.prefixed(ldm, te2, DiffusersToLdm.openClip(folderBlobs(model, "text_encoder_2")));
         Map<String, Blob> extras = new LinkedHashMap<>();
         extras.put(te1 + ClipKeyMap.POSITION_IDS, new Blob(DType.I64, new long[] {1, 77}, new byte[77 * 8]));
         extras.put(te2 + "logit_scale", Blob.random(DType.F32, new long[] {}, 1));
@@ -100,7 +107,7 @@ class RoundTripTest {
             assertThat(ckpt.family()).isEqualTo(LdmFamily.SDXL);
             assertThat(ckpt.components()).containsExactly(LdmComponent.values());
             for (LdmComponent c : LdmComponent.values()) {
-                assertSameTensors(Blob.readAll(ckpt.component(c)), folderBlobs("tiny-sdxl", c.folder()), c.folder());
+                assertSameTensors(Blob.readAll(ckpt.component(c)), folderBlobs(model, c.folder()), c.folder());
             }
             assertThat(ckpt.ignored().keySet()).containsExactlyInAnyOrderElementsOf(extras.keySet());
             assertThat(ckpt.ignored().values()).allSatisfy(reason -> assertThat(reason).isNotBlank());
@@ -110,13 +117,17 @@ class RoundTripTest {
         }
     }
 
-    @Test
-    void sd2RoundTripDropsTheLastTextLayerAndTheProjection() throws IOException {
+    @TestFactory
+    Stream<DynamicTest> sd2RoundTripDropsTheLastTextLayerAndTheProjection() {
+        return GoldenFamilies.sd2().stream().map(m -> DynamicTest.dynamicTest(m, () -> sd2RoundTrip(m)));
+    }
+
+    private void sd2RoundTrip(String model) throws IOException {
         String te = LdmFamily.SD2.prefix(LdmComponent.TEXT_ENCODER);
         Map<String, Blob> ldm = new LinkedHashMap<>();
-        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs("tiny-sd21v", "unet")));
-        DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs("tiny-sd21v", "vae")));
-        Map<String, Blob> text = DiffusersToLdm.openClip(folderBlobs("tiny-sd21v", "text_encoder"));
+        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(model, "unet")));
+        DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs(model, "vae")));
+        Map<String, Blob> text = DiffusersToLdm.openClip(folderBlobs(model, "text_encoder"));
         DiffusersToLdm.prefixed(ldm, te, text);
         // the tower's last resblock, which SD 2.x never uses, and the projection: same shapes as real files have
         int layers = OpenClipKeyMap.lastResblock(text) + 1;
@@ -135,21 +146,25 @@ class RoundTripTest {
             assertThat(ckpt.family()).isEqualTo(LdmFamily.SD2);
             assertThat(ckpt.components()).containsExactly(LdmComponent.UNET, LdmComponent.VAE, LdmComponent.TEXT_ENCODER);
             for (LdmComponent c : ckpt.components()) {
-                assertSameTensors(Blob.readAll(ckpt.component(c)), folderBlobs("tiny-sd21v", c.folder()), c.folder());
+                assertSameTensors(Blob.readAll(ckpt.component(c)), folderBlobs(model, c.folder()), c.folder());
             }
             assertThat(ckpt.ignored().keySet()).containsExactlyInAnyOrderElementsOf(dropped.keySet());
             assertThat(ckpt.unrecognized()).isEmpty();
         }
     }
 
-    @Test
-    void unknownKeysStayVisibleAndFailTheLoad() throws IOException {
+    @TestFactory
+    Stream<DynamicTest> unknownKeysStayVisibleAndFailTheLoad() {
+        return GoldenFamilies.xl().stream().map(m -> DynamicTest.dynamicTest(m, () -> unknownKeys(m)));
+    }
+
+    private void unknownKeys(String model) throws IOException {
         String te1 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER);
         String te2 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER_2);
         Map<String, Blob> ldm = new LinkedHashMap<>();
-        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs("tiny-sdxl", "unet")));
-        DiffusersToLdm.prefixed(ldm, te1, folderBlobs("tiny-sdxl", "text_encoder"));
-        DiffusersToLdm.prefixed(ldm, te2, DiffusersToLdm.openClip(folderBlobs("tiny-sdxl", "text_encoder_2")));
+        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(model, "unet")));
+        DiffusersToLdm.prefixed(ldm, te1, folderBlobs(model, "text_encoder"));
+        DiffusersToLdm.prefixed(ldm, te2, DiffusersToLdm.openClip(folderBlobs(model, "text_encoder_2")));
         Blob small = Blob.random(DType.F32, new long[] {2}, 7);
         Map<String, Blob> unknown = new LinkedHashMap<>();
         unknown.put(LdmFamily.UNET_PREFIX + "controlnet_extra.weight", small);
@@ -168,7 +183,7 @@ class RoundTripTest {
             assertThat(ckpt.has(LdmComponent.VAE)).isFalse();
             assertThatThrownBy(() -> ckpt.component(LdmComponent.VAE))
                     .hasMessageContaining("no vae").hasMessageNotContaining("\n");
-            DiffusersFolder folder = DiffusersFolder.open(Golden.get().path("models/tiny-sdxl"));
+            DiffusersFolder folder = DiffusersFolder.open(Golden.get().path("models/" + model));
             try (NDManager m = NDManager.newBaseManager()) {
                 assertThatThrownBy(() -> ClipTextModel.load(ckpt.component(LdmComponent.TEXT_ENCODER),
                         ClipTextConfig.read(folder.config("text_encoder")), m))
