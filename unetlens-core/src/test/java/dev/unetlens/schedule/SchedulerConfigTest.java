@@ -2,7 +2,6 @@ package dev.unetlens.schedule;
 
 import dev.unetlens.UnetlensException;
 import dev.unetlens.config.JsonConfig;
-import dev.unetlens.golden.Golden;
 import dev.unetlens.schedule.SchedulerConfig.Prediction;
 import dev.unetlens.schedule.SchedulerConfig.Spacing;
 import org.junit.jupiter.api.Test;
@@ -42,8 +41,14 @@ class SchedulerConfigTest {
 
     @Test
     void aModelsConfigOfAnotherClassIsReadWithTheChosenClassesKeysAndDefaults() {
-        // tiny-sd15 ships a PNDMScheduler config; DDIM and Euler built from it take what they know
-        String dir = Golden.get().path("models/tiny-sd15/scheduler/scheduler_config.json").toString();
+        // SD 1.5 ships a PNDMScheduler config (the bundled synthetic models carry a copy); DDIM and Euler built
+        // from it take what they know
+        String dir;
+        try {
+            dir = java.nio.file.Path.of(SchedulerConfig.class.getResource("/dev/unetlens/synth/sd15/scheduler.json").toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
         SchedulerConfig own = SchedulerConfig.read(java.nio.file.Path.of(dir), null);
         assertThat(own.kind()).isEqualTo(SchedulerKind.PNDM);
         SchedulerConfig ddim = SchedulerConfig.read(java.nio.file.Path.of(dir), SchedulerKind.DDIM);
