@@ -51,6 +51,30 @@ public record Representation(String name, long[] shape, float[] data, boolean ha
         return shape.length > 3 ? (int) shape[3] : 1;
     }
 
+    /**
+     * The representation of one batch row of a point over the steps an {@link dev.unetlens.hook.ActivationCache}
+     * captured during a generation: shape (steps, C, H, W), steps in order.
+     */
+    public static Representation fromSteps(dev.unetlens.hook.ActivationCache cache, String point, int row) {
+        List<Integer> steps = cache.steps(point);
+        if (steps.isEmpty()) {
+            throw new UnetlensException("nothing captured at " + point);
+        }
+        long[] one = cache.get(point, steps.getFirst()).getShape().getShape();
+        if (row < 0 || row >= one[0]) {
+            throw new UnetlensException("row " + row + " is outside the " + one[0] + " captured rows of " + point);
+        }
+        int per = (int) (NpyArray.elementCount(one) / one[0]);
+        float[] all = new float[steps.size() * per];
+        for (int i = 0; i < steps.size(); i++) {
+            float[] v = cache.get(point, steps.get(i)).get(row + ":" + (row + 1)).toFloatArray();
+            System.arraycopy(v, 0, all, i * per, per);
+        }
+        long[] shape = one.clone();
+        shape[0] = steps.size();
+        return new Representation(point, shape, all, false);
+    }
+
     /** Values rounded to float16 (round to nearest even) and back. */
     public Representation toFloat16() {
         float[] h = new float[data.length];

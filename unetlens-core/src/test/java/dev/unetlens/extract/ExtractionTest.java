@@ -151,4 +151,19 @@ class ExtractionTest {
         assertThat(avg.get("mid_block").shape()).containsExactly(expected.shape());
         Close.assertClose("spatial mean", avg.get("mid_block").data(), expected.data(), 1e-6, 1e-5);
     }
+
+    /** A generation's captures as a representation over steps: (steps, C, H, W) of one row. */
+    @Test
+    void capturesOverStepsFormARepresentation() {
+        try (HookScope scope = HookScope.open(sd.unet().hooks())) {
+            ActivationCache cache = scope.capture(List.of("mid_block"), Capture.Rows.COND);
+            new dev.unetlens.pipeline.Pipeline(sd).generate(dev.unetlens.pipeline.GenerationRequest.builder()
+                    .prompt("a cat").steps(3).guidance(7.5).seed(1).size(64, 64)
+                    .sampler(new dev.unetlens.pipeline.GenerationRequest.Sampler(SchedulerKind.DDIM, false, null, 0)).build());
+            Representation r = Representation.fromSteps(cache, "mid_block", 0);
+            long[] one = cache.get("mid_block", 0).getShape().getShape();
+            assertThat(r.shape()).containsExactly(3, one[1], one[2], one[3]);
+            assertThat(r.at(2).data()).containsExactly(cache.get("mid_block", 2).toFloatArray());
+        }
+    }
 }
