@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.io.OutputDirectory;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.VectorGraphicsEncoder;
+import org.knowm.xchart.style.AxesChartStyler;
 
+import java.awt.Color;
+import java.awt.Font;
 import java.awt.image.BufferedImage;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -54,5 +57,20 @@ public record Chart(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Strin
         }
         out.saveManifest();
         return List.of(png, svg);
+    }
+
+    /** The look every unetlens chart shares: white, no legend, SansSerif, light horizontal grid. */
+    public static void style(AxesChartStyler s) {
+        s.setChartBackgroundColor(Color.WHITE);
+        s.setPlotBackgroundColor(Color.WHITE);
+        s.setPlotBorderVisible(false);
+        s.setLegendVisible(false);
+        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
+        s.setChartTitleBoxVisible(false);
+        s.setAxisTitleFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
+        s.setAxisTickLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+        s.setPlotGridLinesColor(new Color(0xE0, 0xE0, 0xE0));
+        s.setPlotGridVerticalLinesVisible(false);
+        s.setChartPadding(16);
     }
 }

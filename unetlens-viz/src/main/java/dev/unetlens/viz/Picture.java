@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.io.OutputDirectory;
-import dev.unetlens.io.RgbImage;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -56,13 +55,13 @@ public record Picture(BufferedImage image, String kind, String description, Map<
         return entry;
     }
 
-    /** The PNG bytes, with the description and kind as tEXt chunks. */
+    /** The PNG bytes, with kind and description as UTF-8 text chunks ({@link Png}). */
     public void writePng(OutputStream out) throws IOException {
         Map<String, String> text = new LinkedHashMap<>();
         text.put("Title", kind);
         text.put("Description", description);
         text.put("Software", "unetlens");
-        RgbImage.writePng(image, out, text);
+        Png.write(image, out, text);
     }
 
     static JsonNode toJson(Object value) {

@@ -122,6 +122,22 @@ final class SyntheticScene {
     }
 
     /**
+     * The same features as a sampler would see them at {@code step} of {@code steps}: mixed with noise that fades
+     * as the steps go (the picture "develops").
+     */
+    FeatureMap featuresAtStep(int channels, int h, int w, long seed, int step, int steps) {
+        FeatureMap clean = features(channels, h, w, seed, false);
+        Random rnd = new Random(seed * 1000 + step);
+        float[] v = clean.values();
+        double noise = 1.0 - (double) step / steps;
+        double keep = 1.0 - noise;
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) (keep * v[i] + 1.5 * noise * rnd.nextGaussian());
+        }
+        return new FeatureMap(v, channels, h, w);
+    }
+
+    /**
      * Cross-attention probabilities (B = 2, N heads, T = h·w, S = 77): row 0 (unconditional) attends to the start
      * token almost only; row 1 (conditional) gives "sun" and "red" the sun, "mountains" the mountains, and the
      * rest to the start token, more or less by head.
@@ -138,8 +154,8 @@ final class SyntheticScene {
                 double sharp = 2 + 3 * rnd.nextDouble();
                 double sink = 3 + 2 * rnd.nextDouble();
                 for (int q = 0; q < t; q++) {
-                    for (int s = 0; s < keys; s++) {
-                        logits[s] = s == 0 ? sink : -1 + 0.3 * rnd.nextGaussian();
+                    for (int s = 0; s < keys; s++) {   // padding keys: low, with a little structure
+                        logits[s] = s == 0 ? sink : -1 + 0.3 * Math.sin(1.7 * s + 0.13 * q + n);
                     }
                     if (b == 1) {
                         logits[1] = 0.5;

@@ -9,6 +9,7 @@ import dev.unetlens.viz.colorize.Colorizer;
 import dev.unetlens.viz.render.Canvas;
 import dev.unetlens.viz.render.ColorBar;
 import dev.unetlens.viz.render.Layout;
+import dev.unetlens.viz.render.Text;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -98,7 +99,7 @@ public final class FeatureGrid {
         String channelText = contiguous
                 ? "channels " + channels.get(from) + "–" + channels.get(to - 1)
                 : count + " of " + map.channels() + " channels";
-        String first = join(label.stepText(), map.shapeText(), channelText,
+        String first = Text.join(label.stepText(), map.shapeText(), channelText,
                 pages > 1 ? "page " + (page + 1) + " of " + pages : "");
         String second = colorizer.label() + (colorizer.transform().needsRange()
                 ? (perTile ? " · each tile scaled to its own range"
@@ -145,12 +146,30 @@ public final class FeatureGrid {
 
             Map<String, Object> fields = new LinkedHashMap<>(label.fields());
             fields.put("shape", List.of(map.channels(), map.height(), map.width()));
-            fields.put("channels", channels.subList(from, to));
+            if (contiguous) {
+                fields.put("channelRange", List.of(channels.get(from), channels.get(to - 1)));
+            } else {
+                fields.put("channels", channels.subList(from, to));
+            }
             fields.put("page", page + 1);
             fields.put("pages", pages);
+            fields.put("layout", layout(left, top, tileW, tileH, pitchX, pitchY, cols));
             fields.putAll(colorFields(colorizer, perTile ? AutoScope.TILE : AutoScope.SHARED, range));
             return new Picture(c.image(), "feature-grid", label.module() + " · " + first, fields);
         }
+    }
+
+    /**
+     * Where the tiles are, for tools that map a click to a channel (and for tests): tile i of the page has its
+     * top-left at origin + (i mod columns, i div columns) · pitch.
+     */
+    public static Map<String, Object> layout(int x, int y, int tileW, int tileH, int pitchX, int pitchY, int columns) {
+        Map<String, Object> l = new LinkedHashMap<>();
+        l.put("origin", List.of(x, y));
+        l.put("tile", List.of(tileW, tileH));
+        l.put("pitch", List.of(pitchX, pitchY));
+        l.put("columns", columns);
+        return l;
     }
 
     /** A colour bar in feature values over the colorizer's bar range for data in {@code range}. */
@@ -176,16 +195,6 @@ public final class FeatureGrid {
             f.put("range", List.of(range[0], range[1]));
         }
         return f;
-    }
-
-    static String join(String... parts) {
-        StringBuilder b = new StringBuilder();
-        for (String p : parts) {
-            if (p != null && !p.isEmpty()) {
-                b.append(b.isEmpty() ? "" : " · ").append(p);
-            }
-        }
-        return b.toString();
     }
 
     private static List<Integer> allChannels(int n) {

@@ -7,6 +7,7 @@ import dev.unetlens.viz.Ranges;
 import dev.unetlens.viz.colorize.Colorizer;
 import dev.unetlens.viz.render.ColorBar;
 import dev.unetlens.viz.render.Layout;
+import dev.unetlens.viz.render.Text;
 import dev.unetlens.viz.render.Ticks;
 
 import java.awt.image.BufferedImage;
@@ -78,7 +79,7 @@ public final class StepStrip {
                 : ColorBar.relative(u -> colorizer.rgb(u, 0, 1), perTile ? "tile min" : "row min",
                 perTile ? "tile max" : "row max", "value");
         List<String> what = rows.stream().map(StripRow::label).toList();
-        String firstLine = FeatureGrid.join(first.shapeText(), frames.size() + " steps",
+        String firstLine = Text.join(first.shapeText(), frames.size() + " steps",
                 rows.size() == 1 ? describe(rows.getFirst()) : String.join(", ", what));
         String second = colorizer.label() + (colorizer.transform().needsRange()
                 ? (perTile ? " · each tile scaled to its own range"

@@ -7,6 +7,7 @@ import dev.unetlens.viz.Ranges;
 import dev.unetlens.viz.colorize.Colorizer;
 import dev.unetlens.viz.render.ColorBar;
 import dev.unetlens.viz.render.Layout;
+import dev.unetlens.viz.render.Text;
 import dev.unetlens.viz.render.Ticks;
 
 import java.awt.image.BufferedImage;
@@ -75,7 +76,7 @@ public final class UNetOverview {
                 ? ColorBar.relative(u -> colorizer.rgb(u, 0, 1), "map min", "map max", reduction.cliName())
                 : FeatureGrid.numericBar(colorizer, all, reduction.cliName());
         String stepText = blocks.getFirst().label().stepText();
-        String first = FeatureGrid.join(stepText, blocks.size() + " blocks", reduction.description());
+        String first = Text.join(stepText, blocks.size() + " blocks", reduction.description());
         String second = colorizer.label() + (colorizer.transform().needsRange()
                 ? (perTile ? " · each map scaled to its own range" : " · one scale over all blocks") : "");
         var image = Layout.panels("U-Net overview", List.of(first, second), rows, bar);

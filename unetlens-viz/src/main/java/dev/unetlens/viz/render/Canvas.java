@@ -35,14 +35,24 @@ public final class Canvas implements AutoCloseable {
     private final BufferedImage image;
     private final Graphics2D g;
 
+    /** A new white canvas. */
     public Canvas(int width, int height) {
-        image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+        this(new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB));
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, width, height);
+    }
+
+    private Canvas(BufferedImage image) {
+        this.image = image;
         g = image.createGraphics();
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
         g.setRenderingHint(RenderingHints.KEY_FRACTIONALMETRICS, RenderingHints.VALUE_FRACTIONALMETRICS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, height);
+    }
+
+    /** Draws onto an existing image (markers over a map). */
+    public static Canvas over(BufferedImage image) {
+        return new Canvas(image);
     }
 
     public BufferedImage image() {

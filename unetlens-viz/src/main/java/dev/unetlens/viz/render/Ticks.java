@@ -57,14 +57,14 @@ public final class Ticks {
         }
         double a = Math.abs(v);
         if (a >= 1e5 || a < 1e-3 && step < 1e-3) {
-            return String.format(Locale.ROOT, "%.2e", v).replace("e+0", "e").replace("e-0", "e-");
+            return minus(String.format(Locale.ROOT, "%.2e", v).replace("e+0", "e").replace("e-0", "e-"));
         }
         int decimals = Math.max(0, (int) Math.ceil(-Math.log10(step) - 1e-9));
         if (step * Math.pow(10, decimals) % 1 > 1e-6) {
             decimals++;   // 2.5 × 10^k needs one more
         }
-        return new BigDecimal(v).setScale(Math.min(decimals, 6), java.math.RoundingMode.HALF_EVEN)
-                .stripTrailingZeros().toPlainString();
+        return minus(new BigDecimal(v).setScale(Math.min(decimals, 6), java.math.RoundingMode.HALF_EVEN)
+                .stripTrailingZeros().toPlainString());
     }
 
     /** A short value for captions: 3 significant digits. */
@@ -77,8 +77,13 @@ public final class Ticks {
         }
         double a = Math.abs(v);
         if (a >= 1e5 || a < 1e-3) {
-            return String.format(Locale.ROOT, "%.2e", v).replace("e+0", "e").replace("e-0", "e-");
+            return minus(String.format(Locale.ROOT, "%.2e", v).replace("e+0", "e").replace("e-0", "e-"));
         }
-        return new BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString();
+        return minus(new BigDecimal(v).round(new java.math.MathContext(3)).stripTrailingZeros().toPlainString());
+    }
+
+    /** A leading hyphen as the typographic minus sign (U+2212), as matplotlib labels axes. */
+    static String minus(String s) {
+        return s.startsWith("-") ? "\u2212" + s.substring(1) : s;
     }
 }
