@@ -1,14 +1,18 @@
 package dev.unetlens.viz;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import de.erichseifert.vectorgraphics2d.VectorGraphics2D;
+import de.erichseifert.vectorgraphics2d.svg.SVGProcessor;
+import de.erichseifert.vectorgraphics2d.util.PageSize;
 import dev.unetlens.io.OutputDirectory;
 import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.VectorGraphicsEncoder;
 import org.knowm.xchart.style.AxesChartStyler;
 
 import java.awt.Color;
 import java.awt.Font;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.OutputStream;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,9 +51,7 @@ public record Chart(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Strin
         String base = name.replaceFirst("\\.(png|svg)$", "");
         ObjectNode png = picture().write(out, base + ".png");
         png.put("format", "png");
-        ObjectNode svg = out.write(base + ".svg",
-                o -> VectorGraphicsEncoder.saveVectorGraphic(chart, o, VectorGraphicsEncoder.VectorGraphicsFormat.SVG),
-                description);
+        ObjectNode svg = out.write(base + ".svg", this::writeSvg, description);
         svg.put("kind", kind);
         svg.put("format", "svg");
         for (Map.Entry<String, Object> f : fields.entrySet()) {
@@ -57,6 +59,14 @@ public record Chart(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Strin
         }
         out.saveManifest();
         return List.of(png, svg);
+    }
+
+    /** The chart as SVG: XChart paints onto VectorGraphics2D's recording Graphics2D, which writes SVG. */
+    public void writeSvg(OutputStream out) throws IOException {
+        VectorGraphics2D g = new VectorGraphics2D();
+        chart.paint(g, chart.getWidth(), chart.getHeight());
+        new SVGProcessor().getDocument(g.getCommands(), new PageSize(0, 0, chart.getWidth(), chart.getHeight()))
+                .writeTo(out);
     }
 
     /** The look every unetlens chart shares: white, no legend, SansSerif, light horizontal grid. */

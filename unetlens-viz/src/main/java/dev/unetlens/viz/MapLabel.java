@@ -34,6 +34,15 @@ public record MapLabel(String module, int step, double timestep) {
         return s;
     }
 
+    /**
+     * A file-name stem for pictures of this map: the module with ':' as '.', then "_step007" where the step is
+     * known ({@code up_blocks.1.attentions.0.transformer_blocks.0.attn2.probs_step007}).
+     */
+    public String fileStem() {
+        String m = module.replace(':', '.').replace('/', '_');
+        return step >= 0 ? m + String.format(java.util.Locale.ROOT, "_step%03d", step) : m;
+    }
+
     /** Manifest fields: module, and step and timestep where known. */
     public Map<String, Object> fields() {
         Map<String, Object> f = new LinkedHashMap<>();

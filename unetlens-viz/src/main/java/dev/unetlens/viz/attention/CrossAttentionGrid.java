@@ -171,11 +171,7 @@ public final class CrossAttentionGrid {
             fields.put("page", page + 1);
             fields.put("pages", pages);
             fields.put("layout", FeatureGrid.layout(left, top, tileW, tileH, pitchX, pitchY, cols));
-            fields.put("colorize", colorizer.method().label());
-            fields.put("transform", colorizer.transform().label());
-            if (!Double.isNaN(range[0])) {
-                fields.put("range", List.of(range[0], range[1]));
-            }
+            fields.putAll(FeatureGrid.colorFields(colorizer, perTile ? AutoScope.TILE : AutoScope.SHARED, range));
             return new Picture(c.image(), "cross-attention-grid", label.module() + " · " + first, fields);
         }
     }

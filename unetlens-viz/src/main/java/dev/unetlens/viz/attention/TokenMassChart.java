@@ -34,7 +34,7 @@ public final class TokenMassChart {
         String title = label.module() + (label.stepText().isEmpty() ? "" : " · " + label.stepText());
         int longest = x.stream().mapToInt(s -> Canvas.textWidth(s, Canvas.LABEL)).max().orElse(0);
         int perBar = 56;
-        int width = Math.max(Canvas.textWidth(title, Canvas.TITLE) + 64, 120 + perBar * shown.size());
+        int width = Math.max(Canvas.textWidth(title, Canvas.TITLE) + 120, 120 + perBar * shown.size());
         CategoryChart chart = new CategoryChartBuilder().width(width).height(440).title(title)
                 .xAxisTitle("token").yAxisTitle("mean attention probability").build();
         Chart.style(chart.getStyler());

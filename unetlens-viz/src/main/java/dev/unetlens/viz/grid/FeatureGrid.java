@@ -181,7 +181,7 @@ public final class FeatureGrid {
     }
 
     /** The manifest fields every colorized picture carries. */
-    static Map<String, Object> colorFields(Colorizer colorizer, AutoScope scope, double[] range) {
+    public static Map<String, Object> colorFields(Colorizer colorizer, AutoScope scope, double[] range) {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("colorize", colorizer.method().label());
         f.put("transform", colorizer.transform().label());

@@ -93,7 +93,7 @@ class ExpressionTest {
 
     @Test
     void pointerPutsACaretUnderTheColumn() {
-        ExpressionException e = (ExpressionException) org.junit.jupiter.api.Assertions.assertThrows(
+        ExpressionException e = org.junit.jupiter.api.Assertions.assertThrows(
                 ExpressionException.class, () -> Expression.parse("(2+v)/3 ^ 2"));
         assertThat(e.pointer()).isEqualTo("(2+v)/3 ^ 2\n        ^");
     }
