@@ -203,13 +203,12 @@ public final class Canvas implements AutoCloseable {
         }
         g.setColor(MUTED);
         g.drawRect(x, y, BAR_WIDTH - 1, h - 1);
-        int labelsRight = x + BAR_WIDTH + 4;
+        int labelsLeft = x + BAR_WIDTH + 4;
         for (Ticks.Tick t : ticks) {
             int ty = hi > lo ? (int) Math.round(y + (hi - t.value()) / (hi - lo) * (h - 1)) : y;
             g.setColor(INK);
             g.drawLine(x + BAR_WIDTH - 4, ty, x + BAR_WIDTH + 2, ty);
-            textRight(labelsRight + textWidth(t.label(), SMALL), ty, t.label(), SMALL, INK);
-            labelsRight = Math.max(labelsRight, x + BAR_WIDTH + 4);
+            textRight(labelsLeft + textWidth(t.label(), SMALL), ty, t.label(), SMALL, INK);   // left-aligned
         }
         if (caption != null) {
             int w = 0;
