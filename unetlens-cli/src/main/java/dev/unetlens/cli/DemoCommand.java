@@ -1,5 +1,7 @@
 package dev.unetlens.cli;
 
+import dev.unetlens.hook.BlockNames;
+import dev.unetlens.hook.HookScope;
 import dev.unetlens.io.OutputDirectory;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
@@ -11,6 +13,8 @@ import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -19,7 +23,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the main job on the bundled tiny random-weight SD 1.5-structured model (written on first",
-            "use): txt2img with classifier-free guidance; writes the image, latents and manifest.json."})
+            "use): txt2img with classifier-free guidance, with feature grids and step strips (OUT11, M00), a",
+            "cross-attention grid (OUT03) and DAAM word heat maps; writes images, latents, pictures and manifest.json."})
 public final class DemoCommand implements Callable<Integer> {
     static final String PROMPT = "a watercolor painting of a lighthouse at dusk";
 
@@ -36,9 +41,21 @@ public final class DemoCommand implements Callable<Integer> {
             double load = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = GenerationRequest.builder().prompt(PROMPT).negativePrompt("blurry")
                     .steps(20).guidance(7.5).seed(1234).size(256, 256).build();
-            GenerationResult result = new Pipeline(sd).generate(request, new TorchGenerator(request.seed()),
-                    Pipeline.StepCallback.NONE, ConsoleProgress.forStderr());
+            Pipeline pipeline = new Pipeline(sd);
+            int steps = pipeline.executedSteps(request);
+            BlockNames blocks = BlockNames.of(sd.unet().config());
+            List<String> features = List.of(blocks.module("OUT11").orElseThrow(), blocks.module("M00").orElseThrow());
+            String attention = blocks.module("OUT03").orElseThrow() + ".transformer_blocks.0.attn2";
+            RunPictures pictures = new RunPictures(sd, request, steps, new RunPictures.Plan(features,
+                    Set.of(1, steps / 4, steps / 2, 3 * steps / 4, steps), attention, List.of("lighthouse", "dusk", "watercolor")));
+            GenerationResult result;
+            try (HookScope scope = HookScope.open(sd.unet().hooks())) {
+                pictures.install(scope);
+                result = pipeline.generate(request, new TorchGenerator(request.seed()), Pipeline.StepCallback.NONE,
+                        ConsoleProgress.forStderr());
+            }
             GenerateCommand.write(out, sd, result, load);
+            pictures.write(out, result);
         }
         System.out.println("wrote " + out.dir());
         return 0;

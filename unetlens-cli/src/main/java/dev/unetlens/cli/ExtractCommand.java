@@ -168,8 +168,10 @@ public final class ExtractCommand implements Callable<Integer> {
         m.put("steps_total", total);
         m.put("at_steps", atSteps == null ? "all" : atSteps);
         m.put("cfg_branch", cfgBranch);
+        int f = sd.vae().downscale();
+        int[] latent = {r.height() / f, r.width() / f};
         GenerationResult result = new GenerationFeatures(sd).run(r, points, steps,
-                (c, step) -> dumps.generation(c, step, branches), ConsoleProgress.forStderr());
+                (c, step) -> dumps.generation(c, step, branches, latent), ConsoleProgress.forStderr());
         dumps.finish();
         m.set("scheduler", result.schedulerConfig());
         m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(result.timesteps()).mapToObj(m::numberNode).toList()));
@@ -208,7 +210,9 @@ public final class ExtractCommand implements Callable<Integer> {
                 dumps.finishImage(names.get(current[0]));
             }
             current[0] = image;
-            dumps.image(names.get(image), image, point, first, value, o.samples());
+            int f = sd.vae().downscale();
+            int[] latentSize = {inputs.get(image).height() / f, inputs.get(image).width() / f};
+            dumps.image(names.get(image), image, point, first, value, o.samples(), latentSize);
         }, ConsoleProgress.forStderr());
         if (current[0] >= 0) {
             dumps.finishImage(names.get(current[0]));

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             GenerateCommand.class,
             ExtractCommand.class,
+            VizCommand.class,
             InspectCommand.class,
             picocli.CommandLine.HelpCommand.class
         })

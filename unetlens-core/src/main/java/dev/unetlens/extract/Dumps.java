@@ -54,9 +54,10 @@ public final class Dumps implements AutoCloseable {
 
     /**
      * A capture during a generation (1-based {@code step}): the rows of each CFG branch kept, as separate tensors
-     * (the unconditional one named {@code -uncond}).
+     * (the unconditional one named {@code -uncond}); {@code latent} = the latent's [h, w] (for readers that need to
+     * know a block's grid, e.g. attention maps).
      */
-    public void generation(Capture c, int step, Set<Branch> branches) {
+    public void generation(Capture c, int step, Set<Branch> branches, int[] latent) {
         for (Branch b : branches) {
             int[] idx = rowsOf(c.rows(), b, c.value().getShape().get(0));
             if (idx.length == 0) {
@@ -71,6 +72,7 @@ public final class Dumps implements AutoCloseable {
             info.put("step", step);
             info.put("timestep", c.timestep());
             info.put("cfg_branch", b == Branch.COND ? "conditional" : "unconditional");
+            info.putArray("latent").add(latent[0]).add(latent[1]);
             var prompts = info.putArray("prompt_index");
             for (int i : idx) {
                 prompts.add(c.rows().isEmpty() ? 0 : c.rows().get(i).prompt());
@@ -86,7 +88,7 @@ public final class Dumps implements AutoCloseable {
     }
 
     /** A batch of noise samples [first, first + rows) of one point for image {@code image} named {@code imageName}. */
-    public void image(String imageName, int image, String point, int first, NDArray value, int totalSamples) {
+    public void image(String imageName, int image, String point, int first, NDArray value, int totalSamples, int[] latent) {
         String entry = fileSafe(point);
         String file = format == Spool.Format.NPY ? imageName + "/" + entry + ".npy" : imageName + format.extension();
         String key = file + "\u0000" + entry;
@@ -98,6 +100,7 @@ public final class Dumps implements AutoCloseable {
             info.put("image", imageName);
             info.put("image_index", image);
             info.put("noise_samples", totalSamples);
+            info.putArray("latent").add(latent[0]).add(latent[1]);
             t = spool.open(file, entry, shape, info);
             tensors.put(key, t);
             if (!pendingFiles.contains(file)) {
