@@ -2,15 +2,7 @@ package dev.unetlens.io;
 
 import dev.unetlens.UnetlensException;
 
-import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
-import javax.imageio.ImageTypeSpecifier;
-import javax.imageio.ImageWriteParam;
-import javax.imageio.ImageWriter;
-import javax.imageio.metadata.IIOInvalidTreeException;
-import javax.imageio.metadata.IIOMetadata;
-import javax.imageio.metadata.IIOMetadataNode;
-import javax.imageio.stream.ImageOutputStream;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -93,56 +85,13 @@ public record RgbImage(int width, int height, byte[] rgb) {
         writePng(toBufferedImage(), out, text);
     }
 
-    /** Writes any BufferedImage as PNG with tEXt chunks. */
+    /** Writes any BufferedImage as PNG with text chunks ({@link Png#write}). */
     public static void writePng(BufferedImage img, OutputStream out, Map<String, String> text) throws IOException {
-        ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
-        try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
-            writer.setOutput(ios);
-            ImageWriteParam param = writer.getDefaultWriteParam();
-            IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(img), param);
-            if (!text.isEmpty()) {
-                IIOMetadataNode textNode = new IIOMetadataNode("tEXt");
-                for (Map.Entry<String, String> e : text.entrySet()) {
-                    IIOMetadataNode entry = new IIOMetadataNode("tEXtEntry");
-                    entry.setAttribute("keyword", e.getKey());
-                    entry.setAttribute("value", e.getValue());
-                    textNode.appendChild(entry);
-                }
-                IIOMetadataNode root = new IIOMetadataNode("javax_imageio_png_1.0");
-                root.appendChild(textNode);
-                try {
-                    meta.mergeTree("javax_imageio_png_1.0", root);
-                } catch (IIOInvalidTreeException e) {
-                    throw new IOException("cannot add PNG text chunk: " + e.getMessage(), e);
-                }
-            }
-            writer.write(null, new IIOImage(img, null, meta), param);
-        } finally {
-            writer.dispose();
-        }
+        Png.write(img, out, text);
     }
 
-    /** Reads the tEXt chunks of a PNG (keyword → value). */
+    /** Reads the text chunks of a PNG (keyword → text). */
     public static Map<String, String> readPngText(Path file) {
-        Map<String, String> out = new java.util.LinkedHashMap<>();
-        try (var in = ImageIO.createImageInputStream(file.toFile())) {
-            var readers = ImageIO.getImageReaders(in);
-            if (!readers.hasNext()) {
-                throw new UnetlensException(file + ": not a readable image");
-            }
-            var reader = readers.next();
-            reader.setInput(in);
-            IIOMetadata meta = reader.getImageMetadata(0);
-            var root = (IIOMetadataNode) meta.getAsTree("javax_imageio_png_1.0");
-            var entries = root.getElementsByTagName("tEXtEntry");
-            for (int i = 0; i < entries.getLength(); i++) {
-                var e = (IIOMetadataNode) entries.item(i);
-                out.put(e.getAttribute("keyword"), e.getAttribute("value"));
-            }
-            reader.dispose();
-        } catch (IOException e) {
-            throw new UnetlensException(file + ": cannot read image (" + e.getMessage() + ")", e);
-        }
-        return out;
+        return Png.readText(file);
     }
 }

@@ -1,5 +1,7 @@
 package dev.unetlens.viz;
 
+import dev.unetlens.io.Png;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.unetlens.io.OutputDirectory;

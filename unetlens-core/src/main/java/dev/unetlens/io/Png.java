@@ -1,4 +1,4 @@
-package dev.unetlens.viz;
+package dev.unetlens.io;
 
 import dev.unetlens.UnetlensException;
 
@@ -18,8 +18,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * PNG with UTF-8 text: pictures carry their description ("channels 0–319 · t = 751") in iTXt chunks, since the
- * plain tEXt chunk holds Latin-1 only and would drop the dashes, middle dots and norms our labels use.
+ * PNG files with text chunks, written as PIL's {@code PngInfo.add_text} writes them (which AUTOMATIC1111 uses for
+ * its {@code parameters}): a tEXt chunk when the text is Latin-1, else an uncompressed UTF-8 iTXt chunk, so labels
+ * such as "channels 0–319 · t = 751" and non-Latin prompts survive. Reading returns both kinds.
  */
 public final class Png {
     private static final String FORMAT = "javax_imageio_png_1.0";
@@ -27,7 +28,7 @@ public final class Png {
     private Png() {
     }
 
-    /** Writes {@code img} as PNG with one iTXt chunk (uncompressed, UTF-8) per entry of {@code text}. */
+    /** Writes {@code img} as PNG with one text chunk per entry of {@code text} (tEXt if Latin-1, else iTXt). */
     public static void write(BufferedImage img, OutputStream out, Map<String, String> text) throws IOException {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("png").next();
         try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
@@ -36,7 +37,15 @@ public final class Png {
             IIOMetadata meta = writer.getDefaultImageMetadata(ImageTypeSpecifier.createFromRenderedImage(img), param);
             if (!text.isEmpty()) {
                 IIOMetadataNode itxt = new IIOMetadataNode("iTXt");
+                IIOMetadataNode textChunks = new IIOMetadataNode("tEXt");
                 for (Map.Entry<String, String> e : text.entrySet()) {
+                    if (java.nio.charset.StandardCharsets.ISO_8859_1.newEncoder().canEncode(e.getValue())) {
+                        IIOMetadataNode entry = new IIOMetadataNode("tEXtEntry");
+                        entry.setAttribute("keyword", e.getKey());
+                        entry.setAttribute("value", e.getValue());
+                        textChunks.appendChild(entry);
+                        continue;
+                    }
                     IIOMetadataNode entry = new IIOMetadataNode("iTXtEntry");
                     entry.setAttribute("keyword", e.getKey());
                     entry.setAttribute("compressionFlag", "FALSE");
@@ -47,7 +56,12 @@ public final class Png {
                     itxt.appendChild(entry);
                 }
                 IIOMetadataNode root = new IIOMetadataNode(FORMAT);
-                root.appendChild(itxt);
+                if (textChunks.hasChildNodes()) {
+                    root.appendChild(textChunks);
+                }
+                if (itxt.hasChildNodes()) {
+                    root.appendChild(itxt);
+                }
                 meta.mergeTree(FORMAT, root);
             }
             writer.write(null, new IIOImage(img, null, meta), param);
