@@ -8,6 +8,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A prompt with Dump U-Net's per-block ("layer") prompts: {@code a (~: IN00-OUT11: cute ; M00: excellent :~) girl}
@@ -54,7 +56,7 @@ public final class LayerPrompt {
     private record Literal(String text) implements Part {
     }
 
-    private record Group(List<String> perBlock) implements Part {
+    private record Group(List<String> perBlock, Set<String> named) implements Part {
     }
 
     private LayerPrompt(String source, List<String> blocks, List<Part> parts) {
@@ -123,6 +125,17 @@ public final class LayerPrompt {
         return b.toString();
     }
 
+    /** The blocks some spec names explicitly (not through {@code _}), in block order. */
+    public List<String> named() {
+        Set<String> all = new java.util.HashSet<>();
+        for (Part p : parts) {
+            if (p instanceof Group g) {
+                all.addAll(g.named());
+            }
+        }
+        return blocks.stream().filter(all::contains).toList();
+    }
+
     /** The block names, in order. */
     public List<String> blocks() {
         return blocks;
@@ -183,6 +196,7 @@ public final class LayerPrompt {
             }
             String[] perBlock = new String[order.size()];
             String rest = null;
+            Set<String> named = new TreeSet<>();
             while (true) {
                 List<String> spec = spec(end);           // null for '_'
                 skipSpace(end);
@@ -201,6 +215,7 @@ public final class LayerPrompt {
                     for (String b : spec) {
                         perBlock[order.indexOf(b)] = content;
                     }
+                    named.addAll(spec);
                 }
                 if (i == end) {
                     break;                                // the last pair, without ';'
@@ -215,7 +230,7 @@ public final class LayerPrompt {
             for (String t : perBlock) {
                 out.add(t != null ? t : rest != null ? rest : "");
             }
-            return new Group(List.copyOf(out));
+            return new Group(List.copyOf(out), Set.copyOf(named));
         }
 
         /** A block spec at {@code i}: the blocks it names, in order, or null for {@code _}. */
