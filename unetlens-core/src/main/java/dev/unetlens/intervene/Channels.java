@@ -12,9 +12,13 @@ import java.util.regex.Pattern;
  * {@code item := c | a '-' b} (both ends included): {@code 0-31,64}. Of a feature map [B, C, H, W] or tokens
  * [B, T, C] these are C; of attention probabilities [B, N, T, S], heads; of a context [B, S, Dc], Dc.
  *
- * @param ranges inclusive [from, to] pairs, as written
+ * @param ranges the ranges, as written
  */
-public record Channels(List<int[]> ranges) {
+public record Channels(List<Range> ranges) {
+    /** Channels {@code from} to {@code to}, both included. */
+    public record Range(int from, int to) {
+    }
+
     private static final Pattern ITEM = Pattern.compile("\\s*(\\d{1,6})\\s*(?:-\\s*(\\d{1,6})\\s*)?");
 
     public Channels {
@@ -26,7 +30,7 @@ public record Channels(List<int[]> ranges) {
 
     /** Parses {@code 0-31,64}. */
     public static Channels parse(String text) {
-        List<int[]> out = new ArrayList<>();
+        List<Range> out = new ArrayList<>();
         for (String item : text.split(",", -1)) {
             Matcher m = ITEM.matcher(item);
             if (!m.matches()) {
@@ -38,14 +42,14 @@ public record Channels(List<int[]> ranges) {
             if (b < a) {
                 throw new UnetlensException("channel range " + a + "-" + b + " runs backwards");
             }
-            out.add(new int[] {a, b});
+            out.add(new Range(a, b));
         }
         return new Channels(out);
     }
 
     /** The highest channel named. */
     public int max() {
-        return ranges.stream().mapToInt(r -> r[1]).max().orElseThrow();
+        return ranges.stream().mapToInt(Range::to).max().orElseThrow();
     }
 
     /** C flags: whether each of {@code c} channels is selected; fails if a channel is ≥ c. */
@@ -55,8 +59,8 @@ public record Channels(List<int[]> ranges) {
                     + " (channels count from 0)");
         }
         boolean[] out = new boolean[c];
-        for (int[] r : ranges) {
-            for (int k = r[0]; k <= r[1]; k++) {
+        for (Range r : ranges) {
+            for (int k = r.from(); k <= r.to(); k++) {
                 out[k] = true;
             }
         }
@@ -66,8 +70,8 @@ public record Channels(List<int[]> ranges) {
     /** As the grammar writes it. */
     public String describe() {
         List<String> parts = new ArrayList<>();
-        for (int[] r : ranges) {
-            parts.add(r[0] == r[1] ? Integer.toString(r[0]) : r[0] + "-" + r[1]);
+        for (Range r : ranges) {
+            parts.add(r.from() == r.to() ? Integer.toString(r.from()) : r.from() + "-" + r.to());
         }
         return String.join(",", parts);
     }

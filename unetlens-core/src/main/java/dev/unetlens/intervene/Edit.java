@@ -56,7 +56,7 @@ import java.util.regex.Pattern;
  */
 public record Edit(String target, Op op, Value value, String steps, Channels channels, Region region, Rows rows) {
     private static final Pattern SHAPE = Pattern.compile(
-            "(?<target>.+?):(?<op>zero|scale|add|replace|steer|patch)(?:=(?<arg>[^@]*))?(?:@(?<quals>.*))?",
+            "(?<target>.+?)\\s*:\\s*(?<op>zero|scale|add|replace|steer|patch)\\s*(?:=(?<arg>[^@]*))?(?:@(?<quals>.*))?",
             Pattern.DOTALL);
     private static final Pattern QUALIFIER_START = Pattern.compile(",\\s*(?=(?:steps|channels|box|mask|rows)\\s*=)");
     private static final String OPS = "zero, scale=K, add=X|FILE.npy, replace=X|FILE.npy, steer=FILE.npy[*A] or patch";

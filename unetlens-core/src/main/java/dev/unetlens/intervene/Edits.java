@@ -222,7 +222,11 @@ public final class Edits {
             throw bad(e, where + " has no batch, channel or map axes to select; edit it whole");
         }
         if (e.channels() != null) {
-            e.channels().select((int) shape[channelAxis(l)], where + (l == Layout.PROBS ? " (heads)" : ""));
+            try {
+                e.channels().select((int) shape[channelAxis(l)], where + (l == Layout.PROBS ? " (heads)" : ""));
+            } catch (UnetlensException ex) {
+                throw bad(e, ex.getMessage());
+            }
         }
         if (e.region() != null && spatial(l, shape, h, w) == null) {
             throw bad(e, "a region applies to feature maps [B, C, H, W], tokens [B, H·W, C] and attention probabilities;"
@@ -279,7 +283,13 @@ public final class Edits {
             }
             NDArray y = edited(x, ctx);
             NDArray mask = mask(x, ctx);
-            return mask == null ? y : NDArrays.where(mask, y, x);
+            if (mask == null) {
+                return y;
+            }
+            if (!mask.getShape().equals(x.getShape())) {
+                mask = mask.broadcast(x.getShape());                   // DJL's where does not broadcast
+            }
+            return NDArrays.where(mask, y, x);
         }
 
         /** The edited tensor everywhere, before the selection. */
