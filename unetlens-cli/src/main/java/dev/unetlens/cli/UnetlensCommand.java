@@ -11,6 +11,8 @@ import picocli.CommandLine.Command;
         subcommands = {
             DemoCommand.class,
             GenerateCommand.class,
+            DiffCommand.class,
+            SweepCommand.class,
             InspectCommand.class,
             picocli.CommandLine.HelpCommand.class
         })

@@ -107,8 +107,7 @@ public final class Intervention implements AutoCloseable {
         Patching.checkCompatible(request, source);
         Recording rec = new Recording(sd.manager());
         try (Intervention src = prepare(sd, source, List.of())) {
-            src.generate(null, scope -> patchPoints().forEach((point, steps) ->
-                    rec.record(scope, List.of(point), steps == null ? s -> true : steps::contains, Capture.Rows.ALL)), progress);
+            src.generate(null, scope -> rec.record(scope, patchPoints(), Capture.Rows.ALL), progress);
             return rec;
         } catch (RuntimeException e) {
             rec.close();

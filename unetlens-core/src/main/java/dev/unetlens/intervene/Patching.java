@@ -167,8 +167,7 @@ public final class Patching implements AutoCloseable {
              Intervention cleanRun = Intervention.prepare(sd, clean, List.of());
              Intervention corruptedRun = Intervention.prepare(sd, corrupted, List.of())) {
             Map<String, Set<Integer>> needs = union.patchPoints();
-            GenerationResult c = cleanRun.generate(null, scope -> needs.forEach((point, s) -> rec.record(scope,
-                    List.of(point), s == null ? x -> true : s::contains, Capture.Rows.ALL)), progress);
+            GenerationResult c = cleanRun.generate(null, scope -> rec.record(scope, needs, Capture.Rows.ALL), progress);
             GenerationResult k = corruptedRun.generate(null, null, progress);
             return new Patching(sd, corrupted, List.copyOf(cells), rec, c, k);
         } catch (RuntimeException e) {

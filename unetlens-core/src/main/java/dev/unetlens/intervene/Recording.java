@@ -9,7 +9,9 @@ import dev.unetlens.model.ForwardScope;
 
 import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -46,6 +48,11 @@ public final class Recording implements AutoCloseable {
                 }
             }
         });
+    }
+
+    /** Records each point at its 0-based steps (null: every step), e.g. {@link Intervention#patchPoints()}. */
+    public void record(HookScope scope, Map<String, ? extends Set<Integer>> pointSteps, Capture.Rows rows) {
+        pointSteps.forEach((point, steps) -> record(scope, List.of(point), steps == null ? s -> true : steps::contains, rows));
     }
 
     /** Whether {@code point} was recorded at {@code step}. */
