@@ -26,9 +26,18 @@ import java.util.concurrent.Callable;
  * Dump U-Net's {@code (~: … :~)} syntax, and with {@code --edit}s of module outputs.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate images (txt2img, or img2img with --image) with diffusers' numbers and seeds.",
-            "Prompts may give U-Net blocks their own text: a (~: IN00-OUT11: cute ; M00: excellent :~) girl.",
-            "Writes image.png (A1111 'parameters' in a PNG text chunk), latents.npy and manifest.json."})
+        description = {"Generate images (txt2img, or img2img with --image) with diffusers' numbers",
+            "and seeds. Writes image.png (A1111 'parameters' in a PNG text chunk),",
+            "latents.npy and manifest.json.",
+            "",
+            "Layer prompts (Dump U-Net) give U-Net blocks their own text:",
+            "  a (~: IN00-OUT11: cute ; M00: excellent :~) girl",
+            "Between (~: and :~), BLOCKS: TEXT pairs separated by ';'. BLOCKS: IN05,",
+            "IN00,IN01, IN00-OUT11(+2), or _ for every block no other pair names.",
+            "Later pairs win; spaces inside ': TEXT ;' are kept. Negative prompts may",
+            "use it too. Blocks without cross-attention (IN00, the downsamplers,",
+            "resnet-only levels) read no text: a layer prompt there has no effect.",
+            "SDXL's pooled embeds and time ids stay the plain prompt's (groups removed)."})
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;

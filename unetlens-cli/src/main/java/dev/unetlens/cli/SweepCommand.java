@@ -47,10 +47,13 @@ import java.util.concurrent.Callable;
  * difference set per block, a contact sheet of all, metrics and a manifest.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Apply one change to one block at a time over --blocks, same seed: a layer text (--layer-text,",
-            "or a prompt holding {block} in a group) or an --edit whose target is {block} (or left out). Writes the",
-            "baseline and every block's image, image and module differences, contact_sheet.png, metrics.csv and",
-            "manifest.json."})
+        description = {"Apply one change to one block at a time over --blocks, with one seed:",
+            "a layer text (--layer-text, or a prompt with {block} in a layer group) or",
+            "an --edit whose target is {block} (or left out). Writes the baseline and",
+            "each block's image, image and module differences, contact_sheet.png,",
+            "contact_sheet_diff.png, metrics.csv and manifest.json. Blocks without",
+            "cross-attention (IN00, downsamplers, resnet-only levels) read no text:",
+            "a layer text there changes nothing."})
 public final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;

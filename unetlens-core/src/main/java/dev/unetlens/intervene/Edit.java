@@ -1,6 +1,7 @@
 package dev.unetlens.intervene;
 
 import dev.unetlens.UnetlensException;
+import dev.unetlens.hook.Capture;
 import dev.unetlens.hook.StepSelection;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.NpyArray;
@@ -52,9 +53,9 @@ import java.util.regex.Pattern;
  * @param steps    a step selection (from 1), or null for every step
  * @param channels the channels, or null for all
  * @param region   the region, or null for the whole map
- * @param rows     which CFG rows
+ * @param rows     which CFG rows (default: all)
  */
-public record Edit(String target, Op op, Value value, String steps, Channels channels, Region region, Rows rows) {
+public record Edit(String target, Op op, Value value, String steps, Channels channels, Region region, Capture.Rows rows) {
     private static final Pattern SHAPE = Pattern.compile(
             "(?<target>.+?)\\s*:\\s*(?<op>zero|scale|add|replace|steer|patch)\\s*(?:=(?<arg>[^@]*))?(?:@(?<quals>.*))?",
             Pattern.DOTALL);
@@ -69,9 +70,6 @@ public record Edit(String target, Op op, Value value, String steps, Channels cha
             return name().toLowerCase(Locale.ROOT);
         }
     }
-
-    /** The CFG rows an edit applies to. */
-    public enum Rows { ALL, COND, UNCOND }
 
     /** An operation's argument. */
     public sealed interface Value {
@@ -106,7 +104,7 @@ public record Edit(String target, Op op, Value value, String steps, Channels cha
             value = new Value.None();
         }
         if (rows == null) {
-            rows = Rows.ALL;
+            rows = Capture.Rows.ALL;
         }
         boolean ok = switch (op) {
             case ZERO, PATCH -> value instanceof Value.None;
@@ -174,7 +172,7 @@ public record Edit(String target, Op op, Value value, String steps, Channels cha
         return new Edit(target, op, value, steps, channels, r, rows);
     }
 
-    public Edit onRows(Rows r) {
+    public Edit onRows(Capture.Rows r) {
         return new Edit(target, op, value, steps, channels, region, r);
     }
 
@@ -204,7 +202,7 @@ public record Edit(String target, Op op, Value value, String steps, Channels cha
         String steps = null;
         Channels channels = null;
         Region region = null;
-        Rows rows = null;
+        Capture.Rows rows = null;
         String quals = m.group("quals");
         if (quals != null) {
             if (quals.isBlank()) {
@@ -320,9 +318,9 @@ public record Edit(String target, Op op, Value value, String steps, Channels cha
         return new Region.Box(c[0], c[1], c[2], c[3]);
     }
 
-    private static Rows rows(String v) {
+    private static Capture.Rows rows(String v) {
         try {
-            return Rows.valueOf(v.toUpperCase(Locale.ROOT));
+            return Capture.Rows.valueOf(v.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new UnetlensException("rows= must be all, cond or uncond, got '" + v + "'");
         }
@@ -351,7 +349,7 @@ public record Edit(String target, Op op, Value value, String steps, Channels cha
         if (region != null) {
             q.add(region.describe());
         }
-        if (rows != Rows.ALL) {
+        if (rows != Capture.Rows.ALL) {
             q.add("rows=" + rows.name().toLowerCase(Locale.ROOT));
         }
         return q.isEmpty() ? b.toString() : b.append('@').append(String.join(",", q)).toString();

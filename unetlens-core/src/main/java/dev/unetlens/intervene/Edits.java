@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.hook.BlockNames;
+import dev.unetlens.hook.Capture;
 import dev.unetlens.hook.HookContext;
 import dev.unetlens.hook.HookScope;
 import dev.unetlens.hook.Selector;
@@ -100,7 +101,7 @@ public final class Edits {
                     throw bad(e, ex.getMessage());
                 }
             }
-            if (e.rows() != Edit.Rows.ALL && !r.cfg()) {
+            if (e.rows() != Capture.Rows.ALL && !r.cfg()) {
                 throw bad(e, "rows=" + e.rows().name().toLowerCase(java.util.Locale.ROOT)
                         + " needs classifier-free guidance (guidance > 1); this run has one branch");
             }
@@ -218,7 +219,7 @@ public final class Edits {
     private static void check(Edit e, String point, long[] shape, long batch, int h, int w) {
         Layout l = layout(point, shape);
         String where = point + " " + Arrays.toString(shape);
-        if (l == Layout.OTHER && (e.rows() != Edit.Rows.ALL || e.channels() != null || e.region() != null)) {
+        if (l == Layout.OTHER && (e.rows() != Capture.Rows.ALL || e.channels() != null || e.region() != null)) {
             throw bad(e, where + " has no batch, channel or map axes to select; edit it whole");
         }
         if (e.channels() != null) {
@@ -332,8 +333,8 @@ public final class Edits {
             Layout l = layout(r.point(), shape);
             NDManager m = x.getManager();
             NDArray mask = null;
-            if (e.rows() != Edit.Rows.ALL) {
-                Branch want = e.rows() == Edit.Rows.COND ? Branch.COND : Branch.UNCOND;
+            if (e.rows() != Capture.Rows.ALL) {
+                Branch want = e.rows() == Capture.Rows.COND ? Branch.COND : Branch.UNCOND;
                 List<RowLabel> labels = ctx.rows();
                 if (labels.size() != shape[0]) {
                     throw bad(e, "rows= needs the run's CFG row labels; " + r.point() + " has " + shape[0] + " rows");

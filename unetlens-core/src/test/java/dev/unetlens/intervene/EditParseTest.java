@@ -30,7 +30,7 @@ class EditParseTest {
         assertThat(e.steps()).isEqualTo("1-10");
         assertThat(e.channels().describe()).isEqualTo("0-31");
         assertThat(e.region()).isEqualTo(new Region.Box(0.25, 0.25, 0.75, 0.75));
-        assertThat(e.rows()).isEqualTo(Edit.Rows.ALL);
+        assertThat(e.rows()).isEqualTo(dev.unetlens.hook.Capture.Rows.ALL);
         assertThat(e.describe()).isEqualTo("mid_block:scale=0.5@steps=1-10,channels=0-31,box=0.25,0.25,0.75,0.75");
     }
 
@@ -54,7 +54,7 @@ class EditParseTest {
     void targetsWithInternalPointsAndSpaces() {
         Edit e = Edit.parse(" down_blocks[1].attentions[0].transformer_blocks[0].attn2:probs : zero @ rows = cond , steps = 2 ");
         assertThat(e.target()).isEqualTo("down_blocks[1].attentions[0].transformer_blocks[0].attn2:probs");
-        assertThat(e.rows()).isEqualTo(Edit.Rows.COND);
+        assertThat(e.rows()).isEqualTo(dev.unetlens.hook.Capture.Rows.COND);
         assertThat(e.steps()).isEqualTo("2");
     }
 

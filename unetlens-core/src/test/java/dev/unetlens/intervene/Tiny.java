@@ -1,6 +1,5 @@
 package dev.unetlens.intervene;
 
-import ai.djl.ndarray.NDArray;
 import dev.unetlens.hook.Capture;
 import dev.unetlens.hook.HookScope;
 import dev.unetlens.model.HookTable;
@@ -54,9 +53,5 @@ final class Tiny {
         List<String> order() {
             return List.copyOf(values.keySet());
         }
-    }
-
-    static float[] floats(NDArray a) {
-        return a.toFloatArray();
     }
 }
