@@ -150,9 +150,37 @@ class LayerPromptsRunTest {
         assertThat(attn.get("IN01")).allSatisfy(a -> assertThat(a).startsWith("down_blocks.0.attentions.0."));
     }
 
+    /**
+     * SDXL (the golden tiny model): each block's context is both encoders' states of its text, as in a plain run of
+     * that text; the pooled embeds (through add_embedding) stay the plain prompt's, the group removed.
+     */
+    @Test
+    void sdxlContextsPerBlockPooledFromThePlainPrompt() {
+        try (StableDiffusion xl = StableDiffusion.load(dev.unetlens.golden.Golden.get().path("models/tiny-sdxl"),
+                StableDiffusion.Options.DEFAULT)) {
+            List<String> contexts = CrossAttentionBlocks.of(xl.unet()).values().stream().flatMap(List::stream)
+                    .map(a -> a + ":context").toList();
+            List<String> points = new ArrayList<>(contexts);
+            points.add("add_embedding");
+            Tiny.Firing layered = firing(xl, Tiny.request("a (~: IN00-OUT08: red :~) cat").build(), points);
+            Tiny.Firing red = firing(xl, Tiny.request("a red cat").build(), points);
+            Tiny.Firing plain = firing(xl, Tiny.request("a  cat").build(), points);
+            assertThat(contexts).hasSizeGreaterThan(1);
+            for (String c : contexts) {
+                assertThat(layered.values.get(c)).as(c).isEqualTo(red.values.get(c));
+            }
+            assertThat(layered.values.get("add_embedding")).isEqualTo(plain.values.get("add_embedding"))
+                    .isNotEqualTo(red.values.get("add_embedding"));
+        }
+    }
+
     private static Tiny.Firing firing(GenerationRequest r, List<String> points) {
+        return firing(sd, r, points);
+    }
+
+    private static Tiny.Firing firing(StableDiffusion model, GenerationRequest r, List<String> points) {
         Tiny.Firing f = new Tiny.Firing();
-        try (Intervention iv = Intervention.prepare(sd, r, List.of())) {
+        try (Intervention iv = Intervention.prepare(model, r, List.of())) {
             iv.generate(null, scope -> f.install(scope, points, 0), Progress.NONE);
         }
         return f;
