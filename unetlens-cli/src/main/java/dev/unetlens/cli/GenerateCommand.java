@@ -1,6 +1,9 @@
 package dev.unetlens.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.intervene.Edit;
+import dev.unetlens.intervene.Intervention;
+import dev.unetlens.intervene.Recording;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.Npy;
@@ -8,21 +11,33 @@ import dev.unetlens.io.OutputDirectory;
 import dev.unetlens.io.RgbImage;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
-import dev.unetlens.pipeline.Pipeline;
 import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
-import dev.unetlens.rng.TorchGenerator;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code unetlens generate}: txt2img or img2img, as diffusers computes it. */
+/**
+ * {@code unetlens generate}: txt2img or img2img, as diffusers computes it; with per-block prompts when a prompt uses
+ * Dump U-Net's {@code (~: … :~)} syntax, and with {@code --edit}s of module outputs.
+ */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Generate images (txt2img, or img2img with --image) with diffusers' numbers and seeds.",
-            "Writes image.png (A1111 'parameters' in a PNG text chunk), latents.npy and manifest.json."})
+        description = {"Generate images (txt2img, or img2img with --image) with diffusers' numbers",
+            "and seeds. Writes image.png (A1111 'parameters' in a PNG text chunk),",
+            "latents.npy and manifest.json.",
+            "",
+            "Layer prompts (Dump U-Net) give U-Net blocks their own text:",
+            "  a (~: IN00-OUT11: cute ; M00: excellent :~) girl",
+            "Between (~: and :~), BLOCKS: TEXT pairs separated by ';'. BLOCKS: IN05,",
+            "IN00,IN01, IN00-OUT11(+2), or _ for every block no other pair names.",
+            "Later pairs win; spaces inside ': TEXT ;' are kept. Negative prompts may",
+            "use it too. Blocks without cross-attention (IN00, the downsamplers,",
+            "resnet-only levels) read no text: a layer prompt there has no effect.",
+            "SDXL's pooled embeds and time ids stay the plain prompt's (groups removed)."})
 public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
@@ -30,20 +45,30 @@ public final class GenerateCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
+    @ArgGroup(validate = false, heading = "%nInterventions%n", exclusive = false)
+    InterventionOptions interventions = new InterventionOptions();
+
     @ArgGroup(validate = false, heading = "%nOutput%n", exclusive = false)
     OutputOptions output = new OutputOptions();
 
     @Override
     public Integer call() {
+        List<Edit> edits = interventions.parse();
+        interventions.checkSource(edits);
         OutputDirectory out = output.open("generate");
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = generation.request(sd);
             ConsoleProgress progress = ConsoleProgress.forStderr();
-            GenerationResult result = new Pipeline(sd).generate(request, new TorchGenerator(request.seed()),
-                    Pipeline.StepCallback.NONE, progress);
-            write(out, sd, result, loadSeconds);
+            try (Intervention iv = Intervention.prepare(sd, request, edits);
+                 Recording source = interventions.recordSource(iv, progress)) {
+                InterventionRecords.warn(iv, System.err);
+                GenerationResult result = iv.generate(source, null, progress);
+                write(out, sd, result, loadSeconds);
+                InterventionRecords.describe(out.manifest(), iv, source == null ? null : interventions.sourceRequest(request));
+                out.saveManifest();
+            }
             System.out.println("wrote " + out.dir().resolve(OutputDirectory.MANIFEST).getParent());
         }
         return 0;

@@ -13,6 +13,8 @@ import picocli.CommandLine.Command;
             GenerateCommand.class,
             ExtractCommand.class,
             VizCommand.class,
+            DiffCommand.class,
+            SweepCommand.class,
             InspectCommand.class,
             picocli.CommandLine.HelpCommand.class
         })

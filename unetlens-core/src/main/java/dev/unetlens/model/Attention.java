@@ -13,8 +13,10 @@ import ai.djl.ndarray.types.Shape;
  *
  * <p>Hook points: this path (the output, after {@code to_out}), {@code path:probs} — softmax(Q·Kᵀ·D^-½) as
  * [B, N, T, S], with query t the row-major position of the block's feature map and key s a text token for
- * cross-attention; a replacement changes what the values are mixed with. The probabilities are only handed
- * out when someone listens.
+ * cross-attention; a replacement changes what the values are mixed with. Cross-attention has one more,
+ * {@code path:context} — the text states [B, S, Cc] this module reads its keys and values from; a replacement
+ * changes this module's keys and values only (per-block prompts replace it block by block). Both are only
+ * handed out when someone listens.
  */
 public final class Attention extends Module {
     private final GroupNorm groupNorm;   // VAE only
@@ -26,6 +28,8 @@ public final class Attention extends Module {
     private final float scale;
     private final boolean residual;
     private final Point probsPoint;
+    private final Point contextPoint;    // cross-attention only
+    private final long contextDim;
 
     /**
      * @param queryDim   C, width of x
@@ -35,9 +39,20 @@ public final class Attention extends Module {
      * @param qkvBias    whether to_q/to_k/to_v have biases (the VAE's do, the U-Net's don't)
      * @param normGroups GroupNorm groups before attention with a residual after (the VAE), or 0 for none
      * @param normEps    epsilon of that GroupNorm
+     * @param cross      whether it attends to a context (the U-Net's attn2): declares the {@code :context} point
      */
     public record Spec(long queryDim, long contextDim, int heads, long headDim, boolean qkvBias,
-                       int normGroups, double normEps) {
+                       int normGroups, double normEps, boolean cross) {
+
+        /** The U-Net's self-attention ({@code attn1}): no biases on q/k/v, no norm. */
+        public static Spec self(long dim, int heads, long headDim) {
+            return new Spec(dim, dim, heads, headDim, false, 0, 0, false);
+        }
+
+        /** The U-Net's cross-attention ({@code attn2}) to text states of width {@code contextDim}. */
+        public static Spec cross(long dim, long contextDim, int heads, long headDim) {
+            return new Spec(dim, contextDim, heads, headDim, false, 0, 0, true);
+        }
     }
 
     public Attention(Weights w, String path, Spec s) {
@@ -52,6 +67,8 @@ public final class Attention extends Module {
         scale = (float) (1.0 / Math.sqrt(s.headDim()));
         residual = groupNorm != null;
         probsPoint = point(":probs");
+        contextPoint = s.cross() ? point(":context") : null;
+        contextDim = s.contextDim();
     }
 
     /** Self-attention over x. */
@@ -69,6 +86,9 @@ public final class Attention extends Module {
                 h = groupNorm.forward(h);
             }
             h = h.transpose(0, 2, 1);                                          // [B, T, C]
+        }
+        if (contextPoint != null && context != null && listening(contextPoint)) {
+            context = emit(contextPoint, x, context);                          // [B, S, Cc]
         }
         NDArray kv = context == null ? h : context;
         NDArray q = heads(toQ.forward(h));                                     // [B, N, T, D]
@@ -99,5 +119,15 @@ public final class Attention extends Module {
 
     public int heads() {
         return heads;
+    }
+
+    /** Cc, the width of the context it reads. */
+    public long contextDim() {
+        return contextDim;
+    }
+
+    /** Whether this is cross-attention, with a {@code :context} hook point. */
+    public boolean isCross() {
+        return contextPoint != null;
     }
 }

@@ -148,6 +148,14 @@ public final class Pipeline {
         return m.create(flat, new Shape(rows.size(), 6));
     }
 
+    /**
+     * The timesteps of the request's whole schedule, one U-Net forward each (img2img runs the tail from
+     * {@code beginIndexForStrength}); hooks see step k as index k of this array. PNDM's has {@code steps + 1}.
+     */
+    public double[] timesteps(GenerationRequest r) {
+        return scheduler(r).timesteps().clone();
+    }
+
     /** The scheduler: the request's kind (or the model's own) built from the model's config with the overrides. */
     Scheduler scheduler(GenerationRequest r) {
         SchedulerConfig config = SchedulerConfig.parse(sd.schedulerConfig(), r.sampler().kind(), overrides(r));

@@ -38,9 +38,9 @@ public final class BasicTransformerBlock extends Module {
         super(path);
         this.dim = dim;
         norm1 = add(new LayerNorm(w, sub("norm1"), dim, NORM_EPS));
-        attn1 = add(new Attention(w, sub("attn1"), new Attention.Spec(dim, dim, heads, headDim, false, 0, 0)));
+        attn1 = add(new Attention(w, sub("attn1"), Attention.Spec.self(dim, heads, headDim)));
         norm2 = add(new LayerNorm(w, sub("norm2"), dim, NORM_EPS));
-        attn2 = add(new Attention(w, sub("attn2"), new Attention.Spec(dim, crossDim, heads, headDim, false, 0, 0)));
+        attn2 = add(new Attention(w, sub("attn2"), Attention.Spec.cross(dim, crossDim, heads, headDim)));
         norm3 = add(new LayerNorm(w, sub("norm3"), dim, NORM_EPS));
         ff = add(new FeedForward(w, sub("ff"), dim));
     }

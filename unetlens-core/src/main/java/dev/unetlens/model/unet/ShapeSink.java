@@ -74,7 +74,7 @@ final class ShapeSink {
 
     /**
      * An Attention over tokens x [B, T, Q] with keys from [B, S, ·] → [B, T, Q] and its children: to_q / to_k /
-     * to_v → I = N·D channels, {@code :probs} [B, N, T, S], to_out.0.
+     * to_v → I = N·D channels, {@code :context} [B, S, Dc] (cross-attention), {@code :probs} [B, N, T, S], to_out.0.
      */
     long[] attention(Attention a, long[] x, long keyTokens, long inner) {
         long b = x[0];
@@ -83,6 +83,9 @@ final class ShapeSink {
         put(p + ".to_q", b, t, inner);
         put(p + ".to_k", b, keyTokens, inner);
         put(p + ".to_v", b, keyTokens, inner);
+        if (a.isCross()) {
+            put(p + ":context", b, keyTokens, a.contextDim());
+        }
         put(p + ":probs", b, a.heads(), t, keyTokens);
         put(p + ".to_out.0", x);
         return put(p, x);

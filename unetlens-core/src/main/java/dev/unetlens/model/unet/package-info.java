@@ -17,6 +17,7 @@
  *
  * <p>Hook points (see {@link dev.unetlens.model.Module}): every module's output by its diffusers path, leaves
  * included ({@code down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_q}); {@code …attnN:probs} (B, N, T, S);
+ * {@code …attn2:context} (B, S, Dc), the text states one cross-attention reads;
  * the down blocks' skip tensors {@code down_blocks.i.res_samples.k} and {@code down_blocks.i.hidden_states};
  * {@code :emb}, the time embedding every resnet receives. Parameter-free activation modules are points where
  * diffusers has one module per use ({@code conv_act}, {@code time_embedding.act}); the resnets' shared

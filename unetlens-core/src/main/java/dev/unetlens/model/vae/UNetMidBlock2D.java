@@ -20,7 +20,7 @@ public final class UNetMidBlock2D extends Module {
         super(path);
         ResnetBlock2D.Spec spec = new ResnetBlock2D.Spec(channels, channels, 0, groups, AutoencoderKL.EPS, 1.0);
         attention = addAttention ? add(new Attention(w, sub("attentions.0"),
-                new Attention.Spec(channels, channels, 1, channels, true, groups, AutoencoderKL.EPS))) : null;
+                new Attention.Spec(channels, channels, 1, channels, true, groups, AutoencoderKL.EPS, false))) : null;
         resnet0 = add(new ResnetBlock2D(w, sub("resnets.0"), spec));
         resnet1 = add(new ResnetBlock2D(w, sub("resnets.1"), spec));
     }

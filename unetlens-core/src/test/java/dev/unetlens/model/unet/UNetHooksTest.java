@@ -130,7 +130,8 @@ class UNetHooksTest {
     /**
      * Points fired before {@code firstAffected} are bit-identical to the baseline; from it on, every point that
      * depends on the hidden states differs. Independent of them: the time embedding, each resnet's
-     * {@code time_emb_proj} (of emb only) and cross-attention's {@code to_k} / {@code to_v} (of the text only).
+     * {@code time_emb_proj} (of emb only) and cross-attention's {@code :context}, {@code to_k} and {@code to_v} (of
+     * the text only).
      */
     private static void assertDownstream(Recorder base, Recorder run, String firstAffected) {
         List<String> order = base.fired();
@@ -150,7 +151,8 @@ class UNetHooksTest {
     }
 
     private static boolean independentOfHidden(String point) {
-        return point.endsWith(".time_emb_proj") || point.endsWith(".attn2.to_k") || point.endsWith(".attn2.to_v");
+        return point.endsWith(".time_emb_proj") || point.endsWith(".attn2.to_k") || point.endsWith(".attn2.to_v")
+                || point.endsWith(".attn2:context");
     }
 
     /** The up resnet that pops a skip: skips are pushed conv_in first, then per block; popped from the end. */
