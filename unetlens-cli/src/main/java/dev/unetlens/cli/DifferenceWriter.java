@@ -5,6 +5,7 @@ import dev.unetlens.hook.BlockNames;
 import dev.unetlens.intervene.Differences;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.NpyArray;
+import dev.unetlens.viz.MapLabel;
 import dev.unetlens.io.OutputDirectory;
 import dev.unetlens.io.RgbImage;
 import dev.unetlens.pipeline.GenerationResult;
@@ -58,13 +59,10 @@ final class DifferenceWriter {
                 float[] map = s.length == 4 ? java.util.Arrays.copyOfRange(v, r * per, (r + 1) * per)
                         : transpose(v, r * per, chw[1] * chw[2], chw[0]);
                 String suffix = s[0] == 1 ? "" : "-row" + r;
-                RgbImage grid = Pictures.channelGrid(map, chw[0], chw[1], chw[2]);
-                RgbImage norm = Pictures.scale(Pictures.norm(map, chw[0], chw[1], chw[2]),
-                        Math.max(1, 128 / Math.max(chw[1], chw[2])));
-                describe(out.write(stem + suffix + "-signed.png", o -> grid.writePng(o, Map.of()),
-                        "signed Red/Blue difference of every channel (red +, blue −, one scale: max |Δ|)"), d);
-                describe(out.write(stem + suffix + "-norm.png", o -> norm.writePng(o, Map.of()),
-                        "‖Δ‖₂ over channels at each position (black 0, white max)"), d);
+                MapLabel label = new MapLabel(d.point() + " with − without" + (s[0] == 1 ? "" : " row " + r),
+                        d.step() + 1, d.timestep());
+                describe(Pictures.channelGrid(map, chw[0], chw[1], chw[2], label).write(out, stem + suffix + "-signed.png"), d);
+                describe(Pictures.norm(map, chw[0], chw[1], chw[2], label).write(out, stem + suffix + "-norm.png"), d);
             }
         }
         rows.add(String.join(",", csv(d.point()), blocks.blockName(d.point()).orElse(""), Integer.toString(d.step() + 1),

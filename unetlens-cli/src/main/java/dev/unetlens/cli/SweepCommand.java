@@ -277,7 +277,8 @@ public final class SweepCommand implements Callable<Integer> {
                 }
             }
             int cols = sweep.columns != null ? sweep.columns : 0;
-            RgbImage contact = Pictures.contactSheet(sheet, cols);
+            RgbImage contact = Pictures.contactSheet("Sweep: " + request.prompts().getFirst(),
+                    "the baseline, then the run with the change at each block", sheet, cols);
             out.write("contact_sheet.png", o -> contact.writePng(o, Map.of()),
                     "every run's image labelled with its block, the baseline first");
             double max = diffs.stream().mapToDouble(d -> maxAbs(d)).max().orElse(0);
@@ -286,7 +287,9 @@ public final class SweepCommand implements Callable<Integer> {
             for (int k = 0; k < diffs.size(); k++) {
                 diffSheet.add(new Pictures.Cell(diffLabels.get(k), Pictures.signed(diffs.get(k), 0, first.height(), first.width(), max)));
             }
-            RgbImage contactDiff = Pictures.contactSheet(diffSheet, cols);
+            RgbImage contactDiff = Pictures.contactSheet("Sweep differences: " + request.prompts().getFirst(),
+                    String.format(Locale.ROOT, "image with − without, mean over RGB; Red/Blue over ±%.3g (one scale)", max),
+                    diffSheet, cols);
             out.write("contact_sheet_diff.png", o -> contactDiff.writePng(o, Map.of()),
                     "the baseline, then each run's image difference (mean over RGB; red brighter, blue darker; one scale"
                     + " for all cells: the largest |Δ|)").put("max_abs", max);
