@@ -13,8 +13,9 @@ import ai.djl.ndarray.types.Shape;
  *
  * <p>Hook points: this path (the output, after {@code to_out}), {@code path:probs} — softmax(Q·Kᵀ·D^-½) as
  * [B, N, T, S], with query t the row-major position of the block's feature map and key s a text token for
- * cross-attention; a replacement changes what the values are mixed with. The probabilities are only handed
- * out when someone listens.
+ * cross-attention; a replacement changes what the values are mixed with. The probabilities are only
+ * materialised whole when someone listens; otherwise {@link ChunkedAttention} computes the same output a chunk of
+ * queries at a time.
  */
 public final class Attention extends Module {
     private final GroupNorm groupNorm;   // VAE only
@@ -74,11 +75,13 @@ public final class Attention extends Module {
         NDArray q = heads(toQ.forward(h));                                     // [B, N, T, D]
         NDArray k = heads(toK.forward(kv));                                    // [B, N, S, D]
         NDArray v = heads(toV.forward(kv));                                    // [B, N, S, D]
-        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).softmax(-1); // [B, N, T, S]
+        NDArray o;                                                             // [B, N, T, D]
         if (listening(probsPoint)) {
-            probs = emit(probsPoint, x, probs);
+            NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).muli(scale).softmax(-1); // [B, N, T, S]
+            o = emit(probsPoint, x, probs).matMul(v);
+        } else {
+            o = ChunkedAttention.attend(q, k, v, scale);                       // the same without all of probs at once
         }
-        NDArray o = probs.matMul(v);                                           // [B, N, T, D]
         Shape os = o.getShape();
         o = o.transpose(0, 2, 1, 3).reshape(os.get(0), os.get(2), os.get(1) * os.get(3)); // [B, T, N·D]
         NDArray out = toOut.forward(o);                                        // [B, T, C]
