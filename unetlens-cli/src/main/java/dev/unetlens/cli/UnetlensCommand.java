@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         description = "Look inside Stable Diffusion's U-Net: generate, extract module outputs and attention maps,"
                 + " intervene, analyse, and draw.",
         subcommands = {
+            BenchCommand.class,
             DemoCommand.class,
             GenerateCommand.class,
             ExtractCommand.class,

@@ -16,7 +16,8 @@ import ai.djl.ndarray.types.Shape;
  * cross-attention; a replacement changes what the values are mixed with. Cross-attention has one more,
  * {@code path:context} — the text states [B, S, Cc] this module reads its keys and values from; a replacement
  * changes this module's keys and values only (per-block prompts replace it block by block). Both are only
- * handed out when someone listens.
+ * handed out when someone listens; otherwise {@link ChunkedAttention} computes the same output a chunk of
+ * queries at a time, never materialising all of the probabilities.
  */
 public final class Attention extends Module {
     private final GroupNorm groupNorm;   // VAE only
@@ -94,11 +95,13 @@ public final class Attention extends Module {
         NDArray q = heads(toQ.forward(h));                                     // [B, N, T, D]
         NDArray k = heads(toK.forward(kv));                                    // [B, N, S, D]
         NDArray v = heads(toV.forward(kv));                                    // [B, N, S, D]
-        NDArray probs = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).softmax(-1); // [B, N, T, S]
+        NDArray o;                                                             // [B, N, T, D]
         if (listening(probsPoint)) {
-            probs = emit(probsPoint, x, probs);
+            NDArray probs = ChunkedAttention.probs(q, k, scale);               // [B, N, T, S]
+            o = ChunkedAttention.mix(emit(probsPoint, x, probs), v);           // bit for bit the output below
+        } else {
+            o = ChunkedAttention.attend(q, k, v, scale);                       // the same without all of probs at once
         }
-        NDArray o = probs.matMul(v);                                           // [B, N, T, D]
         Shape os = o.getShape();
         o = o.transpose(0, 2, 1, 3).reshape(os.get(0), os.get(2), os.get(1) * os.get(3)); // [B, T, N·D]
         NDArray out = toOut.forward(o);                                        // [B, T, C]

@@ -46,7 +46,7 @@ public final class GroupNorm extends Module {
         long[] affine = new long[s.dimension() - 1];                 // [C, 1, 1] for NCHW
         java.util.Arrays.fill(affine, 1);
         affine[0] = channels;
-        NDArray y = n.reshape(s).mul(weight.reshape(affine)).add(bias.reshape(affine));
+        NDArray y = n.reshape(s).muli(weight.reshape(affine)).addi(bias.reshape(affine)); // in place: n is ours
         return emit(x, y);
     }
 

@@ -40,17 +40,25 @@ public final class Tensors {
         if (info.elementCount() == 0) {
             return ForwardScope.detach(manager.create(shape, stored.isFloating() ? DataType.FLOAT32 : stored));
         }
-        ByteBuffer view = bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        if (stored == DataType.BFLOAT16) {
-            // DJL 0.35's PyTorch engine aborts the JVM creating a bfloat16 array from a buffer; widen here instead
-            // (exact: a bfloat16 is the upper 16 bits of the float32)
-            return ForwardScope.detach(manager.create(widenBf16(view.asShortBuffer()), shape));
-        }
-        try (NDArray alias = manager.create(view, shape, stored)) {   // aliases the mapped file: copy it out
-            NDArray owned = stored.isFloating() && stored != DataType.FLOAT32
-                    ? alias.toType(DataType.FLOAT32, true)
-                    : alias.duplicate();
-            return ForwardScope.detach(owned);
+        try {
+            ByteBuffer view = bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            if (stored == DataType.BFLOAT16) {
+                // DJL 0.35's PyTorch engine aborts the JVM creating a bfloat16 array from a buffer; widen here instead
+                // (exact: a bfloat16 is the upper 16 bits of the float32)
+                return ForwardScope.detach(manager.create(widenBf16(view.asShortBuffer()), shape));
+            }
+            try (NDArray alias = manager.create(view, shape, stored)) {   // aliases the mapped file: copy it out
+                NDArray owned = stored.isFloating() && stored != DataType.FLOAT32
+                        ? alias.toType(DataType.FLOAT32, true)
+                        : alias.duplicate();
+                return ForwardScope.detach(owned);
+            }
+        } finally {
+            if (bytes.isMapped()) {
+                // the copied pages of a mapped file would otherwise count in this process's RSS until the file is
+                // closed, doubling the peak while a model loads; they stay in the page cache
+                bytes.unload();
+            }
         }
     }
 

@@ -23,7 +23,7 @@ public final class GEGLU extends Module {
     public NDArray forward(NDArray x) {
         NDArray p = proj.forward(x);                                            // [B, T, 2F]
         NDList halves = p.split(2, p.getShape().dimension() - 1);               // 2 × [B, T, F]
-        return emit(x, halves.get(0).mul(gelu(halves.get(1))));
+        return emit(x, gelu(halves.get(1)).muli(halves.get(0)));             // a·gelu(g), into gelu's fresh output
     }
 
     long[] shapes(ShapeSink s, long[] x, long out) {

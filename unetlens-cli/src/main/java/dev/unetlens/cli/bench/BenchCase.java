@@ -1,0 +1,244 @@
+package dev.unetlens.cli.bench;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.unetlens.UnetlensException;
+import dev.unetlens.config.ClipTextConfig;
+import dev.unetlens.config.UNetConfig;
+import dev.unetlens.config.VaeConfig;
+import dev.unetlens.io.DiffusersFolder;
+import dev.unetlens.io.TensorSource;
+import dev.unetlens.model.HookTable;
+import dev.unetlens.model.clip.ClipTextModel;
+import dev.unetlens.model.unet.UNet2DConditionModel;
+import dev.unetlens.model.unet.UNetInput;
+import dev.unetlens.model.vae.AutoencoderKL;
+import dev.unetlens.synth.SyntheticModel.Component;
+import dev.unetlens.tokenizer.ClipTokenizer;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One thing {@code unetlens bench} times: which model components it needs, and how to build a {@link Workload}
+ * (the loaded component plus its inputs) from a model folder. The names are those of the reference file
+ * ({@code torch-cpu-reference.json}) so that the two line up. A new kind of case (an {@code extract_*} case that
+ * runs the U-Net with a capture) is one more entry in {@link #ALL}.
+ */
+public interface BenchCase {
+    /** The SD 1.5 U-Net's timestep and text length in every U-Net case. */
+    double TIMESTEP = 500;
+    long TEXT_TOKENS = 77;
+    /** Seed of the random inputs (their values do not change the work done). */
+    long INPUT_SEED = 42;
+
+    /** The case name ({@code unet_64_b1}). */
+    String name();
+
+    /** One line saying what is timed. */
+    String describe();
+
+    /** The model components the case loads. */
+    Set<Component> components();
+
+    /** Loads the component(s) from {@code model} into {@code manager} and prepares the inputs. */
+    Workload open(DiffusersFolder model, NDManager manager);
+
+    /** A loaded component and its inputs. */
+    interface Workload {
+        /** Parameters of the loaded component. */
+        long params();
+
+        /** The component's hook table (for the hook-overhead and profile runs). */
+        HookTable hooks();
+
+        /** One evaluation; the caller wraps it in a scope and closes what it returns. */
+        NDArray run();
+
+        /** GFLOP of one evaluation (2 × multiply-adds), or NaN where the bench does not count them. */
+        double gflop();
+    }
+
+    /** Every case, by name, in the order {@code bench} runs them. */
+    Map<String, BenchCase> ALL = cases();
+
+    private static Map<String, BenchCase> cases() {
+        Map<String, BenchCase> m = new LinkedHashMap<>();
+        for (BenchCase c : List.of(
+                new UNetCase(64, 1), new UNetCase(64, 2), new UNetCase(32, 1), new UNetCase(32, 2),
+                new VaeDecodeCase(64), new ClipCase(TEXT_TOKENS))) {
+            m.put(c.name(), c);
+        }
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
+    /** Parameters of a weight source: the sum of its tensors' element counts. */
+    static long params(TensorSource source) {
+        long n = 0;
+        for (String name : source.names()) {
+            n += source.info(name).orElseThrow().elementCount();
+        }
+        return n;
+    }
+
+    /**
+     * The SD U-Net on a {@code latent × latent} latent, {@code batch} rows, timestep 500, text states [B, 77, 768]
+     * (random normal inputs).
+     */
+    record UNetCase(int latent, int batch) implements BenchCase {
+        @Override
+        public String name() {
+            return "unet_" + latent + "_b" + batch;
+        }
+
+        @Override
+        public String describe() {
+            return "U-Net forward, latent [" + batch + ", 4, " + latent + ", " + latent + "], t = 500, text ["
+                    + batch + ", 77, 768]";
+        }
+
+        @Override
+        public Set<Component> components() {
+            return Set.of(Component.UNET);
+        }
+
+        @Override
+        public Workload open(DiffusersFolder model, NDManager manager) {
+            UNetConfig config = UNetConfig.read(model.config("unet"));
+            UNet2DConditionModel unet;
+            long params;
+            double gflop;
+            try (TensorSource weights = model.openWeights("unet", null)) {
+                unet = UNet2DConditionModel.load(weights, config, manager);
+                params = BenchCase.params(weights);
+                gflop = UNetFlops.count(unet, weights, batch, latent, latent, TEXT_TOKENS) / 1e9;
+            }
+            manager.getEngine().setRandomSeed((int) INPUT_SEED);
+            NDArray sample = manager.randomNormal(new Shape(batch, config.inChannels(), latent, latent));
+            NDArray context = manager.randomNormal(new Shape(batch, TEXT_TOKENS, 768));
+            UNetInput input = UNetInput.of(sample, TIMESTEP, context);
+            return new Workload() {
+                public long params() {
+                    return params;
+                }
+
+                public HookTable hooks() {
+                    return unet.hooks();
+                }
+
+                public NDArray run() {
+                    return unet.forward(input);
+                }
+
+                public double gflop() {
+                    return gflop;
+                }
+            };
+        }
+    }
+
+    /** The SD VAE's decoder: latents [1, 4, latent, latent] → an image [1, 3, 8·latent, 8·latent]. */
+    record VaeDecodeCase(int latent) implements BenchCase {
+        @Override
+        public String name() {
+            return "vae_decode_" + latent;
+        }
+
+        @Override
+        public String describe() {
+            return "VAE decode, [1, 4, " + latent + ", " + latent + "] → [1, 3, " + 8 * latent + ", " + 8 * latent + "]";
+        }
+
+        @Override
+        public Set<Component> components() {
+            return Set.of(Component.VAE);
+        }
+
+        @Override
+        public Workload open(DiffusersFolder model, NDManager manager) {
+            VaeConfig config = VaeConfig.read(model.config("vae"));
+            AutoencoderKL vae;
+            long params;
+            try (TensorSource weights = model.openWeights("vae", null)) {
+                vae = AutoencoderKL.load(weights, config, manager);
+                params = BenchCase.params(weights);
+            }
+            manager.getEngine().setRandomSeed((int) INPUT_SEED);
+            NDArray z = manager.randomNormal(new Shape(1, config.latentChannels(), latent, latent));
+            return new Workload() {
+                public long params() {
+                    return params;
+                }
+
+                public HookTable hooks() {
+                    return vae.hooks();
+                }
+
+                public NDArray run() {
+                    return vae.decode(z);
+                }
+
+                public double gflop() {
+                    return Double.NaN;
+                }
+            };
+        }
+    }
+
+    /** CLIP-L (SD 1.x's text encoder) on one prompt padded to {@code tokens} ids. */
+    record ClipCase(long tokens) implements BenchCase {
+        static final String PROMPT = "a watercolor painting of a lighthouse at dusk, highly detailed";
+
+        @Override
+        public String name() {
+            return "clip_l_" + tokens;
+        }
+
+        @Override
+        public String describe() {
+            return "CLIP-L text encoder, ids [1, " + tokens + "]";
+        }
+
+        @Override
+        public Set<Component> components() {
+            return Set.of(Component.TEXT_ENCODER);
+        }
+
+        @Override
+        public Workload open(DiffusersFolder model, NDManager manager) {
+            ClipTextConfig config = ClipTextConfig.read(model.config("text_encoder"));
+            ClipTextModel clip;
+            long params;
+            try (TensorSource weights = model.openWeights("text_encoder", null)) {
+                clip = ClipTextModel.load(weights, config, manager);
+                params = BenchCase.params(weights);
+            }
+            long[] ids = ClipTokenizer.bundled("<|endoftext|>").encode(PROMPT).inputIds();
+            if (ids.length != tokens) {
+                throw new UnetlensException("the tokenizer pads to " + ids.length + " ids, the case wants " + tokens);
+            }
+            NDArray input = manager.create(ids, new Shape(1, tokens)).toType(DataType.INT64, false);
+            return new Workload() {
+                public long params() {
+                    return params;
+                }
+
+                public HookTable hooks() {
+                    return clip.hooks();
+                }
+
+                public NDArray run() {
+                    return clip.forward(input).lastHiddenState();
+                }
+
+                public double gflop() {
+                    return Double.NaN;
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package dev.unetlens.cli.bench;
+
+import dev.unetlens.UnetlensException;
+import dev.unetlens.io.AtomicFiles;
+import dev.unetlens.io.CacheDir;
+import dev.unetlens.synth.SyntheticModel;
+import dev.unetlens.synth.SyntheticModel.Component;
+
+import java.io.IOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * The full-size SD 1.5 model with random weights that the bench runs on, kept in the cache
+ * ({@code <cache>/models/sd15-random-v1}) and written component by component on first need (the U-Net alone is
+ * 3.4 GB). Each component is written into a private temporary folder and renamed into place in one step, so a
+ * component folder that exists is complete, and concurrent benches never see half of one.
+ */
+public final class BenchModel {
+    /** Bump when the configs, seed or weight rule change. */
+    static final String VERSION = "1";
+    static final long SEED = 20251;
+    /** Marks a folder this class created: only such folders get missing components written into them. */
+    static final String MARKER = ".unetlens-synthetic";
+
+    private BenchModel() {
+    }
+
+    /** The default folder. */
+    public static Path defaultDir() {
+        return CacheDir.root().resolve("models").resolve(SyntheticModel.SD15.id() + "-random-v" + VERSION);
+    }
+
+    /**
+     * Makes sure {@code dir} holds {@code components}: writes the missing ones if {@code dir} is new or one this
+     * class created; fails, naming them, if it is someone else's folder. Returns the seconds spent writing each
+     * component written now.
+     */
+    public static Map<Component, Double> ensure(Path dir, Set<Component> components, java.util.function.Consumer<String> progress) {
+        Map<Component, Double> written = new LinkedHashMap<>();
+        boolean ours = !Files.exists(dir) || Files.exists(dir.resolve(MARKER));
+        for (Component c : components) {
+            Path folder = dir.resolve(folderName(c));
+            if (Files.isDirectory(folder)) {
+                continue;
+            }
+            if (!ours) {
+                throw new UnetlensException(dir + " has no " + folderName(c) + "/; --model-dir needs a diffusers SD 1.5"
+                        + " folder with the components the cases use (or a new folder, to write random ones into)");
+            }
+            progress.accept("writing the full-size random SD 1.5 " + folderName(c) + " into " + dir + " (once) …");
+            long t0 = System.nanoTime();
+            write(dir, c);
+            written.put(c, (System.nanoTime() - t0) / 1e9);
+        }
+        return written;
+    }
+
+    private static String folderName(Component c) {
+        return switch (c) {
+            case UNET -> "unet";
+            case VAE -> "vae";
+            case TEXT_ENCODER -> "text_encoder";
+            case TOKENIZER -> "tokenizer";
+            case SCHEDULER -> "scheduler";
+        };
+    }
+
+    private static void write(Path dir, Component c) {
+        Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp-" + UUID.randomUUID());
+        try {
+            Files.createDirectories(dir);
+            AtomicFiles.writeString(dir.resolve(MARKER), "full-size SD 1.5 with random weights, seed " + SEED
+                    + ", written by unetlens bench\n");
+            SyntheticModel.SD15.write(tmp, SEED, Set.of(c));
+            if (!Files.exists(dir.resolve("model_index.json"))) {
+                Files.copy(tmp.resolve("model_index.json"), dir.resolve(".model_index.json.tmp"), StandardCopyOption.REPLACE_EXISTING);
+                Files.move(dir.resolve(".model_index.json.tmp"), dir.resolve("model_index.json"), StandardCopyOption.ATOMIC_MOVE);
+            }
+            try {
+                Files.move(tmp.resolve(folderName(c)), dir.resolve(folderName(c)), StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
+                // another bench finished it first: use that one
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp.resolve(folderName(c)), dir.resolve(folderName(c)));
+            }
+        } catch (IOException e) {
+            throw new UnetlensException("cannot write the bench model under " + dir + ": " + e.getMessage()
+                    + " (set UNETLENS_CACHE or --model-dir to a writable folder with ~4.5 GB free)", e);
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a leftover hidden temporary folder is harmless
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.unetlens.cli.bench;
+
+import dev.unetlens.model.HookTable;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * Where a forward's time goes, per kind of module, measured with the model's own hook points: a listener on every
+ * module output reads the clock, and the time since the previous point is charged to the point that ends it. That
+ * is a leaf module's own time plus the unhooked work just before it (the SiLU before a resnet's conv, the attention
+ * core — Q·Kᵀ, softmax, probs·V, head reshapes — before {@code to_out}); a container's point gets only what it does
+ * after its last child (a residual add). Kinds are paths with the block and layer numbers taken out
+ * ({@code attentions.transformer_blocks.attn1.to_out}), so every resnet's conv1 adds up in one row.
+ *
+ * <p>Costs nothing unless installed (it is a debug tool of {@code unetlens bench --profile}); installed, it adds a
+ * clock read per hook point, and its listeners are seen by modules as listening (fast paths that must not run
+ * under a listener are skipped), so compare its total with the unprofiled time. {@code :probs} points are left
+ * alone: listening there would make attention materialise its probabilities.
+ */
+final class BlockProfile implements AutoCloseable {
+    private static final Pattern LEVEL = Pattern.compile("^(down_blocks|up_blocks)\\.\\d+\\.|^mid_block\\.|^(encoder|decoder)\\.|^text_model\\.encoder\\.layers\\.\\d+\\.");
+    private static final Pattern INDEX = Pattern.compile("\\.\\d+(?=\\.|$|:)");
+
+    private final HookTable table;
+    private final List<Integer> slots = new ArrayList<>();
+    private final Map<String, Row> rows = new LinkedHashMap<>();
+    private long last;
+    private long start;
+
+    /** One kind of point: its time, how often it fired, and the module class. */
+    record Row(String kind, String className, long[] nanosAndCount) {
+        double seconds() {
+            return nanosAndCount[0] / 1e9;
+        }
+
+        long count() {
+            return nanosAndCount[1];
+        }
+    }
+
+    BlockProfile(HookTable table) {
+        this.table = table;
+        for (HookTable.PointInfo p : table.points()) {
+            if (p.name().endsWith(":probs")) {
+                continue;
+            }
+            Row row = rows.computeIfAbsent(kind(p.name()),
+                    k -> new Row(k, p.output() ? p.module().typeName() : "(extra point)", new long[2]));
+            if (table.listener(p.slot()) != null) {
+                throw new IllegalStateException("profiling needs a model with no listeners, " + p.name() + " has one");
+            }
+            table.setListener(p.slot(), (point, in, out, ctx) -> {
+                long now = System.nanoTime();
+                row.nanosAndCount[0] += now - last;
+                row.nanosAndCount[1]++;
+                last = now;
+                return out;
+            });
+            slots.add(p.slot());
+        }
+    }
+
+    /** A point's kind: its path without block prefixes and layer numbers. */
+    static String kind(String name) {
+        if (name.isEmpty()) {
+            return "(output)";
+        }
+        String k = INDEX.matcher(LEVEL.matcher(name).replaceFirst("")).replaceAll("");
+        return k.isEmpty() ? name : k;
+    }
+
+    /** Starts the clock; call right before the forward. */
+    void start() {
+        start = System.nanoTime();
+        last = start;
+    }
+
+    /** Seconds from {@link #start} to the last point. */
+    double total() {
+        return (last - start) / 1e9;
+    }
+
+    /** The kinds that fired, most expensive first. */
+    List<Row> rows() {
+        return rows.values().stream().filter(r -> r.count() > 0)
+                .sorted(Comparator.comparingLong((Row r) -> r.nanosAndCount[0]).reversed()).toList();
+    }
+
+    /** The time per module class (Conv2d, Linear, GroupNorm, …), most expensive first. */
+    List<Map.Entry<String, Double>> byClass() {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (Row r : rows.values()) {
+            m.merge(r.className(), r.seconds(), Double::sum);
+        }
+        return m.entrySet().stream().filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).toList();
+    }
+
+    @Override
+    public void close() {
+        for (int slot : slots) {
+            table.setListener(slot, null);
+        }
+    }
+}
