@@ -1,0 +1,70 @@
+package dev.unetlens.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Conv2d's im2col product against libtorch's convolution at SD's shapes where it is taken (big weights, at most
+ * 256 output positions): 3×3 resnet convolutions at 8×8 and 16×16, the 2560-channel skip concatenation, the
+ * stride-2 downsampler, 1×1 shortcuts, batch 2, and a non-square map. The two differ only in the order of the
+ * additions, so both are measured against the same convolution in float64: the im2col product must be no further
+ * from it than 1.5× libtorch's own float32 error (measured: 0.08–0.13× for 3×3, where oneDNN sums
+ * in a longer chain, and 1.05–1.09× for 1×1), and both within 1e-5 of max |y|. Also: the
+ * output lives on the input's manager, and shapes outside the thresholds take libtorch's path.
+ */
+class Conv2dTest {
+    private static final double ERROR_RATIO = 1.5;
+    private static final double RELATIVE_TOLERANCE = 1e-5;
+
+    @ParameterizedTest(name = "{0}→{1} k{2} s{3} p{4} over {5}×{6}×{7}")
+    @CsvSource({
+        "1280, 1280, 3, 1, 1, 1, 8, 8",
+        "2560, 1280, 3, 1, 1, 1, 8, 8",
+        "1280, 1280, 3, 1, 1, 2, 16, 16",
+        "640, 1280, 3, 1, 1, 1, 16, 8",
+        "1280, 1280, 3, 2, 1, 1, 16, 16",
+        "1920, 1280, 1, 1, 0, 2, 8, 8",
+        "1280, 1280, 1, 1, 0, 1, 12, 12",
+    })
+    void im2colGivesTheConvolution(long in, long out, int kernel, int stride, int padding, long batch, long h, long w) {
+        try (NDManager weights = NDManager.newBaseManager(); NDManager m = NDManager.newBaseManager()) {
+            Conv2d conv = new Conv2d(Weights.random(5, weights, "test"), "conv", in, out, kernel, stride, padding);
+            Engine.getInstance().setRandomSeed(3);
+            NDArray x = m.randomNormal(new Shape(batch, in, h, w));
+            long ho = conv.outputSize(h);
+            long wo = conv.outputSize(w);
+            assertThat(ho * wo).isLessThanOrEqualTo(Conv2d.GEMM_MAX_POSITIONS);
+            NDArray direct = conv.direct(x);
+            NDArray gemm = conv.im2col(x, ho, wo);
+            assertThat(gemm.getShape()).isEqualTo(direct.getShape());
+            assertThat(gemm.getManager()).isSameAs(m);
+            NDArray x64 = x.toType(DataType.FLOAT64, true);
+            NDArray exact = x64.getNDArrayInternal().convolution(x64, conv.weight().toType(DataType.FLOAT64, true),
+                    conv.bias().toType(DataType.FLOAT64, true), new Shape(stride, stride), new Shape(padding, padding),
+                    new Shape(1, 1), 1).singletonOrThrow();
+            double largest = exact.abs().max().getDouble();
+            double gemmError = gemm.toType(DataType.FLOAT64, true).sub(exact).abs().max().getDouble();
+            double directError = direct.toType(DataType.FLOAT64, true).sub(exact).abs().max().getDouble();
+            assertThat(gemmError).as("im2col's error against float64").isLessThanOrEqualTo(ERROR_RATIO * directError);
+            assertThat(Math.max(gemmError, directError) / largest).isLessThanOrEqualTo(RELATIVE_TOLERANCE);
+            assertThat(conv.forward(x).toFloatArray()).isEqualTo(gemm.toFloatArray());
+        }
+    }
+
+    @ParameterizedTest(name = "{0}→{1} over {2}×{3}")
+    @CsvSource({"1280, 1280, 32, 32", "64, 64, 8, 8", "320, 320, 8, 8"})
+    void othersTakeLibtorchsConvolution(long in, long out, long h, long w) {
+        try (NDManager weights = NDManager.newBaseManager(); NDManager m = NDManager.newBaseManager()) {
+            Conv2d conv = new Conv2d(Weights.random(5, weights, "test"), "conv", in, out, 3, 1, 1);
+            NDArray x = m.randomNormal(new Shape(1, in, h, w));
+            assertThat(conv.forward(x).toFloatArray()).isEqualTo(conv.direct(x).toFloatArray());
+        }
+    }
+}
