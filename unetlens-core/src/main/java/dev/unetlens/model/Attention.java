@@ -79,6 +79,14 @@ public final class Attention extends Module {
 
     /** Attention of x [B, T, C] (or [B, C, H, W]) over context [B, S, Cc] (self-attention if null). */
     public NDArray forward(NDArray x, NDArray context) {
+        NDArray out;
+        try (ForwardScope scope = new ForwardScope()) {                        // frees q, k, v and the heads' mix
+            out = scope.keep(attend(x, context));
+        }
+        return emit(x, out);
+    }
+
+    private NDArray attend(NDArray x, NDArray context) {
         Shape in = x.getShape();
         NDArray h = x;
         if (in.dimension() == 4) {
@@ -111,7 +119,7 @@ public final class Attention extends Module {
         if (residual) {
             out = out.add(x);
         }
-        return emit(x, out);
+        return out;
     }
 
     /** [B, T, N·D] → [B, N, T, D]. */

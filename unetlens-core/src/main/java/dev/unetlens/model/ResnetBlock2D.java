@@ -54,16 +54,20 @@ public final class ResnetBlock2D extends Module {
     }
 
     public NDArray forward(NDArray x, NDArray temb) {
-        NDArray h = conv1.forward(nonlinearity.apply(norm1.forward(x)));     // [B, Cout, H, W]
-        if (timeEmbProj != null) {
-            NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));       // [B, Cout]
-            h = h.add(t.expandDims(2).expandDims(3));                        // broadcast over H, W
-        }
-        h = conv2.forward(nonlinearity.apply(norm2.forward(h)));             // dropout: inference, omitted
-        NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
-        NDArray out = skip.add(h);
-        if (outputScaleFactor != 1.0) {
-            out = out.div(outputScaleFactor);
+        NDArray out;
+        try (ForwardScope scope = new ForwardScope()) {                        // frees the intermediates on return
+            NDArray h = conv1.forward(nonlinearity.apply(norm1.forward(x)));     // [B, Cout, H, W]
+            if (timeEmbProj != null) {
+                NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));       // [B, Cout]
+                h = h.add(t.expandDims(2).expandDims(3));                        // broadcast over H, W
+            }
+            h = conv2.forward(nonlinearity.apply(norm2.forward(h)));             // dropout: inference, omitted
+            NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
+            out = skip.add(h);
+            if (outputScaleFactor != 1.0) {
+                out = out.div(outputScaleFactor);
+            }
+            out = scope.keep(out);
         }
         return emit(x, out);
     }

@@ -1,6 +1,7 @@
 package dev.unetlens.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.Linear;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.Weights;
@@ -24,7 +25,11 @@ public final class FeedForward extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return emit(x, net2.forward(net0.forward(x)));                          // [B, T, F] → [B, T, I]
+        NDArray out;
+        try (ForwardScope scope = new ForwardScope()) {                        // frees [B, T, 2F] and [B, T, F]
+            out = scope.keep(net2.forward(net0.forward(x)));                   // [B, T, F] → [B, T, I]
+        }
+        return emit(x, out);
     }
 
     long[] shapes(ShapeSink s, long[] x) {

@@ -1,6 +1,7 @@
 package dev.unetlens.model.unet;
 
 import ai.djl.ndarray.NDArray;
+import dev.unetlens.model.ForwardScope;
 import ai.djl.ndarray.types.Shape;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
@@ -60,21 +61,25 @@ public final class Transformer2DModel extends Module {
         long b = s.get(0);
         long c = s.get(1);
         long hw = s.get(2) * s.get(3);
-        NDArray h = norm.forward(x);
-        if (linear) {
-            h = projIn.apply(h.transpose(0, 2, 3, 1).reshape(b, hw, c));      // [B, T, C] → [B, T, I]
-        } else {
-            h = projIn.apply(h).transpose(0, 2, 3, 1).reshape(b, hw, inner);  // [B, I, H, W] → [B, T, I]
+        NDArray out;
+        try (ForwardScope scope = new ForwardScope()) {                          // frees the intermediates on return
+            NDArray h = norm.forward(x);
+            if (linear) {
+                h = projIn.apply(h.transpose(0, 2, 3, 1).reshape(b, hw, c));      // [B, T, C] → [B, T, I]
+            } else {
+                h = projIn.apply(h).transpose(0, 2, 3, 1).reshape(b, hw, inner);  // [B, I, H, W] → [B, T, I]
+            }
+            for (BasicTransformerBlock block : transformerBlocks) {
+                h = block.forward(h, context);                                       // [B, T, I]
+            }
+            if (linear) {
+                h = projOut.apply(h).reshape(b, s.get(2), s.get(3), c).transpose(0, 3, 1, 2);   // [B, C, H, W]
+            } else {
+                h = projOut.apply(h.reshape(b, s.get(2), s.get(3), inner).transpose(0, 3, 1, 2)); // [B, C, H, W]
+            }
+            out = scope.keep(h.add(x));
         }
-        for (BasicTransformerBlock block : transformerBlocks) {
-            h = block.forward(h, context);                                       // [B, T, I]
-        }
-        if (linear) {
-            h = projOut.apply(h).reshape(b, s.get(2), s.get(3), c).transpose(0, 3, 1, 2);   // [B, C, H, W]
-        } else {
-            h = projOut.apply(h.reshape(b, s.get(2), s.get(3), inner).transpose(0, 3, 1, 2)); // [B, C, H, W]
-        }
-        return emit(x, h.add(x));
+        return emit(x, out);
     }
 
     long[] shapes(ShapeSink s, long[] x) {
