@@ -169,7 +169,7 @@ public final class BenchCommand implements Callable<Integer> {
                 failures++;
             } else {
                 machine.put("torch_features", result.path("torch_features").asText(""));
-                compare(result, referenceCase(ref, c.name()), c);
+                compare(result, c.reference(ref, result), c);
             }
             out.add(result);
         }
@@ -190,23 +190,36 @@ public final class BenchCommand implements Callable<Integer> {
         if (r.has("gflop")) {
             r.put("gflops", r.path("gflop").asDouble() / median);
         }
+        if (r.has("summary")) {
+            progress(c.name() + ": " + r.path("summary").asText() + String.format(Locale.ROOT, ", peak RSS %.0f MB",
+                    r.path("peak_rss_mb").asDouble()));
+        }
         if (ref == null) {
             return;
         }
         double refTime = ref.path("median_s").asDouble();
-        double refRss = ref.path("peak_rss_mb").asDouble();
         ObjectNode rn = r.putObject("reference");
+        if (ref.has("rule")) {
+            rn.put("rule", ref.path("rule").asText());
+        }
         rn.put("median_s", refTime);
-        rn.put("peak_rss_mb", refRss);
         ObjectNode ratio = r.putObject("vs_reference");
         ratio.put("median_s", median / refTime);
-        ratio.put("peak_rss_mb", r.path("peak_rss_mb").asDouble() / refRss);
         double target = c instanceof BenchCase.UNetCase ? UNET_TARGET : 1.0;
         ratio.put("time_target", target);
-        ratio.put("meets_targets", median / refTime <= target && r.path("peak_rss_mb").asDouble() <= refRss);
-        progress(String.format(Locale.ROOT, "%s: median %.2f s (reference %.2f s, %.2f×, target ≤ %.1f×), peak RSS %.0f MB"
-                        + " (reference %.0f MB, %.2f×)%s", c.name(), median, refTime, median / refTime, target,
-                r.path("peak_rss_mb").asDouble(), refRss, r.path("peak_rss_mb").asDouble() / refRss,
+        boolean meets = median / refTime <= target;
+        String rss = "";
+        if (ref.has("peak_rss_mb")) {
+            double refRss = ref.path("peak_rss_mb").asDouble();
+            rn.put("peak_rss_mb", refRss);
+            ratio.put("peak_rss_mb", r.path("peak_rss_mb").asDouble() / refRss);
+            meets &= r.path("peak_rss_mb").asDouble() <= refRss;
+            rss = String.format(Locale.ROOT, ", peak RSS %.0f MB (reference %.0f MB, %.2f×)", r.path("peak_rss_mb").asDouble(),
+                    refRss, r.path("peak_rss_mb").asDouble() / refRss);
+        }
+        ratio.put("meets_targets", meets);
+        progress(String.format(Locale.ROOT, "%s: median %.2f s (reference %.2f s, %.2f×, target ≤ %.1f×)%s%s", c.name(),
+                median, refTime, median / refTime, target, rss,
                 r.has("gflops") ? String.format(Locale.ROOT, ", %.1f GFLOP/s", r.path("gflops").asDouble()) : ""));
     }
 
@@ -265,16 +278,6 @@ public final class BenchCommand implements Callable<Integer> {
                     + String.join(", ", BenchCase.ALL.keySet()));
         }
         return c;
-    }
-
-    /** The reference file's entry for a case, or null. */
-    private static JsonNode referenceCase(JsonNode ref, String name) {
-        for (JsonNode c : ref.path("cases")) {
-            if (name.equals(c.path("case").asText())) {
-                return c;
-            }
-        }
-        return null;
     }
 
     private JsonNode readReference() throws IOException {

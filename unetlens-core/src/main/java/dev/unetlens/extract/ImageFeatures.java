@@ -45,6 +45,7 @@ import java.util.Map;
  */
 public final class ImageFeatures {
     private final StableDiffusion sd;
+    private final boolean earlyExit;
 
     /** Whether the latent is the posterior's mean or a sample of it. */
     public enum Latent { MEAN, SAMPLE }
@@ -89,13 +90,23 @@ public final class ImageFeatures {
     }
 
     public ImageFeatures(StableDiffusion sd) {
+        this(sd, true);
+    }
+
+    private ImageFeatures(StableDiffusion sd, boolean earlyExit) {
         this.sd = sd;
+        this.earlyExit = earlyExit;
+    }
+
+    /** The same extraction running the whole U-Net every time: what early exit saves ({@code bench}). */
+    public ImageFeatures withoutEarlyExit() {
+        return new ImageFeatures(sd, false);
     }
 
     /** Extracts from each image in turn, streaming every batch to {@code sink}. */
     public void run(List<RgbImage> images, Options o, Sink sink, Progress progress) {
         NoiseSchedule schedule = SchedulerConfig.parse(sd.schedulerConfig(), SchedulerKind.DDIM, Map.of()).noise();
-        StopAfter stop = sd.unet().stopAfter(o.points());
+        StopAfter stop = earlyExit ? sd.unet().stopAfter(o.points()) : StopAfter.END;
         progress.start("extracting", (long) images.size() * o.samples());
         long done = 0;
         for (int i = 0; i < images.size(); i++) {

@@ -29,7 +29,11 @@ public final class HookTable {
     public record PointInfo(int slot, String name, Module module, boolean output) {
     }
 
-    /** Receives a point's tensor; returns it unchanged or a replacement of the same shape. */
+    /**
+     * Receives a point's tensor; returns it unchanged or a replacement of the same shape (the forward continues with
+     * a copy of a replacement, so the listener keeps its own). What it is given is valid only during the call: copy
+     * what you keep.
+     */
     @FunctionalInterface
     public interface Listener {
         NDArray apply(PointInfo point, NDArray input, NDArray output, ForwardContext context);
@@ -72,7 +76,13 @@ public final class HookTable {
 
     NDArray fire(int slot, NDArray input, NDArray output) {
         Listener l = listeners[slot];
-        return l == null ? output : l.apply(points.get(slot), input, output, context);
+        if (l == null) {
+            return output;
+        }
+        NDArray r = l.apply(points.get(slot), input, output, context);
+        // a replacement may be a tensor the listener keeps (a recorded run's activation): the forward gets its own
+        // copy, so that modules may free the values that flow through them
+        return r == output || r == input ? r : r.duplicate();
     }
 
     boolean isListening(int slot) {

@@ -78,6 +78,27 @@ public abstract class Module {
     }
 
     /** Passes this module's output through its hook point; returns it or a listener's replacement. */
+    /**
+     * Runs {@code body} in its own {@link ForwardScope}: everything it allocates is freed on return except the array
+     * it returns. Blocks whose intermediates are large (the VAE's 512×512 maps) free them as they go.
+     */
+    protected static NDArray scoped(java.util.function.Supplier<NDArray> body) {
+        try (ForwardScope scope = new ForwardScope()) {
+            return scope.keep(body.get());
+        }
+    }
+
+    /**
+     * Frees {@code previous}, a chain's last value that {@code next} replaces, unless it is the chain's input or
+     * {@code next} itself. For chains without skip connections (the VAE's blocks): listeners copy what they keep, and
+     * the forward continues with copies of their replacements ({@link HookTable}), so no one else holds it.
+     */
+    protected static void release(NDArray previous, NDArray input, NDArray next) {
+        if (previous != input && previous != next) {
+            previous.close();
+        }
+    }
+
     protected final NDArray emit(NDArray input, NDArray output) {
         return table == null ? output : table.fire(firstSlot, input, output);
     }

@@ -23,7 +23,9 @@ public final class Upsample2D extends Module {
 
     /** Upsamples to {@code height × width} with torch's nearest rule (source index ⌊dst·in/out⌋), then convolves. */
     public NDArray forward(NDArray x, long height, long width) {
-        NDArray up = x.getNDArrayInternal().interpolation(new long[] {height, width}, NEAREST, false);
-        return emit(x, conv.forward(up));
+        return emit(x, scoped(() -> {                                          // frees the 4× larger copy
+            NDArray up = x.getNDArrayInternal().interpolation(new long[] {height, width}, NEAREST, false);
+            return conv.forward(up);
+        }));
     }
 }

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.config.ClipTextConfig;
 import dev.unetlens.config.UNetConfig;
@@ -22,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * One thing {@code unetlens bench} times: which model components it needs, and how to build a {@link Workload}
@@ -45,6 +48,24 @@ public interface BenchCase {
     /** The model components the case loads. */
     Set<Component> components();
 
+    /**
+     * The reference file's figures for this case ({@code median_s}, {@code peak_rss_mb}), or null where it has none;
+     * {@code result} is this case's result (a case may derive its reference from other cases' figures).
+     */
+    default JsonNode reference(JsonNode file, ObjectNode result) {
+        return reference(file, result, name());
+    }
+
+    /** The reference file's entry named {@code name}, or a missing node. */
+    default JsonNode reference(JsonNode file, ObjectNode result, String name) {
+        for (JsonNode c : file.path("cases")) {
+            if (name.equals(c.path("case").asText())) {
+                return c;
+            }
+        }
+        return name.equals(name()) ? null : com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
     /** Loads the component(s) from {@code model} into {@code manager} and prepares the inputs. */
     Workload open(DiffusersFolder model, NDManager manager);
 
@@ -63,6 +84,39 @@ public interface BenchCase {
         double gflop();
     }
 
+    /**
+     * A workload that times itself, for cases made of many evaluations of different kinds (extraction over noise
+     * samples, a whole generation): {@link #measure} returns the case's result fields, {@code median_s} among them.
+     */
+    interface SelfTimedWorkload extends Workload, AutoCloseable {
+        ObjectNode measure(Consumer<String> progress);
+
+        @Override
+        default HookTable hooks() {
+            throw new UnsupportedOperationException("a self-timed case has no single hook table");
+        }
+
+        @Override
+        default NDArray run() {
+            throw new UnsupportedOperationException("a self-timed case is run by measure()");
+        }
+
+        @Override
+        default double gflop() {
+            return Double.NaN;
+        }
+
+        @Override
+        void close();
+    }
+
+    /** Parameters of the model's U-Net. */
+    static long unetParams(DiffusersFolder model) {
+        try (TensorSource weights = model.openWeights("unet", null)) {
+            return params(weights);
+        }
+    }
+
     /** Every case, by name, in the order {@code bench} runs them. */
     Map<String, BenchCase> ALL = cases();
 
@@ -70,7 +124,8 @@ public interface BenchCase {
         Map<String, BenchCase> m = new LinkedHashMap<>();
         for (BenchCase c : List.of(
                 new UNetCase(64, 1), new UNetCase(64, 2), new UNetCase(32, 1), new UNetCase(32, 2),
-                new VaeDecodeCase(64), new ClipCase(TEXT_TOKENS))) {
+                new VaeDecodeCase(64), new ClipCase(TEXT_TOKENS),
+                new ExtractCase(512, "up_blocks.1", 50, 100, 4), new Txt2ImgCase(512, 20))) {
             m.put(c.name(), c);
         }
         return java.util.Collections.unmodifiableMap(m);

@@ -53,6 +53,21 @@ public final class BenchChild {
             r.put("rss_after_load_mb", ProcStatus.rssMb());
             r.put("peak_rss_after_load_mb", ProcStatus.peakRssMb());
             progress(c, "loaded in %.1f s (RSS %.0f MB); warm-up …", seconds(t0), ProcStatus.rssMb());
+            if (w instanceof BenchCase.SelfTimedWorkload st) {
+                try (st) {
+                    r.setAll(st.measure(line -> progress(c, "%s", line)));
+                }
+                r.put("params", w.params());
+                r.put("threads", JniUtils.getNumThreads());
+                r.put("libtorch", manager.getEngine().getVersion());
+                if (o.hookPairs() > 0 || o.memoryChecks() > 0 || o.profile() || o.torchProfile() != null) {
+                    progress(c, "%s", "--hook-overhead, --memory-check and the profiles apply to single-forward cases only");
+                }
+                r.put("peak_rss_mb", ProcStatus.peakRssMb());
+                System.out.println(RESULT_PREFIX + r);
+                System.out.flush();
+                return 0;
+            }
 
             long[][] shape = new long[1][];
             r.put("warmup_s", timeOnce(w, shape));

@@ -41,9 +41,11 @@ public final class Decoder extends Module {
     public NDArray forward(NDArray z) {
         NDArray h = midBlock.forward(convIn.forward(z));                       // [B, Clast, h, w]
         for (UpDecoderBlock2D block : upBlocks) {
-            h = block.forward(h);
+            NDArray next = block.forward(h);
+            release(h, z, next);
+            h = next;
         }
-        h = convOut.forward(silu(convNormOut.forward(h)));                     // [B, 3, h·f, w·f]
-        return emit(z, h);
+        NDArray last = h;
+        return emit(z, scoped(() -> convOut.forward(silu(convNormOut.forward(last))))); // [B, 3, h·f, w·f]
     }
 }

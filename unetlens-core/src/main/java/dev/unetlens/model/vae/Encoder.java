@@ -41,7 +41,9 @@ public final class Encoder extends Module {
     public NDArray forward(NDArray x) {
         NDArray h = convIn.forward(x);                                         // [B, C0, H, W]
         for (DownEncoderBlock2D block : downBlocks) {
-            h = block.forward(h);
+            NDArray next = block.forward(h);
+            release(h, x, next);
+            h = next;
         }
         h = midBlock.forward(h);                                               // [B, Clast, H/f, W/f]
         h = convOut.forward(silu(convNormOut.forward(h)));                     // [B, 2L, H/f, W/f]

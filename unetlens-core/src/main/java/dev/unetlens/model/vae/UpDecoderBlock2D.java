@@ -27,13 +27,19 @@ public final class UpDecoderBlock2D extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        NDArray h = x;
-        for (ResnetBlock2D r : resnets) {
-            h = r.forward(h, null);
-        }
-        if (upsampler != null) {
-            h = upsampler.forward(h);
-        }
-        return emit(x, h);
+        return emit(x, scoped(() -> {
+            NDArray h = x;
+            for (ResnetBlock2D r : resnets) {
+                NDArray next = r.forward(h, null);
+                release(h, x, next);                                           // no skips: free as we go
+                h = next;
+            }
+            if (upsampler != null) {
+                NDArray next = upsampler.forward(h);
+                release(h, x, next);
+                h = next;
+            }
+            return h;
+        }));
     }
 }

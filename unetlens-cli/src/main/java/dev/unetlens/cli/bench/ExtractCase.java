@@ -1,0 +1,148 @@
+package dev.unetlens.cli.bench;
+
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.extract.ImageFeatures;
+import dev.unetlens.io.DiffusersFolder;
+import dev.unetlens.io.RgbImage;
+import dev.unetlens.pipeline.Progress;
+import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.synth.SyntheticModel.Component;
+
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+
+/**
+ * Feature extraction from an existing image, the researcher's loop: one {@code size}² image, VAE-encoded once, then
+ * {@code samples} noise draws at timestep {@code t} in batches of {@code batchSize}, each batch one U-Net pass that
+ * stops after {@code point}. Times every batch; then runs the first {@link #COMPARE_BATCHES} batches again with the
+ * whole U-Net (no early exit), so the two rates come from the same batches.
+ */
+record ExtractCase(int size, String point, int timestep, int samples, int batchSize) implements BenchCase {
+    /** Batches run again without early exit for the comparison. */
+    static final int COMPARE_BATCHES = 3;
+    /** The target: early exit at least this many times the samples per second of full forwards. */
+    static final double TARGET_SPEEDUP = 2.0;
+
+    @Override
+    public String name() {
+        return "extract_" + size + "_" + point.replace("_blocks.", "").replace("_block", "").replace('.', '_') + "_t" + timestep;
+    }
+
+    @Override
+    public String describe() {
+        return "extraction of " + point + " from one " + size + "×" + size + " image at t = " + timestep + ", " + samples
+                + " noise samples in batches of " + batchSize + ", early exit vs the whole U-Net";
+    }
+
+    @Override
+    public Set<Component> components() {
+        return EnumSet.allOf(Component.class);
+    }
+
+    @Override
+    public Workload open(DiffusersFolder model, NDManager manager) {
+        StableDiffusion sd = StableDiffusion.load(model.root(), StableDiffusion.Options.DEFAULT);
+        List<RgbImage> image = List.of(image(size));
+        long params = BenchCase.unetParams(model);
+        return new SelfTimedWorkload() {
+            public long params() {
+                return params;
+            }
+
+            public ObjectNode measure(Consumer<String> progress) {
+                return ExtractCase.this.measure(sd, image, progress);
+            }
+
+            public void close() {
+                sd.close();
+            }
+        };
+    }
+
+    private ObjectNode measure(StableDiffusion sd, List<RgbImage> image, Consumer<String> progress) {
+        ImageFeatures features = new ImageFeatures(sd);
+        ImageFeatures.Options warm = options(batchSize);
+        features.run(image, warm, (i, p, k, v) -> { }, Progress.NONE);                    // warm-up: one batch
+        List<Double> early = timeBatches(features, options(samples), progress, "early exit");
+        List<Double> full = timeBatches(features.withoutEarlyExit(), options(COMPARE_BATCHES * batchSize), progress,
+                "whole U-Net");
+        double earlyMedian = BenchChild.median(early);
+        double fullMedian = BenchChild.median(full);
+        double total = early.stream().mapToDouble(Double::doubleValue).sum();
+        ObjectNode r = JsonNodeFactory.instance.objectNode();
+        r.put("median_s", earlyMedian);
+        r.put("median_is", "seconds per batch of " + batchSize + " samples with early exit");
+        r.put("samples", samples);
+        r.put("batch_size", batchSize);
+        r.put("point", point);
+        r.put("timestep", timestep);
+        r.put("image", size + "x" + size);
+        r.put("total_s", total);
+        r.put("samples_per_s", samples / total);
+        r.putPOJO("batches_s", early);
+        ObjectNode f = r.putObject("whole_unet");
+        f.put("samples", COMPARE_BATCHES * batchSize);
+        f.put("median_batch_s", fullMedian);
+        f.put("samples_per_s", batchSize / fullMedian);
+        f.putPOJO("batches_s", full);
+        double speedup = fullMedian / BenchChild.median(early.subList(0, Math.min(early.size(), COMPARE_BATCHES)));
+        r.put("early_exit_speedup", speedup);
+        r.put("early_exit_speedup_rule", "median batch time of the whole U-Net over that of early exit, on the same "
+                + COMPARE_BATCHES + " batches");
+        r.put("target_speedup", TARGET_SPEEDUP);
+        r.put("meets_targets", speedup >= TARGET_SPEEDUP);
+        r.put("summary", String.format(Locale.ROOT, "%.2f samples/s (%d in %.0f s), whole U-Net %.2f samples/s: early exit"
+                + " %.2f× (target ≥ %.1f×)", samples / total, samples, total, batchSize / fullMedian, speedup, TARGET_SPEEDUP));
+        return r;
+    }
+
+    private ImageFeatures.Options options(int n) {
+        return new ImageFeatures.Options(List.of(point), timestep, n, batchSize, INPUT_SEED, "",
+                ImageFeatures.Latent.MEAN, false, false);
+    }
+
+    /** Seconds of each batch, from one batch's end (as the sink sees it) to the next. */
+    private List<Double> timeBatches(ImageFeatures f, ImageFeatures.Options o, Consumer<String> progress, String what) {
+        List<Double> times = new ArrayList<>();
+        long[] last = {0};
+        Progress p = new Progress() {
+            public void start(String phase, long total) {
+                last[0] = System.nanoTime();
+            }
+
+            public void advance(long done, String detail) {
+                long now = System.nanoTime();
+                times.add((now - last[0]) / 1e9);
+                last[0] = now;
+                progress.accept(String.format(Locale.ROOT, "%s: %d/%d samples, batch %.2f s", what, done, o.samples(), times.getLast()));
+            }
+
+            public void finish() {
+            }
+        };
+        f.run(List.of(image(size)), o, (i, pt, k, v) -> { }, p);                // batch 1 includes encoding the image
+        return times;
+    }
+
+    /** A deterministic test picture: smooth colour gradients with seeded noise. */
+    static RgbImage image(int size) {
+        byte[] rgb = new byte[size * size * 3];
+        SplittableRandom r = new SplittableRandom(INPUT_SEED);
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                int i = 3 * (y * size + x);
+                rgb[i] = (byte) Math.clamp(255L * x / size + r.nextInt(-20, 21), 0, 255);
+                rgb[i + 1] = (byte) Math.clamp(255L * y / size + r.nextInt(-20, 21), 0, 255);
+                rgb[i + 2] = (byte) Math.clamp(128 + r.nextInt(-40, 41), 0, 255);
+            }
+        }
+        return new RgbImage(size, size, rgb);
+    }
+}
