@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
+import dev.unetlens.io.AtomicFiles;
 import dev.unetlens.io.DType;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.OutputDirectory;
@@ -18,13 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * Streams captured tensors to disk as they are produced, so memory stays bounded however many modules, steps and
@@ -228,15 +227,6 @@ public final class Spool implements AutoCloseable {
             }
         }
         open.clear();
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a leftover hidden folder does no harm
-        }
+        AtomicFiles.deleteTreeQuietly(dir);
     }
 }

@@ -116,6 +116,20 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes {@code dir} and everything below it, as far as it can; a leftover is harmless to the callers. */
+    public static void deleteTreeQuietly(Path dir) {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // a leftover (hidden, temporary) folder does no harm
+        }
+    }
+
     public static void writeString(Path target, String text) {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }

@@ -99,6 +99,19 @@ public abstract class Module {
         }
     }
 
+    /** x through {@code steps} in turn, in one scope, freeing each value once the next step has consumed it. */
+    protected static NDArray chain(NDArray x, List<java.util.function.UnaryOperator<NDArray>> steps) {
+        return scoped(() -> {
+            NDArray h = x;
+            for (java.util.function.UnaryOperator<NDArray> step : steps) {
+                NDArray next = step.apply(h);
+                release(h, x, next);                                           // no skips: free as we go
+                h = next;
+            }
+            return h;
+        });
+    }
+
     protected final NDArray emit(NDArray input, NDArray output) {
         return table == null ? output : table.fire(firstSlot, input, output);
     }

@@ -13,12 +13,10 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * The full-size SD 1.5 model with random weights that the bench runs on, kept in the cache
@@ -98,20 +96,7 @@ public final class BenchModel {
             throw new UnetlensException("cannot write the bench model under " + dir + ": " + e.getMessage()
                     + " (set UNETLENS_CACHE or --model-dir to a writable folder with ~4.5 GB free)", e);
         } finally {
-            deleteTree(tmp);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException ignored) {
-            // a leftover hidden temporary folder is harmless
+            AtomicFiles.deleteTreeQuietly(tmp);
         }
     }
 }

@@ -10,6 +10,8 @@ import dev.unetlens.pipeline.GenerationResult;
 import dev.unetlens.pipeline.Pipeline;
 import dev.unetlens.pipeline.Progress;
 import dev.unetlens.pipeline.StableDiffusion;
+
+import dev.unetlens.rng.TorchGenerator;
 import dev.unetlens.synth.SyntheticModel.Component;
 
 import java.util.EnumSet;
@@ -84,7 +86,7 @@ record Txt2ImgCase(int size, int steps) implements BenchCase {
                 .guidance(7.5).seed(INPUT_SEED).size(size, size).build();
         Pipeline pipeline = new Pipeline(sd);
         long t0 = System.nanoTime();
-        GenerationResult result = pipeline.generate(request, null, null, new Progress() {
+        GenerationResult result = pipeline.generate(request, new TorchGenerator(request.seed()), Pipeline.StepCallback.NONE, new Progress() {
             public void start(String phase, long total) {
                 progress.accept(phase + " …");
             }

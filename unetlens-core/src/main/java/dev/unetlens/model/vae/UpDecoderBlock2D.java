@@ -1,6 +1,7 @@
 package dev.unetlens.model.vae;
 
 import ai.djl.ndarray.NDArray;
+import java.util.function.UnaryOperator;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.ResnetBlock2D;
 import dev.unetlens.model.Upsample2D;
@@ -27,19 +28,13 @@ public final class UpDecoderBlock2D extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return emit(x, scoped(() -> {
-            NDArray h = x;
-            for (ResnetBlock2D r : resnets) {
-                NDArray next = r.forward(h, null);
-                release(h, x, next);                                           // no skips: free as we go
-                h = next;
-            }
-            if (upsampler != null) {
-                NDArray next = upsampler.forward(h);
-                release(h, x, next);
-                h = next;
-            }
-            return h;
-        }));
+        List<UnaryOperator<NDArray>> steps = new ArrayList<>();
+        for (ResnetBlock2D r : resnets) {
+            steps.add(h -> r.forward(h, null));
+        }
+        if (upsampler != null) {
+            steps.add(upsampler::forward);
+        }
+        return emit(x, chain(x, steps));
     }
 }
