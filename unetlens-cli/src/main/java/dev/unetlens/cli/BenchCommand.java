@@ -41,6 +41,7 @@ import java.util.concurrent.Callable;
  * by side.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Time full-size SD 1.5 (random weights) next to the torch CPU reference figures.",
         description = {"Time full-size SD 1.5 components (random weights) next to the torch CPU reference: U-Net at",
             "64×64 and 32×32 latents (batch 1, 2), VAE decode 64×64 → 512×512, CLIP-L on 77 tokens. Each case runs",
             "in a fresh JVM: load once, warm up once, median of --runs; peak RSS per case. JSON on stdout."})

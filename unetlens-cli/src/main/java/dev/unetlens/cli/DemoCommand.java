@@ -22,6 +22,7 @@ import java.util.concurrent.Callable;
  * a txt2img run with CFG, written as {@code generate} writes it.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "Run the main job on the bundled tiny model: txt2img with pictures.",
         description = {"Run the main job on the bundled tiny random-weight SD 1.5-structured model (written on first",
             "use): txt2img with classifier-free guidance, with feature grids and step strips (OUT11, M00), a",
             "cross-attention grid (OUT03) and DAAM word heat maps; writes images, latents, pictures and manifest.json."})

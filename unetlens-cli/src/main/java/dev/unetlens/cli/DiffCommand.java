@@ -35,6 +35,7 @@ import java.util.concurrent.Callable;
  * the per-module per-step difference tensors with their pictures, the difference of the final images, and a manifest.
  */
 @Command(name = "diff", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Run one seed without and with a change; write the differences.",
         description = {"Run one seed twice, without and with a change (a layer prompt (~: … :~)",
             "and/or --edit), and write both images, with − without for chosen modules",
             "and steps (.npy float32, signed Red/Blue and norm pictures), the image and",

@@ -40,6 +40,7 @@ import java.util.concurrent.Callable;
  * timestep over many noise draws ({@code --image}), written as self-describing npy / npz / safetensors files.
  */
 @Command(name = "extract", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Extract U-Net module outputs from a generation or from existing images.",
         description = {"Extract U-Net module outputs: at chosen steps of a generation (--prompt …), or for existing",
             "images at a timestep over many noise samples (--image …). Modules: diffusers paths (down_blocks[1],",
             "mid_block, …attn2:probs) or WebUI blocks (IN00-OUT11(+2), M00). See 'unetlens inspect'."})

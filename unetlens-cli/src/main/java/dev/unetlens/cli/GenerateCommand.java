@@ -26,6 +26,7 @@ import java.util.concurrent.Callable;
  * Dump U-Net's {@code (~: … :~)} syntax, and with {@code --edit}s of module outputs.
  */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Generate images (txt2img, img2img) with diffusers' numbers and seeds.",
         description = {"Generate images (txt2img, or img2img with --image) with diffusers' numbers",
             "and seeds. Writes image.png (A1111 'parameters' in a PNG text chunk),",
             "latents.npy and manifest.json.",

@@ -30,6 +30,7 @@ import java.util.concurrent.Callable;
  * size, from the config alone — no weights are loaded.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "List every extractable U-Net position with its WebUI name and shape.",
         description = {"List every extractable U-Net position: diffusers module path, WebUI block name, class and",
             "output shape for an image of the given size. Reads only the config; loads no weights."})
 public final class InspectCommand implements Callable<Integer> {

@@ -47,6 +47,7 @@ import java.util.concurrent.Callable;
  * difference set per block, a contact sheet of all, metrics and a manifest.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Apply one change to one block at a time; contact sheets of the results.",
         description = {"Apply one change to one block at a time over --blocks, with one seed:",
             "a layer text (--layer-text, or a prompt with {block} in a layer group) or",
             "an --edit whose target is {block} (or left out). Writes the baseline and",

@@ -42,6 +42,7 @@ import java.util.concurrent.Callable;
  * cross-attention probabilities.
  */
 @Command(name = "viz", mixinStandardHelpOptions = true, sortOptions = false,
+        header = "Draw an 'extract' dump: channel grids, reduced maps, step strips, attention.",
         description = {"Draw the tensors of an 'extract' dump: channel grids (Dump U-Net's colorizations or viridis),",
             "channel-reduced maps, step strips, and heads × tokens grids of cross-attention probabilities."})
 public final class VizCommand implements Callable<Integer> {

@@ -53,19 +53,29 @@ public final class ResnetBlock2D extends Module {
         }
     }
 
+    /** {@code next}, freeing {@code previous} (see {@link Module#release}). */
+    private static NDArray then(NDArray previous, NDArray next, NDArray input) {
+        release(previous, input, next);
+        return next;
+    }
+
     public NDArray forward(NDArray x, NDArray temb) {
         NDArray out;
         try (ForwardScope scope = new ForwardScope()) {                        // frees the intermediates on return
-            NDArray h = conv1.forward(nonlinearity.apply(norm1.forward(x)));     // [B, Cout, H, W]
+            NDArray h = norm1.forward(x);                                        // each map is freed once the
+            h = then(h, nonlinearity.apply(h), x);                               // next is made: at 512×512 (the
+            h = then(h, conv1.forward(h), x);                                    // VAE) each is 128–256 MB
             if (timeEmbProj != null) {
                 NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));       // [B, Cout]
-                h = h.add(t.expandDims(2).expandDims(3));                        // broadcast over H, W
+                h = then(h, h.add(t.expandDims(2).expandDims(3)), x);            // broadcast over H, W
             }
-            h = conv2.forward(nonlinearity.apply(norm2.forward(h)));             // dropout: inference, omitted
+            h = then(h, norm2.forward(h), x);
+            h = then(h, nonlinearity.apply(h), x);
+            h = then(h, conv2.forward(h), x);                                    // dropout: inference, omitted
             NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
-            out = skip.add(h);
+            out = then(h, skip.add(h), x);
             if (outputScaleFactor != 1.0) {
-                out = out.div(outputScaleFactor);
+                out = then(out, out.div(outputScaleFactor), x);
             }
             out = scope.keep(out);
         }
