@@ -17,6 +17,7 @@ import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.unet.UNet2DConditionModel;
 import dev.unetlens.model.unet.UNetInput;
 import dev.unetlens.model.vae.AutoencoderKL;
+import dev.unetlens.pipeline.StableDiffusion;
 import dev.unetlens.synth.SyntheticModel.Component;
 import dev.unetlens.tokenizer.ClipTokenizer;
 
@@ -84,6 +85,15 @@ public interface BenchCase {
         double gflop();
     }
 
+    /** A loaded component: its parameter count, hook table, one evaluation and its GFLOP (NaN: not counted). */
+    record Loaded(long params, HookTable hooks, java.util.function.Supplier<NDArray> evaluation, double gflop)
+            implements Workload {
+        @Override
+        public NDArray run() {
+            return evaluation.get();
+        }
+    }
+
     /**
      * A workload that times itself, for cases made of many evaluations of different kinds (extraction over noise
      * samples, a whole generation): {@link #measure} returns the case's result fields, {@code median_s} among them.
@@ -108,6 +118,26 @@ public interface BenchCase {
 
         @Override
         void close();
+
+        /** A whole pipeline loaded from {@code model}, measured by {@code measure}; closing it closes the pipeline. */
+        static SelfTimedWorkload of(DiffusersFolder model,
+                                    java.util.function.BiFunction<StableDiffusion, Consumer<String>, ObjectNode> measure) {
+            StableDiffusion sd = StableDiffusion.load(model.root(), StableDiffusion.Options.DEFAULT);
+            long params = unetParams(model);
+            return new SelfTimedWorkload() {
+                public long params() {
+                    return params;
+                }
+
+                public ObjectNode measure(Consumer<String> progress) {
+                    return measure.apply(sd, progress);
+                }
+
+                public void close() {
+                    sd.close();
+                }
+            };
+        }
     }
 
     /** Parameters of the model's U-Net. */
@@ -176,23 +206,7 @@ public interface BenchCase {
             NDArray sample = manager.randomNormal(new Shape(batch, config.inChannels(), latent, latent));
             NDArray context = manager.randomNormal(new Shape(batch, TEXT_TOKENS, 768));
             UNetInput input = UNetInput.of(sample, TIMESTEP, context);
-            return new Workload() {
-                public long params() {
-                    return params;
-                }
-
-                public HookTable hooks() {
-                    return unet.hooks();
-                }
-
-                public NDArray run() {
-                    return unet.forward(input);
-                }
-
-                public double gflop() {
-                    return gflop;
-                }
-            };
+            return new Loaded(params, unet.hooks(), () -> unet.forward(input), gflop);
         }
     }
 
@@ -224,23 +238,7 @@ public interface BenchCase {
             }
             manager.getEngine().setRandomSeed((int) INPUT_SEED);
             NDArray z = manager.randomNormal(new Shape(1, config.latentChannels(), latent, latent));
-            return new Workload() {
-                public long params() {
-                    return params;
-                }
-
-                public HookTable hooks() {
-                    return vae.hooks();
-                }
-
-                public NDArray run() {
-                    return vae.decode(z);
-                }
-
-                public double gflop() {
-                    return Double.NaN;
-                }
-            };
+            return new Loaded(params, vae.hooks(), () -> vae.decode(z), Double.NaN);
         }
     }
 
@@ -277,23 +275,7 @@ public interface BenchCase {
                 throw new UnetlensException("the tokenizer pads to " + ids.length + " ids, the case wants " + tokens);
             }
             NDArray input = manager.create(ids, new Shape(1, tokens)).toType(DataType.INT64, false);
-            return new Workload() {
-                public long params() {
-                    return params;
-                }
-
-                public HookTable hooks() {
-                    return clip.hooks();
-                }
-
-                public NDArray run() {
-                    return clip.forward(input).lastHiddenState();
-                }
-
-                public double gflop() {
-                    return Double.NaN;
-                }
-            };
+            return new Loaded(params, clip.hooks(), () -> clip.forward(input).lastHiddenState(), Double.NaN);
         }
     }
 }

@@ -48,22 +48,7 @@ record ExtractCase(int size, String point, int timestep, int samples, int batchS
 
     @Override
     public Workload open(DiffusersFolder model, NDManager manager) {
-        StableDiffusion sd = StableDiffusion.load(model.root(), StableDiffusion.Options.DEFAULT);
-        List<RgbImage> image = List.of(image(size));
-        long params = BenchCase.unetParams(model);
-        return new SelfTimedWorkload() {
-            public long params() {
-                return params;
-            }
-
-            public ObjectNode measure(Consumer<String> progress) {
-                return ExtractCase.this.measure(sd, image, progress);
-            }
-
-            public void close() {
-                sd.close();
-            }
-        };
+        return SelfTimedWorkload.of(model, (sd, progress) -> ExtractCase.this.measure(sd, List.of(image(size)), progress));
     }
 
     private ObjectNode measure(StableDiffusion sd, List<RgbImage> image, Consumer<String> progress) {

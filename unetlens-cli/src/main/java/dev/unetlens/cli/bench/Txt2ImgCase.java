@@ -45,21 +45,7 @@ record Txt2ImgCase(int size, int steps) implements BenchCase {
 
     @Override
     public Workload open(DiffusersFolder model, NDManager manager) {
-        StableDiffusion sd = StableDiffusion.load(model.root(), StableDiffusion.Options.DEFAULT);
-        long params = BenchCase.unetParams(model);
-        return new SelfTimedWorkload() {
-            public long params() {
-                return params;
-            }
-
-            public ObjectNode measure(Consumer<String> progress) {
-                return Txt2ImgCase.this.measure(sd, progress);
-            }
-
-            public void close() {
-                sd.close();
-            }
-        };
+        return SelfTimedWorkload.of(model, (sd, progress) -> Txt2ImgCase.this.measure(sd, progress));
     }
 
     /**
