@@ -55,7 +55,7 @@ record ExtractCase(int size, String point, int timestep, int samples, int batchS
         ImageFeatures early = new ImageFeatures(sd);
         ImageFeatures whole = early.withoutEarlyExit();
         early.run(image, options(batchSize), (i, p, k, v) -> { }, Progress.NONE);          // warm-up: one batch
-        List<Double> batches = timeBatches(early, options(samples), progress, "early exit");
+        List<Double> batches = timeBatches(early, image, options(samples), progress, "early exit");
         double total = batches.stream().mapToDouble(Double::doubleValue).sum();
         // the comparison alternates the two on the same batch, so that drifting machine load hits both alike
         List<Double> pairedEarly = new ArrayList<>();
@@ -64,7 +64,7 @@ record ExtractCase(int size, String point, int timestep, int samples, int batchS
             boolean wholeFirst = i % 2 == 0;
             for (int k = 0; k < 2; k++) {
                 boolean w = wholeFirst == (k == 0);
-                List<Double> two = timeBatches(w ? whole : early, options(2 * batchSize), progress,
+                List<Double> two = timeBatches(w ? whole : early, image, options(2 * batchSize), progress,
                         "pair " + (i + 1) + "/" + COMPARE_BATCHES + (w ? ", whole U-Net" : ", early exit"));
                 (w ? pairedWhole : pairedEarly).add(two.getLast());             // the first includes the encode
             }
@@ -103,7 +103,8 @@ record ExtractCase(int size, String point, int timestep, int samples, int batchS
     }
 
     /** Seconds of each batch, from one batch's end (as the sink sees it) to the next. */
-    private List<Double> timeBatches(ImageFeatures f, ImageFeatures.Options o, Consumer<String> progress, String what) {
+    private List<Double> timeBatches(ImageFeatures f, List<RgbImage> image, ImageFeatures.Options o,
+                                     Consumer<String> progress, String what) {
         List<Double> times = new ArrayList<>();
         long[] last = {0};
         Progress p = new Progress() {
@@ -121,7 +122,7 @@ record ExtractCase(int size, String point, int timestep, int samples, int batchS
             public void finish() {
             }
         };
-        f.run(List.of(image(size)), o, (i, pt, k, v) -> { }, p);                // batch 1 includes encoding the image
+        f.run(image, o, (i, pt, k, v) -> { }, p);                            // batch 1 includes encoding the image
         return times;
     }
 

@@ -26,8 +26,6 @@ import java.util.function.Consumer;
  * per-component figures add up to: two CLIP passes, {@code steps} U-Net batch-2 forwards and one decode.
  */
 record Txt2ImgCase(int size, int steps) implements BenchCase {
-    static final String PROMPT = "a watercolor painting of a lighthouse at dusk, highly detailed";
-
     @Override
     public String name() {
         return "txt2img_" + size + "_" + steps;
@@ -68,7 +66,7 @@ record Txt2ImgCase(int size, int steps) implements BenchCase {
     }
 
     private ObjectNode measure(StableDiffusion sd, Consumer<String> progress) {
-        GenerationRequest request = GenerationRequest.builder().prompt(PROMPT).negativePrompt("").steps(steps)
+        GenerationRequest request = GenerationRequest.builder().prompt(ClipCase.PROMPT).negativePrompt("").steps(steps)
                 .guidance(7.5).seed(INPUT_SEED).size(size, size).build();
         Pipeline pipeline = new Pipeline(sd);
         long t0 = System.nanoTime();

@@ -9,6 +9,7 @@ import dev.unetlens.model.Weights;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import static dev.unetlens.model.Activations.silu;
 
@@ -39,13 +40,11 @@ public final class Decoder extends Module {
     }
 
     public NDArray forward(NDArray z) {
-        NDArray h = midBlock.forward(convIn.forward(z));                       // [B, Clast, h, w]
-        for (UpDecoderBlock2D block : upBlocks) {
-            NDArray next = block.forward(h);
-            release(h, z, next);
-            h = next;
-        }
-        NDArray last = h;
-        return emit(z, scoped(() -> convOut.forward(silu(convNormOut.forward(last))))); // [B, 3, h·f, w·f]
+        List<UnaryOperator<NDArray>> steps = new ArrayList<>();
+        steps.add(convIn::forward);
+        steps.add(midBlock::forward);                                          // [B, Clast, h, w]
+        steps.addAll(upBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
+        steps.add(h -> convOut.forward(silu(convNormOut.forward(h))));        // [B, 3, h·f, w·f]
+        return emit(z, chain(z, steps));
     }
 }

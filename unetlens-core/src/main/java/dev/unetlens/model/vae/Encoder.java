@@ -9,6 +9,7 @@ import dev.unetlens.model.Weights;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 import static dev.unetlens.model.Activations.silu;
 
@@ -39,14 +40,11 @@ public final class Encoder extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        NDArray h = convIn.forward(x);                                         // [B, C0, H, W]
-        for (DownEncoderBlock2D block : downBlocks) {
-            NDArray next = block.forward(h);
-            release(h, x, next);
-            h = next;
-        }
-        h = midBlock.forward(h);                                               // [B, Clast, H/f, W/f]
-        h = convOut.forward(silu(convNormOut.forward(h)));                     // [B, 2L, H/f, W/f]
-        return emit(x, h);
+        List<UnaryOperator<NDArray>> steps = new ArrayList<>();
+        steps.add(convIn::forward);                                            // [B, C0, H, W]
+        steps.addAll(downBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
+        steps.add(midBlock::forward);                                          // [B, Clast, H/f, W/f]
+        steps.add(h -> convOut.forward(silu(convNormOut.forward(h))));        // [B, 2L, H/f, W/f]
+        return emit(x, chain(x, steps));
     }
 }
