@@ -13,6 +13,7 @@ import dev.unetlens.cli.bench.BenchModel;
 import dev.unetlens.cli.bench.ProcStatus;
 import dev.unetlens.io.AtomicFiles;
 import dev.unetlens.io.Versions;
+import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.synth.SyntheticModel.Component;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -140,7 +141,8 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectNode env = machine.putObject("env");                       // what the launcher set for libtorch and malloc
         new java.util.TreeMap<>(System.getenv()).forEach((k, v) -> {
             if (k.startsWith("OMP_") || k.startsWith("KMP_") || k.startsWith("MKL_") || k.startsWith("MALLOC_")
-                    || k.equals("GLIBC_TUNABLES") || k.equals("UNETLENS_THREADS")) {
+                    || k.equals("GLIBC_TUNABLES") || k.equals("UNETLENS_THREADS")
+                    || k.equals(TorchRuntime.THP_VARIABLE)) {
                 env.put(k, v);
             }
         });
@@ -170,6 +172,7 @@ public final class BenchCommand implements Callable<Integer> {
                 failures++;
             } else {
                 machine.put("torch_features", result.path("torch_features").asText(""));
+                machine.put("huge_pages", result.path("huge_pages").asText(""));
                 compare(result, c.reference(ref, result), c);
             }
             out.add(result);

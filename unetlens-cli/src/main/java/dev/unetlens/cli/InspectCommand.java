@@ -13,6 +13,7 @@ import dev.unetlens.io.ldm.InferOptions;
 import dev.unetlens.io.ldm.LdmComponent;
 import dev.unetlens.io.ldm.SingleFileCheckpoint;
 import dev.unetlens.hook.BlockNames;
+import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.Weights;
 import dev.unetlens.model.unet.HookShape;
 import dev.unetlens.model.unet.UNet2DConditionModel;
@@ -62,7 +63,7 @@ public final class InspectCommand implements Callable<Integer> {
             throw new UnetlensException("--batch must be ≥ 1, got " + batch);
         }
         List<HookShape> shapes;
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = TorchRuntime.newBaseManager()) {
             UNet2DConditionModel unet = new UNet2DConditionModel(Weights.placeholders(m, "unet"), config);
             shapes = unet.shapes(batch, h / f, w / f);
         }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.model.ForwardContext;
 import dev.unetlens.model.ForwardScope;
+import dev.unetlens.model.TorchRuntime;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -22,7 +23,7 @@ import java.util.TreeMap;
  */
 public final class ActivationCache implements AutoCloseable {
     private final Capture.Rows rows;
-    private final NDManager manager = NDManager.newBaseManager();
+    private final NDManager manager = TorchRuntime.newBaseManager();
     private final Map<String, TreeMap<Integer, List<Entry>>> values = new TreeMap<>();
 
     private record Entry(NDArray value, double timestep, List<ForwardContext.RowLabel> rows) {

@@ -12,6 +12,7 @@ import dev.unetlens.io.ldm.CheckpointConfigs;
 import dev.unetlens.io.ldm.InferOptions;
 import dev.unetlens.io.ldm.LdmComponent;
 import dev.unetlens.io.ldm.SingleFileCheckpoint;
+import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.unet.UNet2DConditionModel;
 import dev.unetlens.model.vae.AutoencoderKL;
@@ -156,7 +157,7 @@ public final class StableDiffusion implements AutoCloseable {
     private static StableDiffusion assemble(Path source, boolean xl, List<ClipTokenizer> tokenizers, List<Part> texts,
                                             Part unetPart, Part vaePart, JsonConfig scheduler, boolean forceZeros,
                                             List<Path> files, CheckpointConfigs inferred) {
-        NDManager manager = NDManager.newBaseManager();
+        NDManager manager = TorchRuntime.newBaseManager();
         try {
             List<PromptEncoder.TextStack> stacks = new ArrayList<>();
             ClipTextConfig first = null;

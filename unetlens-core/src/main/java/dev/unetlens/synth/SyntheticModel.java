@@ -12,6 +12,7 @@ import dev.unetlens.config.VaeConfig;
 import dev.unetlens.io.AtomicFiles;
 import dev.unetlens.io.DType;
 import dev.unetlens.io.SafetensorsWriter;
+import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.Weights;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.vae.AutoencoderKL;
@@ -94,7 +95,7 @@ public enum SyntheticModel {
         Files.createDirectories(folder);
         Path config = folder.resolve("config.json");
         copyResource(component + ".json", config);
-        try (NDManager m = NDManager.newBaseManager()) {
+        try (NDManager m = TorchRuntime.newBaseManager()) {
             Weights w = Weights.random(seed * 31 + component.hashCode(), m, component);
             builder.build(w, JsonConfig.read(config));
             SafetensorsWriter writer = new SafetensorsWriter().metadata(Map.of("format", "pt"));

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.io.DiffusersFolder;
 import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.HookTable;
+import dev.unetlens.model.TorchRuntime;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ public final class BenchChild {
     public static int run(BenchCase c, Path modelDir, Options o) {
         ObjectNode r = JSON.createObjectNode();
         r.put("case", c.name());
-        try (NDManager manager = NDManager.newBaseManager()) {
+        try (NDManager manager = TorchRuntime.newBaseManager()) {
             long t0 = System.nanoTime();
             BenchCase.Workload w = c.open(DiffusersFolder.open(modelDir), manager);
             r.put("load_s", seconds(t0));
@@ -60,6 +61,7 @@ public final class BenchChild {
                 r.put("params", w.params());
                 r.put("threads", JniUtils.getNumThreads());
                 r.put("libtorch", manager.getEngine().getVersion());
+            r.put("huge_pages", TorchRuntime.hugePages());                     // THP_MEM_ALLOC_ENABLE as libtorch saw it
                 if (o.hookPairs() > 0 || o.memoryChecks() > 0 || o.profile() || o.torchProfile() != null) {
                     progress(c, "%s", "--hook-overhead, --memory-check and the profiles apply to single-forward cases only");
                 }
