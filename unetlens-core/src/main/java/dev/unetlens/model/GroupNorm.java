@@ -43,10 +43,13 @@ public final class GroupNorm extends Module {
         NDArray[] unit = unitAffine.computeIfAbsent(k, this::unit);  // layer_norm needs an affine: use 1 and 0
         NDArray g = x.reshape(b, groups, k);                         // [B, G, C/G·H·W]
         NDArray n = ai.djl.nn.norm.LayerNorm.layerNorm(g, new Shape(k), unit[0], unit[1], eps).singletonOrThrow();
+        NDArray y = n.reshape(s);
+        g.close();                                                   // views hold their storage: without these
+        n.close();                                                   // two, x and y would live until the scope ends
         long[] affine = new long[s.dimension() - 1];                 // [C, 1, 1] for NCHW
         java.util.Arrays.fill(affine, 1);
         affine[0] = channels;
-        NDArray y = n.reshape(s).muli(weight.reshape(affine)).addi(bias.reshape(affine)); // in place: n is ours
+        y.muli(weight.reshape(affine)).addi(bias.reshape(affine));   // in place: y is ours
         return emit(x, y);
     }
 

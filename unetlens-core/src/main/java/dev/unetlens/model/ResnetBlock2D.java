@@ -49,7 +49,7 @@ public final class ResnetBlock2D extends Module {
                        UnaryOperator<NDArray> nonlinearity) {
         /** A block with SiLU, as the VAE builds them. */
         public Spec(long in, long out, long tembChannels, int groups, double eps, double outputScaleFactor) {
-            this(in, out, tembChannels, groups, eps, outputScaleFactor, Activations::silu);
+            this(in, out, tembChannels, groups, eps, outputScaleFactor, Activations.SILU);
         }
     }
 
@@ -68,18 +68,29 @@ public final class ResnetBlock2D extends Module {
 
     private static final long EARLY_FREE_BYTES = 32L << 20;
 
+    /**
+     * The nonlinearity of a norm's output h, written over h where it can be: h is this block's own (listeners copy
+     * what they keep) unless a hook handed back the block's input x itself.
+     */
+    private NDArray act(NDArray h, NDArray x) {
+        if (nonlinearity instanceof Activations.Overwriting o && h != x) {
+            return o.overwrite(h);
+        }
+        return then(h, nonlinearity.apply(h), x);
+    }
+
     public NDArray forward(NDArray x, NDArray temb) {
         NDArray out;
         try (ForwardScope scope = new ForwardScope()) {                        // frees the intermediates on return
             NDArray h = norm1.forward(x);                                        // each map is freed once the
-            h = then(h, nonlinearity.apply(h), x);                               // next is made: at 512×512 (the
+            h = act(h, x);                                                       // next is made: at 512×512 (the
             h = then(h, conv1.forward(h), x);                                    // VAE) each is 128–256 MB
             if (timeEmbProj != null) {
                 NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));       // [B, Cout]
                 h = then(h, h.add(t.expandDims(2).expandDims(3)), x);            // broadcast over H, W
             }
             h = then(h, norm2.forward(h), x);
-            h = then(h, nonlinearity.apply(h), x);
+            h = act(h, x);
             h = then(h, conv2.forward(h), x);                                    // dropout: inference, omitted
             NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
             out = then(h, skip.add(h), x);

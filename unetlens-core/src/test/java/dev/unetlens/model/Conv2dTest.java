@@ -67,4 +67,53 @@ class Conv2dTest {
             assertThat(conv.forward(x).toFloatArray()).isEqualTo(conv.direct(x).toFloatArray());
         }
     }
+
+    @ParameterizedTest(name = "{0}→{1} k{2} over {3}×{4}×{5}, bands of {6} rows")
+    @CsvSource({
+        "8, 16, 3, 2, 23, 17, 5",
+        "16, 8, 3, 1, 40, 9, 8",
+        "8, 8, 5, 1, 19, 13, 4",
+        "12, 6, 1, 1, 21, 10, 6",
+        "8, 8, 3, 1, 16, 16, 16",
+        "8, 8, 3, 1, 7, 16, 2",
+    })
+    void bandsGiveTheSameNumbersAsOneCall(long in, long out, int kernel, long batch, long h, long w, long band) {
+        try (NDManager weights = NDManager.newBaseManager(); NDManager m = NDManager.newBaseManager()) {
+            Conv2d conv = new Conv2d(Weights.random(7, weights, "test"), "conv", in, out, kernel, 1, kernel / 2);
+            NDArray x = m.randomNormal(new Shape(batch, in, h, w));
+            NDArray banded = conv.bands(m, x.getShape(), (a, b) -> x.get(":, :, {}:{}", a, b), band);
+            assertThat(banded.getManager()).isSameAs(m);
+            assertThat(banded.getShape()).isEqualTo(conv.direct(x).getShape());
+            assertThat(banded.toFloatArray()).isEqualTo(conv.direct(x).toFloatArray());
+        }
+    }
+
+    @ParameterizedTest(name = "{0} channels over {1}×{2}: banded {3}")
+    @CsvSource({"128, 512, 512, true", "256, 256, 256, true", "512, 128, 128, false", "128, 256, 256, false"})
+    void bigMapsAreBanded(long channels, long h, long w, boolean banded) {
+        try (NDManager weights = NDManager.newBaseManager()) {
+            Conv2d conv = new Conv2d(Weights.random(5, weights, "test"), "conv", channels, channels, 3, 1, 1);
+            assertThat(conv.banded(new Shape(1, channels, h, w))).isEqualTo(banded);
+            Conv2d down = new Conv2d(Weights.random(5, weights, "test"), "down", channels, channels, 3, 2, 0);
+            assertThat(down.banded(new Shape(1, channels, h, w))).isFalse();
+        }
+    }
+
+    @ParameterizedTest(name = "{0} channels, {1}×{2} doubled, bands of {3} rows")
+    @CsvSource({"4, 5, 7, 3", "6, 8, 3, 4", "3, 6, 6, 5", "4, 3, 9, 1"})
+    void theUpsamplersBandsAreTheDoubledMapsConvolution(long channels, long h, long w, long band) {
+        try (NDManager weights = NDManager.newBaseManager(); NDManager m = NDManager.newBaseManager()) {
+            Conv2d conv = new Conv2d(Weights.random(9, weights, "test"), "conv", channels, channels, 3, 1, 1);
+            NDArray x = m.randomNormal(new Shape(2, channels, h, w));
+            NDArray up = x.getNDArrayInternal().interpolation(new long[] {2 * h, 2 * w}, 0, false);
+            for (long a = 0; a < 2 * h; a++) {                                  // every row range of the ×2 map
+                for (long b = a + 1; b <= 2 * h; b++) {
+                    assertThat(Upsample2D.doubledRows(x, a, b).toFloatArray())
+                            .isEqualTo(up.get(":, :, {}:{}", a, b).toFloatArray());
+                }
+            }
+            NDArray banded = conv.bands(m, up.getShape(), (a, b) -> Upsample2D.doubledRows(x, a, b), band);
+            assertThat(banded.toFloatArray()).isEqualTo(conv.direct(up).toFloatArray());
+        }
+    }
 }

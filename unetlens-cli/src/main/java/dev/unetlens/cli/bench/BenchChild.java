@@ -61,7 +61,7 @@ public final class BenchChild {
                 r.put("params", w.params());
                 r.put("threads", JniUtils.getNumThreads());
                 r.put("libtorch", manager.getEngine().getVersion());
-            r.put("huge_pages", TorchRuntime.hugePages());                     // THP_MEM_ALLOC_ENABLE as libtorch saw it
+                r.put("huge_pages", TorchRuntime.hugePages());                 // THP_MEM_ALLOC_ENABLE as libtorch saw it
                 if (o.hookPairs() > 0 || o.memoryChecks() > 0 || o.profile() || o.torchProfile() != null) {
                     progress(c, "%s", "--hook-overhead, --memory-check and the profiles apply to single-forward cases only");
                 }
@@ -91,6 +91,8 @@ public final class BenchChild {
             r.put("interop_threads", JniUtils.getNumInteropThreads());
             r.put("torch_features", String.join(",", new java.util.TreeSet<>(JniUtils.getFeatures())));
             r.put("libtorch", manager.getEngine().getVersion());
+            r.put("huge_pages", TorchRuntime.hugePages());
+            r.put("peak_rss_mb", ProcStatus.peakRssMb());                      // before the extras below
             if (o.hookPairs() > 0) {
                 r.set("hook_overhead", hookOverhead(c, w, o.hookPairs()));
             }
@@ -107,7 +109,6 @@ public final class BenchChild {
                 r.put("torch_profile", o.torchProfile().toString());
             }
         }
-        r.put("peak_rss_mb", ProcStatus.peakRssMb());
         System.out.println(RESULT_PREFIX + r);
         System.out.flush();
         return 0;
@@ -181,6 +182,8 @@ public final class BenchChild {
         long[][] shape = new long[1][];
         ObjectNode p = JSON.createObjectNode();
         try (BlockProfile prof = new BlockProfile(w.hooks())) {
+            boolean reset = ProcStatus.resetPeakRss();                          // so that this forward's rises show
+            double peakBefore = ProcStatus.peakRssMb();
             prof.start();
             double wall = timeOnce(w, shape);
             p.put("wall_s", wall);
@@ -198,6 +201,18 @@ public final class BenchChild {
                     System.err.printf(Locale.ROOT, "  %6.2f s %5.1f%% %4d×  %-18s %s%n", row.seconds(),
                             100 * row.seconds() / wall, row.count(), row.className(), row.kind());
                 }
+            }
+            p.put("peak_rss_reset", reset);
+            p.put("peak_rss_before_mb", peakBefore);
+            p.put("peak_rss_after_mb", ProcStatus.peakRssMb());
+            ArrayNode risers = p.putArray("peak_rss_rises");                  // where the high-water mark was raised
+            System.err.printf(Locale.ROOT, "%s: peak RSS %.0f → %.0f MiB over the profiled forward, raised at%n",
+                    c.name(), peakBefore, ProcStatus.peakRssMb());
+            for (BlockProfile.Row row : prof.peakRisers()) {
+                ObjectNode k = risers.addObject();
+                k.put("kind", row.kind());
+                k.put("mb", row.peakRssRiseMb());
+                System.err.printf(Locale.ROOT, "  %7.1f MiB  %s%n", row.peakRssRiseMb(), row.kind());
             }
             ObjectNode classes = p.putObject("by_class_s");
             System.err.printf(Locale.ROOT, "%s: profile by class%n", c.name());

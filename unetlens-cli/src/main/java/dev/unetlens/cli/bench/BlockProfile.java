@@ -17,6 +17,10 @@ import java.util.regex.Pattern;
  * after its last child (a residual add). Kinds are paths with the block and layer numbers taken out
  * ({@code attentions.transformer_blocks.attn1.to_out}), so every resnet's conv1 adds up in one row.
  *
+ * <p>Memory the same way: the process's peak RSS ({@code VmHWM}) is read at every point, and each rise is charged to
+ * the point that ends it, so the rows that raise the high-water mark show where the peak is made (a resnet's SiLU at
+ * 512×512 in the VAE, say, shows under its {@code conv1}).
+ *
  * <p>Costs nothing unless installed (it is a debug tool of {@code unetlens bench --profile}); installed, it adds a
  * clock read per hook point, and its listeners are seen by modules as listening (fast paths that must not run
  * under a listener are skipped), so compare its total with the unprofiled time. {@code :probs} points are left
@@ -31,11 +35,17 @@ final class BlockProfile implements AutoCloseable {
     private final Map<String, Row> rows = new LinkedHashMap<>();
     private long last;
     private long start;
+    private double lastPeakMb;
 
-    /** One kind of point: its time, how often it fired, and the module class. */
-    record Row(String kind, String className, long[] nanosAndCount) {
+    /** One kind of point: its time, how often it fired, the module class, and the rises of the peak RSS. */
+    record Row(String kind, String className, long[] nanosAndCount, double[] peakRiseMb) {
         double seconds() {
             return nanosAndCount[0] / 1e9;
+        }
+
+        /** MiB by which the process's peak RSS rose in the stretches ending at this kind's points. */
+        double peakRssRiseMb() {
+            return peakRiseMb[0];
         }
 
         long count() {
@@ -50,7 +60,7 @@ final class BlockProfile implements AutoCloseable {
                 continue;
             }
             Row row = rows.computeIfAbsent(kind(p.name()),
-                    k -> new Row(k, p.output() ? p.module().typeName() : "(extra point)", new long[2]));
+                    k -> new Row(k, p.output() ? p.module().typeName() : "(extra point)", new long[2], new double[1]));
             if (table.listener(p.slot()) != null) {
                 throw new IllegalStateException("profiling needs a model with no listeners, " + p.name() + " has one");
             }
@@ -58,7 +68,10 @@ final class BlockProfile implements AutoCloseable {
                 long now = System.nanoTime();
                 row.nanosAndCount[0] += now - last;
                 row.nanosAndCount[1]++;
-                last = now;
+                double peak = ProcStatus.peakRssMb();
+                row.peakRiseMb[0] += Math.max(0, peak - lastPeakMb);
+                lastPeakMb = Math.max(lastPeakMb, peak);
+                last = System.nanoTime();                                       // the /proc read is not charged
                 return out;
             });
             slots.add(p.slot());
@@ -76,6 +89,7 @@ final class BlockProfile implements AutoCloseable {
 
     /** Starts the clock; call right before the forward. */
     void start() {
+        lastPeakMb = ProcStatus.peakRssMb();
         start = System.nanoTime();
         last = start;
     }
@@ -89,6 +103,12 @@ final class BlockProfile implements AutoCloseable {
     List<Row> rows() {
         return rows.values().stream().filter(r -> r.count() > 0)
                 .sorted(Comparator.comparingLong((Row r) -> r.nanosAndCount[0]).reversed()).toList();
+    }
+
+    /** The kinds whose stretches raised the peak RSS, most first. */
+    List<Row> peakRisers() {
+        return rows.values().stream().filter(r -> r.peakRssRiseMb() > 0)
+                .sorted(Comparator.comparingDouble(Row::peakRssRiseMb).reversed()).toList();
     }
 
     /** The time per module class (Conv2d, Linear, GroupNorm, …), most expensive first. */

@@ -15,6 +15,19 @@ public final class ProcStatus {
         return statusKb("VmHWM:") / 1024.0;
     }
 
+    /**
+     * Lowers this process's peak RSS to its current RSS (Linux: 5 written to {@code /proc/self/clear_refs}), so that
+     * a later {@link #peakRssMb} shows the peak of what ran in between. False where that is not possible.
+     */
+    public static boolean resetPeakRss() {
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | SecurityException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
     /** Current resident set size ({@code VmRSS}), MiB. */
     public static double rssMb() {
         return statusKb("VmRSS:") / 1024.0;

@@ -26,7 +26,7 @@ public final class Nonlinearity extends Module {
     /** The function itself, for modules that apply it without a module of its own (the resnets). */
     public static UnaryOperator<NDArray> function(ActFn fn) {
         return switch (fn) {
-            case SILU -> Activations::silu;
+            case SILU -> Activations.SILU;
             case MISH -> x -> x.mul(Activation.softPlus(x).tanh());   // not DJL's mish, which takes log2
             case GELU -> Activations::gelu;
             case RELU -> Activation::relu;

@@ -2,6 +2,7 @@ package dev.unetlens.model.vae;
 
 import ai.djl.ndarray.NDArray;
 import dev.unetlens.config.VaeConfig;
+import dev.unetlens.model.Activations;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
 import dev.unetlens.model.Module;
@@ -44,7 +45,13 @@ public final class Decoder extends Module {
         steps.add(convIn::forward);
         steps.add(midBlock::forward);                                          // [B, Clast, h, w]
         steps.addAll(upBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
-        steps.add(h -> convOut.forward(silu(convNormOut.forward(h))));        // [B, 3, h·f, w·f]
+        steps.add(h -> convOut.forward(normAct(h)));        // [B, 3, h·f, w·f]
         return emit(z, chain(z, steps));
+    }
+
+    /** SiLU(conv_norm_out(h)), written over the norm's output unless a hook handed back h itself. */
+    private NDArray normAct(NDArray h) {
+        NDArray n = convNormOut.forward(h);
+        return n == h ? silu(n) : Activations.siluOverwrite(n);
     }
 }

@@ -2,6 +2,7 @@ package dev.unetlens.model.vae;
 
 import ai.djl.ndarray.NDArray;
 import dev.unetlens.config.VaeConfig;
+import dev.unetlens.model.Activations;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
 import dev.unetlens.model.Module;
@@ -44,7 +45,13 @@ public final class Encoder extends Module {
         steps.add(convIn::forward);                                            // [B, C0, H, W]
         steps.addAll(downBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
         steps.add(midBlock::forward);                                          // [B, Clast, H/f, W/f]
-        steps.add(h -> convOut.forward(silu(convNormOut.forward(h))));        // [B, 2L, H/f, W/f]
+        steps.add(h -> convOut.forward(normAct(h)));        // [B, 2L, H/f, W/f]
         return emit(x, chain(x, steps));
+    }
+
+    /** SiLU(conv_norm_out(h)), written over the norm's output unless a hook handed back h itself. */
+    private NDArray normAct(NDArray h) {
+        NDArray n = convNormOut.forward(h);
+        return n == h ? silu(n) : Activations.siluOverwrite(n);
     }
 }
