@@ -1,7 +1,8 @@
 """Same-machine reference for `unetlens bench --cases vae_decode_64`: the SD VAE decoder (diffusers' AutoencoderKL
 decoder layout, block_out_channels 128/256/512/512, 2 layers per block, 32 norm groups, one mid-block attention)
 written directly in torch, random weights, float32, torch.no_grad, 2 threads; median of 3 after one warm-up.
-Run with Debian's python3-torch (1.13.1, the reference file's torch):  /usr/bin/python3 torch_vae_decode.py
+Run with Debian's python3-torch (1.13.1, the reference file's torch) and OpenBLAS (see README.md here):
+    /usr/bin/python3 torch_vae_decode.py [threads]
 """
 import json, resource, statistics, sys, time
 import torch

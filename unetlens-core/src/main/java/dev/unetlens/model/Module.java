@@ -77,7 +77,6 @@ public abstract class Module {
         this.firstSlot = firstSlot;
     }
 
-    /** Passes this module's output through its hook point; returns it or a listener's replacement. */
     /**
      * Runs {@code body} in its own {@link ForwardScope}: everything it allocates is freed on return except the array
      * it returns. Blocks whose intermediates are large (the VAE's 512×512 maps) free them as they go.
@@ -112,6 +111,7 @@ public abstract class Module {
         });
     }
 
+    /** Passes this module's output through its hook point; returns it or a listener's replacement. */
     protected final NDArray emit(NDArray input, NDArray output) {
         return table == null ? output : table.fire(firstSlot, input, output);
     }

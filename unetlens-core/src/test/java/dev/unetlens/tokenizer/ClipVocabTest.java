@@ -80,4 +80,45 @@ class ClipVocabTest {
         assertThatThrownBy(() -> ClipVocab.read(dir)).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("line 3");
     }
+
+    /** Strings over symbols, ASCII and Unicode whitespace and a few letters, seeded; stripped as parseMerges does. */
+    static Stream<String> mergeLines() {
+        java.util.SplittableRandom rnd = new java.util.SplittableRandom(20261123);
+        char[] alphabet = {'a', 'b', 'Ġ', '<', '/', 'w', '>', ' ', ' ', '\t', '\u000B', '\f', '\r', '\u00A0', '\u2028',
+                '\u001C', '\u3000'};
+        return Stream.generate(() -> {
+            StringBuilder sb = new StringBuilder();
+            for (int i = rnd.nextInt(9); i > 0; i--) {
+                sb.append(alphabet[rnd.nextInt(alphabet.length)]);
+            }
+            return sb.toString().strip();
+        }).limit(400);
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("mergeLines")
+    void aMergeLineSplitsAsTheRegexDoes(String line) {
+        String[] parts = line.split("\\s+");
+        ClipVocab.Merge expected = parts.length == 2 ? new ClipVocab.Merge(parts[0], parts[1]) : null;
+        assertThat(ClipVocab.pair(line)).isEqualTo(expected);
+    }
+
+    @Test
+    void theBundledVocabularyReadsOnlyTheLinesItKeepsAndEqualsTheWholeFilesParse(@TempDir Path dir) throws IOException {
+        // the whole decompressed merge file as merges.txt and its vocabulary as vocab.json: ClipVocab.read parses
+        // all of it, the bundled loader stops after the last merge it keeps
+        String whole;
+        try (InputStream in = new java.util.zip.GZIPInputStream(
+                ClipVocab.class.getResourceAsStream("bpe_simple_vocab_16e6.txt.gz"))) {
+            whole = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        ClipVocab bundled = ClipVocab.bundled();
+        Files.writeString(dir.resolve("merges.txt"), whole);
+        com.fasterxml.jackson.databind.node.ObjectNode vocab =
+                new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode();
+        bundled.encoder().forEach(vocab::put);
+        Files.writeString(dir.resolve("vocab.json"), vocab.toString());
+        assertThat(ClipVocab.read(dir).merges()).containsExactlyElementsOf(bundled.merges());
+        assertThat(whole.lines().count()).isGreaterThan(ClipVocab.MAX_MERGES + 1);
+    }
 }

@@ -30,8 +30,10 @@ public final class ClipEncoderLayer extends Module {
     }
 
     public NDArray forward(NDArray x, NDArray causalMask) {
-        NDArray h = x.add(selfAttn.forward(layerNorm1.forward(x), causalMask));
-        h = h.add(mlp.forward(layerNorm2.forward(h)));
-        return emit(x, h);
+        NDArray out = scoped(() -> {                                           // frees the layer's intermediates
+            NDArray h = x.add(selfAttn.forward(layerNorm1.forward(x), causalMask));
+            return h.add(mlp.forward(layerNorm2.forward(h)));
+        });
+        return emit(x, out);
     }
 }
