@@ -6,6 +6,7 @@ import dev.unetlens.model.Activations;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
 import dev.unetlens.model.Module;
+import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.Weights;
 
 import java.util.ArrayList;
@@ -44,7 +45,9 @@ public final class Decoder extends Module {
         List<UnaryOperator<NDArray>> steps = new ArrayList<>();
         steps.add(convIn::forward);
         steps.add(midBlock::forward);                                          // [B, Clast, h, w]
-        steps.addAll(upBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
+        for (UpDecoderBlock2D block : upBlocks) {
+            steps.add(h -> block.forward(TorchRuntime.trimHeapBefore(h)));    // the 256² and 512² blocks' maps
+        }
         steps.add(h -> convOut.forward(normAct(h)));        // [B, 3, h·f, w·f]
         return emit(z, chain(z, steps));
     }
