@@ -4,6 +4,9 @@ import picocli.CommandLine;
 
 /** Entry point: {@code unetlens <command> ...}. */
 public final class Main {
+    /** Help text width: the commands' descriptions are written as lines of up to 120 characters. */
+    static final int USAGE_WIDTH = 120;
+
     private Main() {
     }
 
@@ -17,6 +20,7 @@ public final class Main {
         cli.setExecutionExceptionHandler(new ErrorHandler());
         cli.setParameterExceptionHandler(new ErrorHandler());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
+        cli.setUsageHelpWidth(USAGE_WIDTH);
         return cli.execute(args);
     }
 }
