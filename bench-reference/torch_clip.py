@@ -4,9 +4,10 @@ torch, random weights, float32, torch.no_grad, ids (1, 77); median of 3 after on
 this process.
 Run with Debian's python3-torch (1.13.1) and OpenBLAS (see README.md here):  /usr/bin/python3 torch_clip.py [threads]
 """
-import json, resource, statistics, sys, time
+import sys
 import torch
 import torch.nn as nn
+from timing import measure
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 torch.manual_seed(0)
@@ -49,14 +50,4 @@ class TextModel(nn.Module):
 
 model = TextModel().eval()
 ids = torch.randint(0, 49408, (1, 77))
-with torch.no_grad():
-    model(ids)
-    runs = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = model(ids)
-        runs.append(time.perf_counter() - t0)
-print(json.dumps({"case": "clip_l_77", "median_s": statistics.median(runs), "runs_s": runs,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "out_shape": list(out.shape), "params": sum(p.numel() for p in model.parameters()),
-                  "torch": torch.__version__, "threads": torch.get_num_threads()}))
+measure("clip_l_77", model, ids)

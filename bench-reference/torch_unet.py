@@ -7,9 +7,10 @@ Run with Debian's python3-torch (1.13.1, the reference file's torch) and OpenBLA
     /usr/bin/python3 torch_unet.py [threads] [case ...]      cases: unet_64_b1 unet_64_b2 unet_32_b1 unet_32_b2
 One process per case, as the reference file measured them: `for c in unet_64_b1 ...; do python3 torch_unet.py 2 $c; done`
 """
-import json, math, resource, statistics, sys, time
+import math, sys
 import torch
 import torch.nn as nn
+from timing import measure
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
@@ -142,15 +143,4 @@ class UNet(nn.Module):
 model = UNet().eval()
 for name in sys.argv[2:] or list(CASES):
     size, batch = CASES[name]
-    x, t, ctx = torch.randn(batch, 4, size, size), torch.full((batch,), 500), torch.randn(batch, 77, 768)
-    with torch.no_grad():
-        model(x, t, ctx)
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            out = model(x, t, ctx)
-            runs.append(time.perf_counter() - t0)
-    print(json.dumps({"case": name, "median_s": statistics.median(runs), "runs_s": runs,
-                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "out_shape": list(out.shape), "params": sum(p.numel() for p in model.parameters()),
-                      "torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    measure(name, model, torch.randn(batch, 4, size, size), torch.full((batch,), 500), torch.randn(batch, 77, 768))

@@ -4,9 +4,10 @@ written directly in torch, random weights, float32, torch.no_grad, 2 threads; me
 Run with Debian's python3-torch (1.13.1, the reference file's torch) and OpenBLAS (see README.md here):
     /usr/bin/python3 torch_vae_decode.py [threads]
 """
-import json, resource, statistics, sys, time
+import sys
 import torch
 import torch.nn as nn
+from timing import measure
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
@@ -69,13 +70,4 @@ class Decoder(nn.Module):
 
 model = Decoder().eval()
 z = torch.randn(1, 4, 64, 64)
-with torch.no_grad():
-    model(z)
-    runs = []
-    for _ in range(3):
-        t0 = time.perf_counter()
-        out = model(z)
-        runs.append(time.perf_counter() - t0)
-print(json.dumps({"case": "vae_decode_64", "median_s": statistics.median(runs), "runs_s": runs,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "out_shape": list(out.shape), "torch": torch.__version__, "threads": torch.get_num_threads()}))
+measure("vae_decode_64", model, z)
