@@ -13,8 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
-import static dev.unetlens.model.Activations.silu;
-
 /**
  * diffusers models/autoencoders/vae.py {@code Decoder}: conv_in → mid block → up blocks over the reversed
  * channels (each doubling H and W but the last) → GroupNorm → SiLU → conv_out.
@@ -48,13 +46,7 @@ public final class Decoder extends Module {
         for (UpDecoderBlock2D block : upBlocks) {
             steps.add(h -> block.forward(TorchRuntime.trimHeapBefore(h)));    // the 256² and 512² blocks' maps
         }
-        steps.add(h -> convOut.forward(normAct(h)));        // [B, 3, h·f, w·f]
+        steps.add(h -> convOut.forward(Activations.siluOverNormOutput(convNormOut.forward(h), h))); // [B, 3, h·f, w·f]
         return emit(z, chain(z, steps));
-    }
-
-    /** SiLU(conv_norm_out(h)), written over the norm's output unless a hook handed back h itself. */
-    private NDArray normAct(NDArray h) {
-        NDArray n = convNormOut.forward(h);
-        return n == h ? silu(n) : Activations.siluOverwrite(n);
     }
 }

@@ -12,8 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
-import static dev.unetlens.model.Activations.silu;
-
 /**
  * diffusers models/autoencoders/vae.py {@code Encoder}: conv_in → down blocks (each halving H and W but the
  * last) → mid block → GroupNorm → SiLU → conv_out to 2·L channels (mean and log-variance).
@@ -45,13 +43,7 @@ public final class Encoder extends Module {
         steps.add(convIn::forward);                                            // [B, C0, H, W]
         steps.addAll(downBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
         steps.add(midBlock::forward);                                          // [B, Clast, H/f, W/f]
-        steps.add(h -> convOut.forward(normAct(h)));        // [B, 2L, H/f, W/f]
+        steps.add(h -> convOut.forward(Activations.siluOverNormOutput(convNormOut.forward(h), h))); // [B, 2L, H/f, W/f]
         return emit(x, chain(x, steps));
-    }
-
-    /** SiLU(conv_norm_out(h)), written over the norm's output unless a hook handed back h itself. */
-    private NDArray normAct(NDArray h) {
-        NDArray n = convNormOut.forward(h);
-        return n == h ? silu(n) : Activations.siluOverwrite(n);
     }
 }
