@@ -105,5 +105,25 @@ class GenerateCliGoldenTest {
                 .contains("Steps: ").contains("Seed: ").contains("Size: " + img.width() + "x" + img.height());
         assertThat(out.resolve("manifest.json")).exists();
         assertThat(out.resolve("latents.npy")).exists();
+        computeIsRecorded(out.resolve("manifest.json"));
+    }
+
+    /** The manifest says what the numbers were computed on, and which way each operation shape took. */
+    static void computeIsRecorded(Path manifest) {
+        JsonNode c;
+        try {
+            c = new ObjectMapper().readTree(manifest.toFile()).get("compute");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        assertThat(c).as("compute record").isNotNull();
+        assertThat(c.get("onednn").asText()).startsWith("oneDNN v");
+        assertThat(c.get("onednn_isa").asText()).isNotBlank().isNotEqualTo("unknown");
+        assertThat(c.get("aten_cpu_capability").asText()).isNotBlank().isNotEqualTo("unknown");
+        JsonNode k = c.get("kernel_checks");
+        assertThat(k.get("calls").asLong()).isPositive();
+        assertThat(k.get("thorough_checks").asLong()).isGreaterThanOrEqualTo(k.get("shapes").size());
+        assertThat(k.get("shapes")).allSatisfy(s -> assertThat(s.asText())
+                .matches("(conv2d|linear) .+: (onednn|padded_channels|im2col|float64|libtorch)( \\(.+\\))?"));
     }
 }

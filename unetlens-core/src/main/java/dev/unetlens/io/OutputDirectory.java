@@ -25,6 +25,9 @@ public final class OutputDirectory {
     public static final String MANIFEST = "manifest.json";
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
 
+    private static final java.util.Map<String, java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode>>
+            EVERY_MANIFEST = new java.util.concurrent.ConcurrentSkipListMap<>();
+
     private final Path dir;
     private final ObjectNode manifest;
     private final ArrayNode files;
@@ -109,11 +112,20 @@ public final class OutputDirectory {
         return e;
     }
 
+    /**
+     * Makes every manifest saved from now on carry {@code field}, as {@code value} gives it at each save: for what
+     * lower layers know of a run and no command should have to remember (what the numbers were computed on).
+     */
+    public static void recordInEveryManifest(String field, java.util.function.Supplier<com.fasterxml.jackson.databind.JsonNode> value) {
+        EVERY_MANIFEST.put(field, value);
+    }
+
     /** Rewrites {@code manifest.json} (atomically); call after adding fields to entries. */
     public void saveManifest() {
         if (!Files.isDirectory(dir)) {
             return;   // nothing written yet: the manifest comes with the first file
         }
+        EVERY_MANIFEST.forEach((field, value) -> manifest.set(field, value.get()));
         try {
             byte[] bytes = JSON.writeValueAsBytes(manifest);
             AtomicFiles.writeBytes(dir.resolve(MANIFEST), bytes);

@@ -4,7 +4,12 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.unetlens.model.check.Comparison;
+import dev.unetlens.model.check.ConvCheck;
+import dev.unetlens.model.check.KernelChecks;
+import dev.unetlens.model.check.WeightRows;
 
 /**
  * torch.nn.Conv2d with square kernel, stride and zero padding. x [B, Cin, H, W] → [B, Cout, H', W'].
@@ -22,6 +27,10 @@ import ai.djl.ndarray.types.Shape;
  * allocated once. oneDNN copies a whole map into its blocked layout and computes the whole output in that layout
  * before copying it back, so one call at 256 channels × 512×512 holds its input three times over and its output
  * twice; a band holds a band's worth. Each output row is the same sum of the same products as in one call.
+ *
+ * <p>Every call goes through {@link KernelChecks}: the first call with a new shape checks the output against float64
+ * sums at sampled positions and falls back to the next {@link ConvPath} if it is wrong (on AVX-512 CPUs oneDNN is, for
+ * input channels over 20 that are not a multiple of 16; they take {@link ConvPath#PADDED_CHANNELS}).
  */
 public final class Conv2d extends Module {
     /** Output positions (H'·W') up to which the im2col product is used. */
@@ -42,6 +51,10 @@ public final class Conv2d extends Module {
 
     private final NDArray weight;   // [Cout, Cin, k, k]
     private final NDArray bias;     // [Cout]
+    private volatile NDArray paddedWeight;   // [Cout, Cin rounded up to 16, k, k], made on first use
+    private volatile NDArray weight64;       // float64 copies, made on first use
+    private volatile NDArray bias64;
+    private volatile WeightRows spotRows;    // a few output channels' weights in Java, for spot checks
     private final int kernel;
     private final int stride;
     private final int padding;
@@ -57,17 +70,64 @@ public final class Conv2d extends Module {
 
     public NDArray forward(NDArray x) {
         Shape s = x.getShape();
-        long ho = outputSize(s.get(2));
-        long wo = outputSize(s.get(3));
-        NDArray y;
-        if (ho * wo <= GEMM_MAX_POSITIONS && weight.size() >= GEMM_MIN_WEIGHTS) {
-            y = im2col(x, ho, wo);
-        } else if (banded(s)) {
-            y = bands(x.getManager(), s, (a, b) -> x.get(":, :, {}:{}", a, b), bandRows(s));
-        } else {
-            y = direct(x);
-        }
+        NDArray y = banded(s)
+                ? bands(x.getManager(), s, (a, b) -> x.get(":, :, {}:{}", a, b), bandRows(s))
+                : convolve(x, padding, padding, preferred(s));
         return emit(x, y);
+    }
+
+    /** The way tried first for an input: im2col for big weights over small outputs, else oneDNN. */
+    ConvPath preferred(Shape input) {
+        long positions = outputSize(input.get(2)) * outputSize(input.get(3));
+        return positions <= GEMM_MAX_POSITIONS && weight.size() >= GEMM_MIN_WEIGHTS ? ConvPath.IM2COL : ConvPath.ONEDNN;
+    }
+
+    /**
+     * One convolution call, x [B, Cin, H, W] zero-padded by {@code padH} rows and {@code padW} columns on each side,
+     * through the way {@link KernelChecks} found right for its shape (checking it on first use).
+     */
+    NDArray convolve(NDArray x, long padH, long padW, ConvPath preferred) {
+        Key key = new Key(x.getShape(), weight.getShape(), stride, padH, padW);
+        return KernelChecks.run("conv2d", key, ConvPath.order(preferred, x.getShape().get(1)), ConvPath::usesOneDnn,
+                new KernelChecks.Way<>() {
+                    @Override
+                    public NDArray compute(ConvPath path) {
+                        return Conv2d.this.compute(x, padH, padW, path);
+                    }
+
+                    @Override
+                    public Comparison check(NDArray y, boolean thorough, java.util.SplittableRandom random) {
+                        return thorough ? ConvCheck.compare(x, weight, bias, stride, padH, padW, y, random)
+                                : ConvCheck.spot(x, weight.getShape(), spotRows(), stride, padH, padW, y, random);
+                    }
+                });
+    }
+
+    private WeightRows spotRows() {
+        WeightRows r = spotRows;
+        if (r == null) {
+            r = WeightRows.of(weight, bias);                                   // racing threads read the same rows
+            spotRows = r;
+        }
+        return r;
+    }
+
+    /** A call's shape: what a kernel's choice of code depends on. */
+    record Key(Shape input, Shape weight, long stride, long padH, long padW) {
+        @Override
+        public String toString() {
+            return "x" + input + " w" + weight + " stride " + stride + " pad " + padH + "," + padW;
+        }
+    }
+
+    /** One call through one way. */
+    NDArray compute(NDArray x, long padH, long padW, ConvPath path) {
+        return switch (path) {
+            case ONEDNN -> libtorch(x, weight, bias, padH, padW);
+            case PADDED_CHANNELS -> libtorch(padChannels(x), paddedWeight(), bias, padH, padW);
+            case IM2COL -> im2col(x, padH, padW);
+            case FLOAT64 -> float64(x, padH, padW);
+        };
     }
 
     /**
@@ -107,8 +167,7 @@ public final class Conv2d extends Module {
                 if (top > 0 || bottom > 0) {
                     h = h.pad(new Shape(0, 0, top, bottom), 0);
                 }
-                NDArray part = h.getNDArrayInternal().convolution(h, weight, bias, new Shape(1, 1),
-                        new Shape(0, padding), DILATION, 1).singletonOrThrow(); // [B, Cout, b − a, W]
+                NDArray part = convolve(h, 0, padding, ConvPath.ONEDNN);        // [B, Cout, b − a, W]
                 y.set(new NDIndex(":, :, {}:{}", a, b), part);
             }
         }
@@ -127,22 +186,69 @@ public final class Conv2d extends Module {
         return (in + 2L * padding - kernel) / stride + 1;
     }
 
-    /** libtorch's convolution. */
-    NDArray direct(NDArray x) {
-        return x.getNDArrayInternal().convolution(x, weight, bias, new Shape(stride, stride),
-                new Shape(padding, padding), DILATION, 1).singletonOrThrow();
+    /** libtorch's convolution (oneDNN for float32). */
+    private NDArray libtorch(NDArray x, NDArray w, NDArray b, long padH, long padW) {
+        return x.getNDArrayInternal().convolution(x, w, b, new Shape(stride, stride), new Shape(padH, padW), DILATION, 1)
+                .singletonOrThrow();
     }
 
-    /** The convolution as [Cout, Cin·k²] · [B, Cin·k², H'·W'] + bias, on x's manager. */
-    NDArray im2col(NDArray x, long ho, long wo) {
+    /** libtorch's convolution as this module is configured, through oneDNN, unchecked: for tests that compare paths. */
+    NDArray direct(NDArray x) {
+        return libtorch(x, weight, bias, padding, padding);
+    }
+
+    /** x with zero channels appended up to a multiple of {@link ConvPath#CHANNEL_BLOCK}: [B, Cin', H, W]. */
+    private static NDArray padChannels(NDArray x) {
+        long extra = Math.floorMod(-x.getShape().get(1), ConvPath.CHANNEL_BLOCK);
+        return x.pad(new Shape(0, 0, 0, 0, 0, extra), 0);                     // (W, H, C) pairs, last axis first
+    }
+
+    private NDArray paddedWeight() {
+        NDArray p = paddedWeight;
+        if (p == null) {
+            synchronized (this) {
+                if (paddedWeight == null) {
+                    paddedWeight = kept(padChannels(weight));
+                }
+                p = paddedWeight;
+            }
+        }
+        return p;
+    }
+
+    /** The call in float64 (libtorch's non-oneDNN convolution), rounded to float32. */
+    private NDArray float64(NDArray x, long padH, long padW) {
+        if (weight64 == null) {
+            synchronized (this) {
+                if (weight64 == null) {
+                    bias64 = kept(bias.toType(DataType.FLOAT64, true));
+                    weight64 = kept(weight.toType(DataType.FLOAT64, true));
+                }
+            }
+        }
+        try (NDArray x64 = x.toType(DataType.FLOAT64, true); NDArray y64 = libtorch(x64, weight64, bias64, padH, padW)) {
+            return y64.toType(DataType.FLOAT32, true);
+        }
+    }
+
+    /** {@code a}, made from the weights during a forward, kept as long as the weights (out of any forward scope). */
+    private NDArray kept(NDArray a) {
+        ForwardScope.detach(a).attach(weight.getManager());
+        return a;
+    }
+
+    /** The call as [Cout, Cin·k²] · [B, Cin·k², H'·W'] + bias, on x's manager. */
+    NDArray im2col(NDArray x, long padH, long padW) {
         Shape s = x.getShape();
         long b = s.get(0);
         long c = s.get(1);
+        long ho = (s.get(2) + 2 * padH - kernel) / stride + 1;
+        long wo = (s.get(3) + 2 * padW - kernel) / stride + 1;
         NDArray cols;                                                          // [B, Cin·k², H'·W']
-        if (kernel == 1 && stride == 1 && padding == 0) {
+        if (kernel == 1 && stride == 1 && padH == 0 && padW == 0) {
             cols = x.reshape(b, c, ho * wo);
         } else {
-            NDArray p = padding == 0 ? x : x.pad(new Shape(padding, padding, padding, padding), 0); // [B, C, H+2p, W+2p]
+            NDArray p = padH == 0 && padW == 0 ? x : x.pad(new Shape(padW, padW, padH, padH), 0); // [B, C, H+2pH, W+2pW]
             NDList shifts = new NDList(kernel * kernel);
             for (int ky = 0; ky < kernel; ky++) {
                 for (int kx = 0; kx < kernel; kx++) {                          // tap (ky, kx): [B, C, H', W']

@@ -1,11 +1,38 @@
 package dev.unetlens.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.unetlens.model.check.Comparison;
+import dev.unetlens.model.check.KernelChecks;
+import dev.unetlens.model.check.LinearCheck;
+import dev.unetlens.model.check.WeightRows;
 
-/** torch.nn.Linear: {@code y = x·Wᵀ + b} over the last axis. x [..., in] → [..., out]; hook: this path. */
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * torch.nn.Linear: {@code y = x·Wᵀ + b} over the last axis. x [..., in] → [..., out]; hook: this path.
+ *
+ * <p>Each new input shape's first product is checked against float64 sums at sampled entries
+ * ({@link KernelChecks}); if libtorch's (MKL's sgemm) is wrong, the product is taken in float64.
+ */
 public final class Linear extends Module {
     private final NDArray weight;   // [out, in]
     private final NDArray bias;     // [out] or null
+    private volatile NDArray weight64;
+    private volatile NDArray bias64;
+    private volatile WeightRows spotRows;
+
+    /** The ways to the product, in the order tried. */
+    enum Path {
+        LIBTORCH, FLOAT64;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
 
     public Linear(Weights w, String path, long in, long out, boolean bias) {
         super(path);
@@ -14,6 +41,59 @@ public final class Linear extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return emit(x, ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow());
+        Key key = new Key(x.getShape(), weight.getShape(), bias != null);
+        NDArray y = KernelChecks.run("linear", key, List.of(Path.values()), p -> false, new KernelChecks.Way<>() {
+            @Override
+            public NDArray compute(Path path) {
+                return path == Path.LIBTORCH ? linear(x, weight, bias) : float64(x);
+            }
+
+            @Override
+            public Comparison check(NDArray y, boolean thorough, java.util.SplittableRandom random) {
+                return thorough ? LinearCheck.compare(x, weight, bias, y, random)
+                        : LinearCheck.spot(x, weight.getShape().get(1), weight.getShape().get(0), spotRows(), y, random);
+            }
+        });
+        return emit(x, y);
+    }
+
+    private WeightRows spotRows() {
+        WeightRows r = spotRows;
+        if (r == null) {
+            r = WeightRows.of(weight, bias);
+            spotRows = r;
+        }
+        return r;
+    }
+
+    /** A product's shape. */
+    record Key(Shape input, Shape weight, boolean bias) {
+        @Override
+        public String toString() {
+            return "x" + input + " w" + weight + (bias ? " with bias" : "");
+        }
+    }
+
+    private static NDArray linear(NDArray x, NDArray w, NDArray b) {
+        return ai.djl.nn.core.Linear.linear(x, w, b).singletonOrThrow();
+    }
+
+    private NDArray float64(NDArray x) {
+        if (weight64 == null) {
+            synchronized (this) {
+                if (weight64 == null) {
+                    bias64 = bias == null ? null : kept(bias.toType(DataType.FLOAT64, true));
+                    weight64 = kept(weight.toType(DataType.FLOAT64, true));
+                }
+            }
+        }
+        try (NDArray x64 = x.toType(DataType.FLOAT64, true); NDArray y64 = linear(x64, weight64, bias64)) {
+            return y64.toType(DataType.FLOAT32, true);
+        }
+    }
+
+    private NDArray kept(NDArray a) {
+        ForwardScope.detach(a).attach(weight.getManager());
+        return a;
     }
 }

@@ -32,6 +32,10 @@ public final class TorchRuntime {
     private TorchRuntime() {
     }
 
+    static {
+        dev.unetlens.io.OutputDirectory.recordInEveryManifest("compute", dev.unetlens.model.check.ComputeRecord::json);
+    }
+
     /** A new base manager, after the process settings are in place. */
     public static NDManager newBaseManager() {
         return NDManager.newBaseManager();

@@ -12,6 +12,7 @@ import dev.unetlens.hook.Capture;
 import dev.unetlens.hook.HookScope;
 import dev.unetlens.hook.Selector;
 import dev.unetlens.io.RgbImage;
+import dev.unetlens.model.HookTable;
 import dev.unetlens.model.unet.UNetInput;
 import dev.unetlens.pipeline.ImageProcessor;
 import dev.unetlens.pipeline.StableDiffusion;
@@ -129,7 +130,10 @@ class ExtractionTest {
     @Test
     void resultsDoNotDependOnTheBatchSize() {
         RgbImage img = testImage();
-        List<String> points = List.of("up_blocks.1", "down_blocks.2.attentions.1.transformer_blocks.0.attn1:probs");
+        List<String> names = sd.unet().hooks().points().stream().map(HookTable.PointInfo::name).toList();
+        List<String> points = List.of(names.stream().filter(n -> n.startsWith("up_blocks.") && n.indexOf('.', 10) < 0)
+                        .skip(1).findFirst().orElseThrow(),                    // the second up block, whole
+                names.stream().filter(n -> n.endsWith("attn1:probs")).reduce((a, b) -> b).orElseThrow()); // the last self-attention's probabilities
         ImageFeatures f = new ImageFeatures(sd);
         var one = f.collect(List.of(img), new ImageFeatures.Options(points, 50, 8, 1, 3, "", ImageFeatures.Latent.SAMPLE, false, false)).getFirst();
         var eight = f.collect(List.of(img), new ImageFeatures.Options(points, 50, 8, 8, 3, "", ImageFeatures.Latent.SAMPLE, false, false)).getFirst();

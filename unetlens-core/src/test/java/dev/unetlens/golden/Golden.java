@@ -112,10 +112,14 @@ public final class Golden {
     /**
      * The case kind of a fixture path: {@code cases/<model>/<kind>/...} gives {@code <kind>} (the half-weight
      * cases are split by component: {@code half_weights/unet}, ...); {@code schedulers}, {@code torch_rng} and
-     * {@code models} are kinds of their own; {@code cases/<model>/tolerances.json} is {@code tolerances}.
+     * {@code models} are kinds of their own, except pickled checkpoints ({@code models/…/*.ckpt}: {@code models/ckpt});
+     * {@code cases/<model>/tolerances.json} is {@code tolerances}.
      */
     public static String kindOf(String file) {
         String[] p = file.split("/");
+        if (p[0].equals("models") && file.endsWith(".ckpt")) {
+            return "models/ckpt";
+        }
         if (!p[0].equals("cases")) {
             return p[0];
         }

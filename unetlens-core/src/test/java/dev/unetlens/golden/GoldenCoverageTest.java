@@ -34,8 +34,11 @@ class GoldenCoverageTest {
             Map.entry("pipeline", "pipeline.PipelineGoldenTest"),
             Map.entry("models", "golden.ModelFilesGoldenTest"));
 
-    /** The one list of case kinds not implemented yet. Empty when the U-Net and pipelines are done. */
-    static final Set<String> NOT_YET_IMPLEMENTED = Set.of();
+    /**
+     * The one list of case kinds not implemented yet: {@code models/ckpt}, tiny-sd15 as pickled {@code .ckpt} files
+     * (README §18), waits for the restricted pickle reader (issue 23); until then such files are refused.
+     */
+    static final Set<String> NOT_YET_IMPLEMENTED = Set.of("models/ckpt");
 
     @Test
     void everyFixtureBelongsToAKnownKind() {

@@ -85,7 +85,6 @@ class PipelineGoldenTest {
                 .prompt2(text(meta, "prompt_2"))
                 .steps(meta.get("num_inference_steps").asInt())
                 .guidance(meta.get("guidance_scale").asDouble())
-                .size(meta.path("height").asInt(128), meta.path("width").asInt(128))
                 .sampler(new GenerationRequest.Sampler(SchedulerKind.fromDiffusersClass(meta.get("scheduler").asText()),
                         false, spacing(meta), meta.path("eta").asDouble(0)));
         if (meta.has("original_size")) {
@@ -97,8 +96,12 @@ class PipelineGoldenTest {
         if (meta.has("strength")) {
             String input = meta.has("input_image") ? Path.of(rel, meta.get("input_image").asText()).normalize().toString()
                     : rel + "input.png";
-            b.img2img(g.use(input.replace('\\', '/')), meta.get("strength").asDouble());
+            Path image = g.use(input.replace('\\', '/'));
+            b.img2img(image, meta.get("strength").asDouble());
+            int[] wh = Images.floorToMultiple(RgbImage.read(image), 8);         // as the CLI: the input's size
+            b.size(meta.path("height").asInt(wh[1]), meta.path("width").asInt(wh[0]));
         } else {
+            b.size(meta.get("height").asInt(), meta.get("width").asInt());
             b.latents(g.use(rel.substring(0, rel.lastIndexOf('/', rel.length() - 2) + 1) + "init_latents.npy"));
         }
         return b.build();

@@ -10,6 +10,8 @@ import dev.unetlens.io.DiffusersFolder;
 import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.HookTable;
 import dev.unetlens.model.TorchRuntime;
+import dev.unetlens.model.check.ComputeRecord;
+import dev.unetlens.model.check.KernelChecks;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,12 +75,17 @@ public final class BenchChild {
 
             long[][] shape = new long[1][];
             r.put("warmup_s", timeOnce(w, shape));
+            double checkSeconds = KernelChecks.checkSeconds();
             List<Double> runs = new ArrayList<>();
             for (int i = 0; i < o.runs(); i++) {
                 runs.add(timeOnce(w, shape));
                 progress(c, "run %d/%d: %.2f s", i + 1, o.runs(), runs.getLast());
             }
             r.put("median_s", median(runs));
+            double checksPerRun = (KernelChecks.checkSeconds() - checkSeconds) / Math.max(1, o.runs());
+            r.put("kernel_check_s_per_run", checksPerRun);                     // the spot checks of a timed run
+            r.put("kernel_check_share", checksPerRun / median(runs));
+            r.set("compute", computeSummary());
             ArrayNode rs = r.putArray("runs_s");
             runs.forEach(rs::add);
             ArrayNode os = r.putArray("out_shape");
@@ -112,6 +119,13 @@ public final class BenchChild {
         System.out.println(RESULT_PREFIX + r);
         System.out.flush();
         return 0;
+    }
+
+    /** What the numbers were computed on, without the per-shape list (that is in run manifests). */
+    private static ObjectNode computeSummary() {
+        ObjectNode c = ComputeRecord.json();
+        ((ObjectNode) c.get("kernel_checks")).remove("shapes");
+        return c;
     }
 
     /** One evaluation in its own scope: seconds; its output's shape goes to {@code shape[0]}. */

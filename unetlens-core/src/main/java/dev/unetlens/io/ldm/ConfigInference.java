@@ -117,6 +117,7 @@ public final class ConfigInference {
             down.add("DownEncoderBlock2D");
             up.add("UpDecoderBlock2D");
         }
+        requireChannelMultiples(k, "VAE", channels);
         ObjectNode c = diffusersHeader("AutoencoderKL");
         c.put("act_fn", "silu");
         c.set("block_out_channels", ints(channels));
@@ -133,6 +134,22 @@ public final class ConfigInference {
         c.put("scaling_factor", family.isXl() ? 0.13025 : 0.18215);   // the yamls' scale_factor
         c.set("up_block_types", up);
         return sorted(c);
+    }
+
+    /**
+     * The original (LDM) layout writes each level's channels as {@code ch × ch_mult[i]} (U-Net:
+     * {@code model_channels × channel_mult[i]}) with integer multipliers; channels that are not multiples of the
+     * first level's come from a model LDM's configs cannot describe (a diffusers model converted to this layout),
+     * whose other settings its yaml rules would guess wrongly.
+     */
+    static void requireChannelMultiples(ShapeKeys k, String part, int[] channels) {
+        for (int ch : channels) {
+            if (ch % channels[0] != 0) {
+                throw k.cannot("block_out_channels", "the " + part + "'s level channels "
+                        + java.util.Arrays.toString(channels) + " are not multiples of the first level's, which the original"
+                        + " (LDM) layout's channel_mult cannot express");
+            }
+        }
     }
 
     /**

@@ -46,6 +46,7 @@ final class UnetConfigInference {
             String upBlock = "output_blocks." + layout.outputBlock(i, 0) + ".1.";
             up.add(k.anyStartsWith(upBlock, upBlock + "conv") ? "CrossAttnUpBlock2D" : "UpBlock2D");
         }
+        ConfigInference.requireChannelMultiples(k, "U-Net", channels);
         int context = Math.toIntExact(LdmFamily.crossAttentionWidth(k.all()));
         boolean linear = firstAttention != null && k.shape(firstAttention + "proj_in.weight").length == 2;
 

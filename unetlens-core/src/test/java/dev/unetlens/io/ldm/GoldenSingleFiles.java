@@ -12,7 +12,8 @@ import java.util.Map;
 
 /**
  * The single-file checkpoints of the golden set (README §15), discovered from {@code index.json}: entries of kind
- * {@code file} under {@code models/single_file/} with {@code key_prefix_counts}. By convention a file is named
+ * {@code file} under {@code models/single_file/} with {@code key_prefix_counts}, safetensors only (the {@code .ckpt}
+ * forms are {@code models/ckpt}, not yet read). By convention a file is named
  * {@code <model>[.<variant>].safetensors} after the diffusers folder {@code models/<model>/} it was made from.
  *
  * @param file    path relative to the golden root
@@ -25,7 +26,8 @@ record GoldenSingleFiles(String file, String model, String variant, JsonNode ent
 
     static List<GoldenSingleFiles> all() {
         List<GoldenSingleFiles> files = Golden.get().entries().stream()
-                .filter(e -> e.file().startsWith(DIR) && e.node().path("kind").asText().equals("file")
+                .filter(e -> e.file().startsWith(DIR) && e.kind().equals("models")
+                        && e.node().path("kind").asText().equals("file")
                         && e.node().has("key_prefix_counts"))
                 .map(e -> of(e.file(), e.node()))
                 .toList();

@@ -1,0 +1,77 @@
+package dev.unetlens.model.check;
+
+import ai.djl.ndarray.NDArray;
+
+import java.util.SplittableRandom;
+
+/**
+ * A matrix product's output checked at sampled entries against float64 sums computed here: y = x·Wᵀ + b over the
+ * last axis, x [..., K] (R rows in all), W [O, K], y [..., O]. A thorough check takes rows and output columns as
+ * {@link Samples#along} does (edges, 8- and 16-wide block boundaries, random), a spot check a few random ones.
+ */
+public final class LinearCheck {
+    private static final int ROWS = 12;
+    private static final int COLUMNS = 16;
+    static final int SPOT_ROWS = 4;
+    static final int SPOT_COLUMNS = 4;
+
+    private LinearCheck() {
+    }
+
+    /** Thoroughly compares {@code y} with the exact {@code x·weightᵀ + bias} ({@code bias} may be null). */
+    public static Comparison compare(NDArray x, NDArray weight, NDArray bias, NDArray y, SplittableRandom random) {
+        long k = weight.getShape().get(1);
+        long out = weight.getShape().get(0);
+        if (y.size() == 0) {
+            return new Comparison.Tally().result();
+        }
+        int[] rows = Samples.along(x.size() / Math.max(1, k), ROWS, random);
+        int[] cols = Samples.along(out, COLUMNS, random);
+        float[] wv = Samples.at(weight, WeightRows.span(cols, k));
+        float[] bv = bias == null ? null : Samples.at(bias, java.util.Arrays.stream(cols).asLongStream().toArray());
+        return evaluate(x, k, out, y, rows, cols, wv, bv);
+    }
+
+    /** Spot-checks {@code y} at a few random rows × columns drawn from {@code w} (the weight's rows in Java). */
+    public static Comparison spot(NDArray x, long k, long out, WeightRows w, NDArray y, SplittableRandom random) {
+        if (y.size() == 0) {
+            return new Comparison.Tally().result();
+        }
+        int[] rows = Samples.random(x.size() / Math.max(1, k), SPOT_ROWS, random);
+        int[] picks = Samples.random(w.count(), SPOT_COLUMNS, random);
+        int[] cols = new int[picks.length];
+        for (int i = 0; i < picks.length; i++) {
+            cols[i] = w.row(picks[i]);
+        }
+        float[][] wb = w.pick(picks);
+        return evaluate(x, k, out, y, rows, cols, wb[0], wb[1]);
+    }
+
+    private static Comparison evaluate(NDArray x, long k, long out, NDArray y, int[] rows, int[] cols, float[] wv,
+                                       float[] bv) {
+        float[] xv = Samples.at(x, WeightRows.span(rows, k));
+        long[] yIndex = new long[rows.length * cols.length];
+        for (int r = 0; r < rows.length; r++) {
+            for (int c = 0; c < cols.length; c++) {
+                yIndex[r * cols.length + c] = rows[r] * out + cols[c];
+            }
+        }
+        float[] yv = Samples.at(y, yIndex);
+        Comparison.Tally tally = new Comparison.Tally();
+        for (int r = 0; r < rows.length; r++) {
+            for (int c = 0; c < cols.length; c++) {
+                double sum = bv == null ? 0 : bv[c];
+                double abs = Math.abs(sum);
+                for (int t = 0; t < k; t++) {
+                    double prod = (double) xv[(int) (r * k + t)] * wv[(int) (c * k + t)];
+                    sum += prod;
+                    abs += Math.abs(prod);
+                }
+                int row = rows[r];
+                int col = cols[c];
+                tally.add(yv[r * cols.length + c], sum, abs, k, () -> "(row " + row + ", column " + col + ")");
+            }
+        }
+        return tally.result();
+    }
+}
