@@ -123,6 +123,19 @@ class HostileCheckpointTest {
         }
     }
 
+    /** The API opens only regular files (the CLI checked that; the API did not, and blocked forever on a FIFO). */
+    @Test
+    void aFifoIsRefusedNotWaitedOn() throws Exception {
+        Path fifo = dev.unetlens.io.SpecialFiles.fifo(tmp.resolve("pipe.safetensors"));
+        try {
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () ->
+                    assertThatThrownBy(() -> SingleFileCheckpoint.open(fifo)).isInstanceOf(UnetlensException.class)
+                            .hasMessageStartingWith(fifo + ": is a FIFO, device or socket, not a regular file"));
+        } finally {
+            dev.unetlens.io.SpecialFiles.unblock(fifo);
+        }
+    }
+
     /**
      * The VAE's attention kernels become Linear weights only as diffusers makes them: (C, C, 1) and (C, C, 1, 1); one
      * with more trailing ones keeps its shape and fails to load.
