@@ -18,10 +18,6 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** The options of a txt2img / img2img run, shared by {@code generate}, {@code extract}, {@code diff} and {@code sweep}. */
 public final class GenerationOptions {
-    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", required = true,
-            description = "Prompt; repeat for a batch of prompts.")
-    List<String> prompts;
-
     @Option(names = {"-n", "--negative-prompt"}, paramLabel = "TEXT",
             description = "Negative prompt (one for all prompts, or one per prompt).")
     List<String> negativePrompts;
@@ -86,8 +82,8 @@ public final class GenerationOptions {
             description = "Use the text encoder's output K layers before the last (default: ${DEFAULT-VALUE}).")
     int clipSkip;
 
-    /** The request these options describe, with sizes defaulted from the model (or the img2img input). */
-    GenerationRequest request(StableDiffusion sd) {
+    /** The request of {@code prompts} with these options, sizes defaulted from the model (or the img2img input). */
+    GenerationRequest request(StableDiffusion sd, List<String> prompts) {
         int h;
         int w;
         if (image != null && height == null && width == null) {

@@ -1,5 +1,7 @@
 package dev.unetlens.cli;
 
+import dev.unetlens.UnetlensException;
+import dev.unetlens.io.OutputDirectory;
 import picocli.CommandLine;
 
 /** Entry point: {@code unetlens <command> ...}. */
@@ -16,11 +18,23 @@ public final class Main {
 
     /** Runs the CLI and returns its exit code (tests call this). */
     public static int run(String... args) {
+        try {
+            Threads.configure(System.getenv(Threads.VARIABLE));
+        } catch (UnetlensException e) {
+            System.err.println("unetlens: error: " + e.getMessage());
+            return ErrorHandler.USAGE;
+        }
         CommandLine cli = new CommandLine(new UnetlensCommand());
         cli.setExecutionExceptionHandler(new ErrorHandler());
         cli.setParameterExceptionHandler(new ErrorHandler());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setUsageHelpWidth(USAGE_WIDTH);
-        return cli.execute(args);
+        cli.setExecutionStrategy(parsed -> {
+            GroupChecks.check(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        int code = cli.execute(args);
+        OutputDirectory.failUnfinished();
+        return code;
     }
 }

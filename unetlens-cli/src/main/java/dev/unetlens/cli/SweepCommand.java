@@ -59,6 +59,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    PromptOption prompt;
+
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
@@ -103,7 +106,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean template = generation.prompts != null && generation.prompts.stream().anyMatch(p -> p.contains(BLOCK));
+        boolean template = prompt.prompts().stream().anyMatch(p -> p.contains(BLOCK));
         int kinds = (sweep.layerText != null ? 1 : 0) + (template ? 1 : 0) + (interventions.edits.isEmpty() ? 0 : 1);
         if (kinds != 1) {
             throw new UnetlensException(kinds == 0
@@ -132,9 +135,9 @@ public final class SweepCommand implements Callable<Integer> {
             BlockNames names = BlockNames.of(sd.unet().config());
             List<String> blocks = Selector.blocks(sweep.blocks != null ? sweep.blocks
                     : names.names().getFirst() + "-" + names.names().getLast(), names);
-            GenerationRequest request = generation.request(sd);
-            int forwards = new Pipeline(sd).timesteps(request).length;
-            List<Integer> sweepSteps = sweep.sweepSteps == null ? null : StepSelection.parse(sweep.sweepSteps, forwards);
+            GenerationRequest request = generation.request(sd, prompt.prompts());
+            int stepCount = new Pipeline(sd).plan(request).steps();
+            List<Integer> sweepSteps = sweep.sweepSteps == null ? null : StepSelection.parse(sweep.sweepSteps, stepCount);
             List<Cell> cells = cells(request, blocks, sweepSteps, editTemplates, template);
             GenerationRequest baselineRequest = baseline(request, editTemplates.isEmpty() ? cells.getFirst() : null, names);
             // check every cell (layer syntax, edit targets and shapes) before any run
@@ -144,7 +147,7 @@ public final class SweepCommand implements Callable<Integer> {
                 }
                 Edits.resolve(sd, c.request(), c.edits());
             }
-            Set<Integer> steps = diff.steps(forwards, Integer.toString(forwards));
+            Set<Integer> steps = diff.steps(stepCount, Integer.toString(stepCount));
             Map<String, List<String>> pointsByBlock = new LinkedHashMap<>();
             Set<String> union = new LinkedHashSet<>();
             for (String b : blocks) {
@@ -157,6 +160,7 @@ public final class SweepCommand implements Callable<Integer> {
             int f = sd.vae().downscale();
             run(out, sd, names, request, baselineRequest, cells, pointsByBlock, union, steps, rows, progress,
                     request.height() / f, request.width() / f, load);
+            out.finish();
             System.out.println("wrote " + out.dir());
         }
         return 0;

@@ -125,6 +125,7 @@ public final class VizCommand implements Callable<Integer> {
                         .write(out, name);
             }
         }
+        out.finish();
         System.out.println("wrote " + out.dir());
         return 0;
     }

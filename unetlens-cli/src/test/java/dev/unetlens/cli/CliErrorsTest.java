@@ -48,7 +48,12 @@ class CliErrorsTest {
         "strength above 1|--image IMG --strength 1.5|--strength must be in (0, 1]",
         "strength zero|--image IMG --strength 0|--strength must be in (0, 1]",
         "no steps|--steps 0|--steps must be in [1, 1000]",
-        "negative guidance|--guidance -1|--guidance must be ≥ 0",
+        "negative guidance|--guidance -1|--guidance must be a finite number ≥ 0",
+        "infinite guidance|--guidance Infinity|--guidance must be a finite number ≥ 0, got Infinity",
+        "repeated option|--guidance 7 --guidance 5|option '--guidance' (G) should be specified only once",
+        "karras without karras sigmas|--karras --scheduler ddim|--karras changes the sigmas of euler, lms, dpmpp-2m;"
+                + " this run's scheduler is ddim, which has none",
+        "missing latents|--latents /nonexistent.npy|/nonexistent.npy: cannot read (no such file or directory)",
         "unreadable image|--image NOTIMG|not a readable image",
         "missing image|--image /nonexistent.png|no such image file",
         "bad spacing|--timestep-spacing sideways|--timestep-spacing must be leading, linspace or trailing",

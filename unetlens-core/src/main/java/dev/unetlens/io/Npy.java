@@ -42,7 +42,7 @@ public final class Npy {
         try {
             return parse(ByteBuffer.wrap(Files.readAllBytes(file)), file.toString());
         } catch (IOException e) {
-            throw new NpyException(file + ": cannot read (" + e.getMessage() + ")", e);
+            throw new NpyException(file + ": cannot read (" + IoErrors.reason(e) + ")", e);
         }
     }
 
@@ -204,7 +204,7 @@ public final class Npy {
                 out.put(name, parse(ByteBuffer.wrap(zip.readAllBytes()), file + "!" + e.getName()));
             }
         } catch (IOException e) {
-            throw new NpyException(file + ": cannot read .npz (" + e.getMessage() + ")", e);
+            throw new NpyException(file + ": cannot read .npz (" + IoErrors.reason(e) + ")", e);
         }
         return out;
     }

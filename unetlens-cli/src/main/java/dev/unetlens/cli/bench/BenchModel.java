@@ -53,7 +53,7 @@ public final class BenchModel {
                 continue;
             }
             if (!ours) {
-                throw new UnetlensException(dir + " has no " + folderName(c) + "/; --model-dir needs a diffusers SD 1.5"
+                throw new UnetlensException(dir + " has no " + folderName(c) + "/; bench --model needs a diffusers SD 1.5"
                         + " folder with the components the cases use (or a new folder, to write random ones into)");
             }
             progress.accept("writing the full-size random SD 1.5 " + folderName(c) + " into " + dir + " (once) …");
@@ -94,7 +94,7 @@ public final class BenchModel {
             }
         } catch (IOException e) {
             throw new UnetlensException("cannot write the bench model under " + dir + ": " + e.getMessage()
-                    + " (set UNETLENS_CACHE or --model-dir to a writable folder with ~4.5 GB free)", e);
+                    + " (set UNETLENS_CACHE or bench --model to a writable folder with ~4.5 GB free)", e);
         } finally {
             AtomicFiles.deleteTreeQuietly(tmp);
         }

@@ -1,0 +1,37 @@
+package dev.unetlens.model;
+
+/**
+ * How libtorch's OpenMP threads wait. libtorch splits each CPU operation over its intra-op threads and waits at a
+ * barrier for the slowest; libgomp's default is to spin there (GOMP_SPINCOUNT, 300,000 rounds) before sleeping. On a
+ * machine whose cores other work shares, the thread that is waited for is often descheduled while its partner spins
+ * through the time slice, at every one of the thousands of barriers of a forward: the demo's 20 steps took 250–400 s
+ * instead of 30–80 s with two threads while another process kept a core busy (and under 20 s on a quiet machine).
+ * With {@code OMP_WAIT_POLICY=PASSIVE} a waiting thread sleeps at once and hands its core over, so two threads degrade
+ * to about the speed of one instead of to a tenth of it. libgomp reads the variable when libtorch loads it, from the
+ * C environment, so it is set here through libc's {@code setenv} (as {@link TorchRuntime} does for huge pages),
+ * unless the user set {@code OMP_WAIT_POLICY} or {@code GOMP_SPINCOUNT}.
+ */
+final class OpenMp {
+    static final String WAIT_POLICY = "OMP_WAIT_POLICY";
+    private static final String SPIN_COUNT = "GOMP_SPINCOUNT";
+
+    private OpenMp() {
+    }
+
+    /** Sets the wait policy; returns what libgomp will see, for run records. */
+    static String configure() {
+        String user = System.getenv(WAIT_POLICY);
+        if (user != null) {
+            return user + " (set by the user)";
+        }
+        if (System.getenv(SPIN_COUNT) != null) {
+            return "default, " + SPIN_COUNT + "=" + System.getenv(SPIN_COUNT) + " (set by the user)";
+        }
+        try {
+            TorchRuntime.setenv(WAIT_POLICY, "PASSIVE");
+            return "PASSIVE";
+        } catch (Throwable e) {                                // no libc setenv, native access denied: run without
+            return "default (could not set " + WAIT_POLICY + ": " + e + ")";
+        }
+    }
+}
