@@ -100,6 +100,8 @@ public final class SweepCommand implements Callable<Integer> {
     }
 
     private static final String BLOCK = "{block}";
+    /** What the values of contact_sheet_diff.png are. */
+    private static final String SHEET_UNIT = "Δ of the 8-bit images (0–255), mean of R, G, B";
 
     /** The source run of patch edits, once run. */
     private GenerationResult sourceResult;
@@ -294,10 +296,12 @@ public final class SweepCommand implements Callable<Integer> {
             }
             RgbImage contactDiff = Pictures.contactSheet("Sweep differences: " + request.prompts().getFirst(),
                     String.format(Locale.ROOT, "image with − without, mean over RGB; Red/Blue over ±%.3g (one scale)", max),
-                    diffSheet, cols);
-            out.write("contact_sheet_diff.png", o -> contactDiff.writePng(o, Map.of()),
+                    diffSheet, cols, Pictures.signedBar(max, SHEET_UNIT));
+            ObjectNode sheetEntry = out.write("contact_sheet_diff.png", o -> contactDiff.writePng(o, Map.of()),
                     "the baseline, then each run's image difference (mean over RGB; red brighter, blue darker; one scale"
-                    + " for all cells: the largest |Δ|)").put("max_abs", max);
+                    + " for all cells: the largest |Δ|)");
+            sheetEntry.put("max_abs", max);
+            sheetEntry.put("unit", SHEET_UNIT);
             String csv = "block,step,reads_change,latent_l2_to_baseline,image_mean_abs_diff,latent_l2_to_source\n"
                     + String.join("\n", metrics) + "\n";
             out.write("metrics.csv", o -> o.write(csv.getBytes(StandardCharsets.UTF_8)),

@@ -62,6 +62,15 @@ class InterventionCliTest {
         }
     }
 
+    private static JsonNode entry(JsonNode manifest, String file) {
+        for (JsonNode f : manifest.get("files")) {
+            if (f.get("file").asText().equals(file)) {
+                return f;
+            }
+        }
+        throw new AssertionError(file + " is not in the manifest");
+    }
+
     private static JsonNode manifest(Path dir) throws Exception {
         return JSON.readTree(dir.resolve("manifest.json").toFile());
     }
@@ -167,6 +176,9 @@ class InterventionCliTest {
         assertThat(m.get("captured").get("steps").toString()).isEqualTo("[1,2]");
         assertThat(m.get("results").get("latent_l2").asDouble()).isPositive();
         assertThat(Files.readAllLines(out.resolve("differences.csv"))).hasSize(1 + 3 * 2);
+        assertThat(entry(m, "image_diff.png").get("unit").asText()).contains("VAE output");
+        assertThat(dev.unetlens.io.RgbImage.read(out.resolve("image_diff.png")).width())
+                .as("a titled picture with a colour bar, wider than the 64 px image").isGreaterThan(200);
         // an existing folder is not overwritten without --force
         Run again = cli("diff", List.of("-p", "a (~: M00: dog ; _: cat :~)", "--out", out.toString()));
         assertThat(again.code()).isEqualTo(1);
@@ -205,6 +217,7 @@ class InterventionCliTest {
         assertThat(metrics.get(1)).startsWith("IN00,,false,0.0,0.0,");
         assertThat(metrics.get(2)).startsWith("IN05,,true,").doesNotContain(",0.0,0.0,");
         JsonNode m = manifest(out);
+        assertThat(entry(m, "contact_sheet_diff.png").get("unit").asText()).contains("8-bit");
         assertThat(m.get("baseline_request").get("prompts").get(0).asText()).isEqualTo("a cute girl, ");
         assertThat(m.get("cells")).hasSize(3);
         assertThat(m.get("cells").get(1).get("prompts").get(0).asText()).isEqualTo("a cute girl, (~:IN05:bad anatomy:~)");
