@@ -149,6 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         Set<Component> components = EnumSet.noneOf(Component.class);
         selected.forEach(c -> components.addAll(c.components()));
+        BenchModel.checkShapes(dir, components);
         Map<Component, Double> written = BenchModel.ensure(dir, components, BenchCommand::progress);
         ObjectNode model = root.putObject("model");
         model.put("dir", dir.toAbsolutePath().toString());

@@ -55,10 +55,12 @@ public final class DemoCommand implements Callable<Integer> {
             RunPictures pictures = new RunPictures(sd, request, steps, new RunPictures.Plan(features,
                     Set.of(1, steps / 4, steps / 2, 3 * steps / 4, steps), attention, List.of("lighthouse", "dusk", "watercolor")));
             GenerationResult result;
-            try (HookScope scope = HookScope.open(sd.unet().hooks())) {
+            ConsoleProgress progress = ConsoleProgress.forStderr();
+            try (BlockProgress watch = BlockProgress.watch(sd, progress);
+                 HookScope scope = HookScope.open(sd.unet().hooks())) {
                 pictures.install(scope);
                 result = pipeline.generate(request, new TorchGenerator(request.seed()), Pipeline.StepCallback.NONE,
-                        ConsoleProgress.forStderr());
+                        progress);
             }
             GenerateCommand.write(out, sd, result, load);
             pictures.write(out, result);

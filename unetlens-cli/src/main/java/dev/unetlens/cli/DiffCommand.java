@@ -85,7 +85,8 @@ public final class DiffCommand implements Callable<Integer> {
                 int f = sd.vae().downscale();
                 DifferenceWriter writer = new DifferenceWriter(out, "", blocks, changedRequest.height() / f,
                         changedRequest.width() / f);
-                try (Recording source = interventions.recordSource(changed, progress);
+                try (BlockProgress watch = BlockProgress.watch(sd, progress);
+                     Recording source = interventions.recordSource(changed, progress);
                      Recording base = new Recording(sd.manager())) {
                     GenerationResult b = baseline.generate(null, s -> base.record(s, points, steps::contains, rows), progress);
                     GenerationResult c = changed.generate(source, s -> Differences.observe(s, base, points, steps::contains,

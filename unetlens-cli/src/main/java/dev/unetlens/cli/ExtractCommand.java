@@ -185,8 +185,12 @@ public final class ExtractCommand implements Callable<Integer> {
         m.put("cfg_branch", cfgBranch);
         int f = sd.vae().downscale();
         int[] latent = {r.height() / f, r.width() / f};
-        GenerationResult result = new GenerationFeatures(sd).run(r, points, steps,
-                (c, step) -> dumps.generation(c, step, branches, latent), ConsoleProgress.forStderr());
+        ConsoleProgress progress = ConsoleProgress.forStderr();
+        GenerationResult result;
+        try (BlockProgress watch = BlockProgress.watch(sd, progress)) {
+            result = new GenerationFeatures(sd).run(r, points, steps,
+                    (c, step) -> dumps.generation(c, step, branches, latent), progress);
+        }
         dumps.finish();
         m.set("scheduler", result.schedulerConfig());
         GenerateCommand.steps(m, result.steps());

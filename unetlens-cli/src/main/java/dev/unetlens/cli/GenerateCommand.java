@@ -66,7 +66,8 @@ public final class GenerateCommand implements Callable<Integer> {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = generation.request(sd, prompt.prompts());
             ConsoleProgress progress = ConsoleProgress.forStderr();
-            try (Intervention iv = Intervention.prepare(sd, request, edits);
+            try (BlockProgress watch = BlockProgress.watch(sd, progress);
+                 Intervention iv = Intervention.prepare(sd, request, edits);
                  Recording source = interventions.recordSource(iv, progress)) {
                 InterventionRecords.warn(iv, System.err);
                 GenerationResult result = iv.generate(source, null, progress);

@@ -32,7 +32,7 @@ public final class GenerationOptions {
             description = "ddim, pndm, euler, euler-a, lms or dpmpp-2m (default: the model's own).")
     SchedulerKind scheduler;
 
-    @Option(names = "--karras", description = "Karras sigmas (euler, lms, dpmpp-2m).")
+    @Option(names = "--karras", description = "Karras sigmas (euler, lms and dpmpp-2m; the others have none).")
     boolean karras;
 
     @Option(names = "--timestep-spacing", paramLabel = "MODE", description = "leading, linspace or trailing (default: the model's).")
@@ -41,7 +41,8 @@ public final class GenerationOptions {
     @Option(names = "--eta", paramLabel = "ETA", defaultValue = "0", description = "DDIM eta in [0, 1] (default: ${DEFAULT-VALUE}).")
     double eta;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "30", description = "Sampling steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "30",
+            description = "Sampling steps (default: ${DEFAULT-VALUE}); pndm evaluates the U-Net twice in step 1, as diffusers.")
     int steps;
 
     @Option(names = "--guidance", paramLabel = "G", defaultValue = "7.5",

@@ -38,6 +38,9 @@ import java.util.concurrent.Callable;
         description = {"List every extractable U-Net position: diffusers module path, WebUI block name, class and",
             "output shape for an image of the given size. Reads only the config; loads no weights."})
 public final class InspectCommand implements Callable<Integer> {
+    /** {@code --blocks} without a value. */
+    private static final String ALL_BLOCKS = "all";
+
     @Mixin
     ModelOptions model;
 
@@ -54,9 +57,6 @@ public final class InspectCommand implements Callable<Integer> {
             description = "Only WebUI blocks: all of them (IN00 … OUT11) with no value, or those named, like sweep's"
                     + " --blocks: IN04,M00 or IN00-OUT11(+2).")
     String blocks;
-
-    /** {@code --blocks} without a value. */
-    private static final String ALL_BLOCKS = "all";
 
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;

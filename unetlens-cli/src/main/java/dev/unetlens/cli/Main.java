@@ -13,6 +13,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        OutputDirectory.haltAfterInterrupt(130);                       // Ctrl-C: the hook's one line is the last word
         System.exit(run(args));
     }
 

@@ -160,8 +160,10 @@ public final class SweepCommand implements Callable<Integer> {
             }
             ConsoleProgress progress = ConsoleProgress.forStderr();
             int f = sd.vae().downscale();
-            run(out, sd, names, request, baselineRequest, cells, pointsByBlock, union, steps, rows, progress,
-                    request.height() / f, request.width() / f, load);
+            try (BlockProgress watch = BlockProgress.watch(sd, progress)) {
+                run(out, sd, names, request, baselineRequest, cells, pointsByBlock, union, steps, rows, progress,
+                        request.height() / f, request.width() / f, load);
+            }
             out.finish();
             System.out.println("wrote " + out.dir());
         }

@@ -1,6 +1,5 @@
 package dev.unetlens.cli;
 
-import dev.unetlens.synth.SyntheticModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -11,9 +10,6 @@ import picocli.CommandLine.Model.ArgGroupSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,31 +33,11 @@ class CliUsageTest {
 
     @BeforeAll
     static void writeModel() {
-        model = shared.resolve("tiny-sd15");
-        SyntheticModel.TINY_SD15.write(model, 20241);
+        model = TinyModel.write(shared);
     }
 
-    /** Exit code, stdout and stderr of one run. */
-    record Run(int code, String out, String err) {
-        List<String> errorLines() {
-            return err.lines().filter(l -> l.startsWith("unetlens: error:")).toList();
-        }
-    }
-
-    static Run run(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private String[] args(String line) {
@@ -76,7 +52,7 @@ class CliUsageTest {
     }
 
     private void assertUsageError(String line, String message) {
-        Run r = run(args(line));
+        CliRun r = run(args(line));
         assertThat(r.code()).as(line).isEqualTo(ErrorHandler.USAGE);
         assertThat(r.errorLines()).as(line).hasSize(1);
         assertThat(r.errorLines().getFirst()).as(line).contains(message);
@@ -150,13 +126,25 @@ class CliUsageTest {
 
     @Test
     void noCommandPrintsTheCommandsAndIsAUsageError() {
-        Run r = run();
+        CliRun r = run();
         assertThat(r.code()).isEqualTo(ErrorHandler.USAGE);
         assertThat(r.err()).contains("Commands:").contains("  test ").contains("unetlens: error: give a command");
-        Run t = run("test");
+        CliRun t = run("test");
         assertThat(t.code()).isEqualTo(ErrorHandler.USAGE);
         assertThat(t.err()).contains("./unetlens test");
         assertThat(run("test", "--help").out()).contains("Run every test").doesNotContain("mvn [options]");
+    }
+
+    @Test
+    void helpTextsSayWhatTheOptionsAre() {
+        assertThat(run("generate", "--help").out().lines().map(String::strip))
+                .contains("mid_block:scale=0.5@steps=1-10,channels=0-31,box=0.25,0.25,0.75,0.75");
+        String extract = run("extract", "--help").out();
+        assertThat(extract).contains("(--images …)").doesNotContain("(--image …)")
+                .contains("the U-Net reads --prompt's text").doesNotContain("-p=TEXT [-p=TEXT]");
+        assertThat(run("bench", "--help").out()).contains("--model=DIR").doesNotContain("--model-dir");
+        assertThat(run("viz", "--help").out()).contains("mean, l1").doesNotContain("sum,");
+        assertThat(run("inspect", "--help").out()).contains("--blocks[=BLOCKS]");
     }
 
     @Test
@@ -175,12 +163,12 @@ class CliUsageTest {
 
     @Test
     void inspectBlocksTakesAListLikeSweep() {
-        Run all = run("inspect", "--model", model.toString(), "--blocks");
-        Run some = run("inspect", "--model", model.toString(), "--blocks", "IN04-IN05,M00");
+        CliRun all = run("inspect", "--model", model.toString(), "--blocks");
+        CliRun some = run("inspect", "--model", model.toString(), "--blocks", "IN04-IN05,M00");
         assertThat(all.code()).isZero();
         assertThat(some.code()).isZero();
         assertThat(all.out()).contains("IN00").contains("OUT11");
-        Run bad = run("inspect", "--model", model.toString(), "--blocks", "IN99");
+        CliRun bad = run("inspect", "--model", model.toString(), "--blocks", "IN99");
         assertThat(bad.code()).isNotZero();
         assertThat(bad.errorLines()).singleElement().asString().contains("IN99");
         assertThat(some.out().lines().filter(l -> l.matches(".*\\b(IN0[0-9]|IN1[01]|M00|OUT[01][0-9])\\b.*")).toList())
@@ -196,7 +184,7 @@ class CliUsageTest {
         }
     }
 
-    private void assertUsageFailure(Run r, String message) {
+    private void assertUsageFailure(CliRun r, String message) {
         assertThat(r.code()).isNotZero();
         assertThat(r.errorLines()).hasSize(1);
         assertThat(r.errorLines().getFirst()).contains(message);

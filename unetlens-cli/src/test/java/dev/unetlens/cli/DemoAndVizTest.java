@@ -54,7 +54,7 @@ class DemoAndVizTest {
             }
         }
         byte[] before = Files.readAllBytes(out.resolve("image.png"));
-        CliErrorsTest.Run again = CliErrorsTest.run("demo", "--out", out.toString());
+        CliRun again = CliRun.of("demo", "--out", out.toString());
         assertThat(again.code()).isNotZero();
         assertThat(again.err()).contains("already exists").contains("--force");
         assertThat(Files.readAllBytes(out.resolve("image.png"))).isEqualTo(before);
@@ -81,11 +81,11 @@ class DemoAndVizTest {
     @Test
     void vizRejectsWhatIsNotADump() throws Exception {
         Path notDump = Files.createDirectories(tmp.resolve("empty"));
-        CliErrorsTest.Run r = CliErrorsTest.run("viz", "--dump", notDump.toString(), "--out", tmp.resolve("o").toString());
+        CliRun r = CliRun.of("viz", "--dump", notDump.toString(), "--out", tmp.resolve("o").toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("no manifest.json");
         assertThat(tmp.resolve("o")).doesNotExist();
-        r = CliErrorsTest.run("viz", "--dump", notDump.toString(), "--color", "custom", "--rgb", "v;v +", "--out",
+        r = CliRun.of("viz", "--dump", notDump.toString(), "--color", "custom", "--rgb", "v;v +", "--out",
                 tmp.resolve("o").toString());
         assertThat(r.code()).isNotZero();
     }

@@ -3,7 +3,6 @@ package dev.unetlens.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unetlens.io.RgbImage;
-import dev.unetlens.synth.SyntheticModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,8 +36,7 @@ class VizCliTest {
 
     @BeforeAll
     static void extract() {
-        model = shared.resolve("tiny-sd15");
-        SyntheticModel.TINY_SD15.write(model, 20241);
+        model = TinyModel.write(shared);
         features = shared.resolve("features");
         assertThat(Main.run("extract", "--model", model.toString(), "--prompt", "a cat", "--steps", "20", "--height", "128",
                 "--width", "128", "--seed", "3", "--at", "IN05, M00, OUT06", "--at-steps", "1,5-20(+5)", "--cfg-branch",
@@ -73,7 +71,7 @@ class VizCliTest {
     void theReadmeExampleDrawsNormsOnTheirOwnScale() throws Exception {
         assertThat(manifest(features).get("steps_total").asInt()).isEqualTo(20);
         Path pics = tmp.resolve("pictures");
-        CliUsageTest.Run r = CliUsageTest.run("viz", "--dump", features.toString(), "--color", "red-blue", "--transform",
+        CliRun r = CliRun.of("viz", "--dump", features.toString(), "--color", "red-blue", "--transform",
                 "linear(-3,3)", "--out", pics.toString());
         assertThat(r.code()).isZero();
         List<String> files = files(pics);
@@ -93,7 +91,7 @@ class VizCliTest {
     @Test
     void aClampRangeThatHidesNearlyEverythingIsWarnedAbout() throws Exception {
         Path pics = tmp.resolve("pictures");
-        CliUsageTest.Run r = CliUsageTest.run("viz", "--dump", features.toString(), "--transform", "linear(-0.001,0.001)",
+        CliRun r = CliRun.of("viz", "--dump", features.toString(), "--transform", "linear(-0.001,0.001)",
                 "--out", pics.toString());
         assertThat(r.code()).isZero();
         List<String> warnings = r.err().lines().filter(l -> l.startsWith("unetlens: warning:")).toList();
@@ -102,7 +100,7 @@ class VizCliTest {
         assertThat(manifest(pics).get("files").get(0).get("clamped_fraction").asDouble()).isGreaterThan(0.95);
         Path fit = tmp.resolve("fit");
         String bound = warnings.getFirst().replaceAll(".*linear\\(-([0-9.]+),.*", "$1");
-        CliUsageTest.Run again = CliUsageTest.run("viz", "--dump", features.toString(), "--transform",
+        CliRun again = CliRun.of("viz", "--dump", features.toString(), "--transform",
                 "linear(-" + bound + "," + bound + ")", "--out", fit.toString());
         assertThat(again.err()).doesNotContain("warning");
     }
@@ -149,7 +147,7 @@ class VizCliTest {
     void badOptionsNameThemselves(String options, String message) {
         List<String> args = new ArrayList<>(List.of("viz", "--dump", features.toString(), "--out", tmp.resolve("o").toString()));
         args.addAll(List.of(options.split(" ")));
-        CliUsageTest.Run r = CliUsageTest.run(args.toArray(String[]::new));
+        CliRun r = CliRun.of(args.toArray(String[]::new));
         assertThat(r.code()).isNotZero();
         assertThat(r.errorLines()).singleElement().asString().contains(message);
         assertThat(tmp.resolve("o")).doesNotExist();

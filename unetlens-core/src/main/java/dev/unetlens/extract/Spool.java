@@ -121,8 +121,12 @@ public final class Spool implements AutoCloseable {
             throw new IllegalStateException("tensor " + entry + " of " + file + " opened twice");
         }
         try {
-            Files.createDirectories(dir);
-            Tensor t = new Tensor(file, entry, shape, info);
+            Tensor t;
+            synchronized (out) {
+                out.requireRunning();
+                Files.createDirectories(dir);
+                t = new Tensor(file, entry, shape, info);
+            }
             open.put(key, t);
             return t;
         } catch (IOException e) {

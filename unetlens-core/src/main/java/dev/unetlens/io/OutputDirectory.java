@@ -41,6 +41,9 @@ public final class OutputDirectory {
     /** Directories whose run has written files but not finished, for the interrupt hook and {@link #failUnfinished}. */
     private static final Set<OutputDirectory> UNFINISHED = new LinkedHashSet<>();
     private static Thread interruptHook;
+    private static volatile int haltStatus = -1;
+    /** Set by the interrupt hook: the JVM is ending, and runs write nothing more. */
+    private static volatile boolean stopping;
 
     private final Path dir;
     private final boolean force;
@@ -124,6 +127,7 @@ public final class OutputDirectory {
      * the caller creates it when needed and removes it when done; an interrupted run's hook removes it too.
      */
     public synchronized Path partialFolder() {
+        requireRunning();
         Path p = dir.resolve(PARTIAL_PREFIX + java.util.UUID.randomUUID());
         partial.add(p);
         manifest.put("partial_files", p.getFileName() + "/: files being written, removed when the run ends");
@@ -131,9 +135,34 @@ public final class OutputDirectory {
         return p;
     }
 
+    /**
+     * Call (holding this directory's lock) before creating anything in it outside {@link #write} (a spooled tensor's
+     * file). Once an interrupt has begun the JVM's shutdown, the calling thread waits for the end instead of writing
+     * (giving the lock up to the hook), so that the hook's record of what was kept stays true and nothing
+     * half-written appears after it.
+     */
+    public synchronized void requireRunning() {
+        while (stopping) {
+            try {
+                wait();                                        // never notified: the JVM ends
+            } catch (InterruptedException e) {
+                // keep waiting for the end
+            }
+        }
+    }
+
     /** Marks the run complete in the manifest (the last thing a command does). */
     public synchronized void finish() {
         end("complete");
+    }
+
+    /**
+     * For a process that is a command-line run: after the interrupt hook has marked the unfinished directories and
+     * said what they kept, the JVM halts with {@code status} (130 for Ctrl-C), so that the run's own thread, still
+     * writing, adds no error about the files the hook removed. Not for a library in a longer-lived process.
+     */
+    public static void haltAfterInterrupt(int status) {
+        haltStatus = status;
     }
 
     /**
@@ -161,15 +190,14 @@ public final class OutputDirectory {
      * Writes one file atomically and records it in the manifest with its size, SHA-256 and the given
      * description; returns the manifest entry so callers can add fields (module, step, shape...).
      */
-    public ObjectNode write(String name, AtomicFiles.Body body, String description) {
+    public synchronized ObjectNode write(String name, AtomicFiles.Body body, String description) {
+        requireRunning();
         Path target = resolve(name);
         String file = dir.normalize().relativize(target).toString().replace('\\', '/');
-        synchronized (this) {
-            if (!names.add(file)) {
-                throw new IllegalStateException(file + " written twice in one run");
-            }
-            start();
+        if (!names.add(file)) {
+            throw new IllegalStateException(file + " written twice in one run");
         }
+        start();
         try {
             Files.createDirectories(target.getParent());
         } catch (IOException e) {
@@ -208,7 +236,7 @@ public final class OutputDirectory {
             return;
         }
         if (force) {
-            int removed = PreviousOutputs.remove(dir);
+            int removed = PreviousOutputs.remove(dir, partial);
             if (removed > 0) {
                 System.err.println("unetlens: --force: removed the " + removed + " files of the earlier run in " + dir);
             }
@@ -244,8 +272,12 @@ public final class OutputDirectory {
         }
     }
 
-    /** The shutdown hook: a run stopped before its end (Ctrl-C, SIGTERM) is marked and says what it kept. */
+    /**
+     * The shutdown hook: a run stopped before its end (Ctrl-C, SIGTERM) is marked and says what it kept. It waits for
+     * a file being written to be finished (writes hold the directory's lock), and later writes wait for the JVM's end.
+     */
     private static void interrupted() {
+        stopping = true;
         for (OutputDirectory d : unfinished()) {
             try {
                 synchronized (d) {
@@ -256,6 +288,10 @@ public final class OutputDirectory {
             } catch (RuntimeException e) {
                 System.err.println("unetlens: interrupted: " + d.dir + " is incomplete (" + e.getMessage() + ")");
             }
+        }
+        if (haltStatus >= 0) {
+            System.err.flush();
+            Runtime.getRuntime().halt(haltStatus);
         }
     }
 

@@ -26,8 +26,8 @@ final class PreviousOutputs {
     private PreviousOutputs() {
     }
 
-    /** Removes them; returns how many files of the earlier run were removed. */
-    static int remove(Path dir) {
+    /** Removes them, but not the folders in {@code keep} (this run's own); returns how many listed files were removed. */
+    static int remove(Path dir, java.util.Collection<Path> keep) {
         if (!Files.isDirectory(dir)) {
             return 0;
         }
@@ -41,7 +41,7 @@ final class PreviousOutputs {
             }
             Files.deleteIfExists(dir.resolve(OutputDirectory.MANIFEST));
             try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : s.filter(PreviousOutputs::leftover).toList()) {
+                for (Path p : s.filter(p -> leftover(p) && !keep.contains(p)).toList()) {
                     AtomicFiles.deleteTreeQuietly(p);
                     parents.add(p.getParent());
                 }

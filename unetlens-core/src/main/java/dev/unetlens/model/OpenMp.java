@@ -14,6 +14,8 @@ package dev.unetlens.model;
 final class OpenMp {
     static final String WAIT_POLICY = "OMP_WAIT_POLICY";
     private static final String SPIN_COUNT = "GOMP_SPINCOUNT";
+    /** Set beside it, so that a child process (a bench case) that inherits the variable knows it was not the user's. */
+    private static final String MARK = "UNETLENS_OMP_WAIT_POLICY";
 
     private OpenMp() {
     }
@@ -22,13 +24,14 @@ final class OpenMp {
     static String configure() {
         String user = System.getenv(WAIT_POLICY);
         if (user != null) {
-            return user + " (set by the user)";
+            return user + (System.getenv(MARK) != null ? "" : " (set by the user)");
         }
         if (System.getenv(SPIN_COUNT) != null) {
             return "default, " + SPIN_COUNT + "=" + System.getenv(SPIN_COUNT) + " (set by the user)";
         }
         try {
             TorchRuntime.setenv(WAIT_POLICY, "PASSIVE");
+            TorchRuntime.setenv(MARK, "set by unetlens");
             return "PASSIVE";
         } catch (Throwable e) {                                // no libc setenv, native access denied: run without
             return "default (could not set " + WAIT_POLICY + ": " + e + ")";

@@ -96,9 +96,11 @@ public final class Pipeline {
             long t2 = System.nanoTime();
 
             NDArray decoded;
+            progress.start("decoding", 0);
             try (ForwardScope scope = new ForwardScope()) {
                 decoded = scope.keep(sd.vae().decode(latents.div(sd.vae().scalingFactor())));
             }
+            progress.finish();
             List<RgbImage> images = ImageProcessor.toImages(decoded);
             long t3 = System.nanoTime();
             return new GenerationResult(r, images, Tensors.toNpy(latents), Tensors.toNpy(decoded), plan,
@@ -222,12 +224,29 @@ public final class Pipeline {
     }
 
     private static NDArray givenLatents(NDManager m, GenerationRequest r, Shape shape) {
-        NpyArray a = Npy.read(r.latents());
+        NpyArray a = readLatents(r.latents());
         if (!new Shape(a.shape()).equals(shape)) {
             throw new UnetlensException(r.latents() + ": latents of shape " + new Shape(a.shape()) + " do not fit this run,"
                     + " which needs " + shape + " (batch × channels × height/8 × width/8)");
         }
         return m.create(a.toFloats(), shape);
+    }
+
+    /**
+     * Starting latents from a {@code .npy}: float32 as they are; float16, bfloat16 and float64 converted to float32 (the
+     * model computes in float32; diffusers casts them too) with a note on stderr; anything else refused.
+     */
+    private static NpyArray readLatents(java.nio.file.Path file) {
+        NpyArray a = Npy.read(file);
+        if (!a.dtype().isFloat()) {
+            throw new UnetlensException(file + ": --latents must hold floating-point values, this file has "
+                    + a.dtype().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        if (a.dtype() != dev.unetlens.io.DType.F32) {
+            System.err.println("unetlens: note: " + file + " holds " + a.dtype().name().toLowerCase(java.util.Locale.ROOT)
+                    + " latents; converted to float32, in which the model computes");
+        }
+        return a;
     }
 
     /** One U-Net evaluation (timestep index {@code i}): the guided noise prediction and the scheduler update. */

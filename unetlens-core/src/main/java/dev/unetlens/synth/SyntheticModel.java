@@ -84,6 +84,24 @@ public enum SyntheticModel {
         }
     }
 
+    /** The config.json text of a weight component (UNET, VAE, TEXT_ENCODER) of this model. */
+    public String config(Component c) {
+        String name = switch (c) {
+            case UNET -> "unet";
+            case VAE -> "vae";
+            case TEXT_ENCODER -> "text_encoder";
+            default -> throw new IllegalArgumentException(c + " has no config.json");
+        };
+        try (InputStream in = SyntheticModel.class.getResourceAsStream(resource + "/" + name + ".json")) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource + "/" + name + ".json");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Builds a component from its config with random weights. */
     @FunctionalInterface
     interface Builder {
