@@ -33,13 +33,17 @@ final class PreviousOutputs {
         }
         try {
             List<Path> listed = listed(dir);
+            if (listed == null) {
+                listed = List.of();
+            } else {
+                Files.deleteIfExists(dir.resolve(OutputDirectory.MANIFEST));
+            }
             TreeSet<Path> parents = new TreeSet<>(Comparator.comparingInt(Path::getNameCount).reversed()
                     .thenComparing(Comparator.naturalOrder()));
             for (Path p : listed) {
                 Files.deleteIfExists(p);
                 parents.add(p.getParent());
             }
-            Files.deleteIfExists(dir.resolve(OutputDirectory.MANIFEST));
             try (Stream<Path> s = Files.walk(dir)) {
                 for (Path p : s.filter(p -> leftover(p) && !keep.contains(p)).toList()) {
                     AtomicFiles.deleteTreeQuietly(p);
@@ -56,21 +60,24 @@ final class PreviousOutputs {
         }
     }
 
-    /** The files the directory's manifest lists, if it is a unetlens manifest; each inside {@code dir}. */
-    private static List<Path> listed(Path dir) throws IOException {
+    /**
+     * The files the directory's manifest lists (each inside {@code dir}), or null when it has no unetlens manifest (none,
+     * an unreadable one, or someone else's: then everything stays).
+     */
+    private static List<Path> listed(Path dir) {
         Path manifest = dir.resolve(OutputDirectory.MANIFEST);
         List<Path> out = new ArrayList<>();
         if (!Files.isRegularFile(manifest)) {
-            return out;
+            return null;
         }
         JsonNode m;
         try {
             m = JSON.readTree(manifest.toFile());
         } catch (IOException e) {
-            return out;                                  // not ours (or unreadable): leave everything
+            return null;
         }
         if (!"unetlens".equals(m.path("tool").asText())) {
-            return out;
+            return null;
         }
         Path root = dir.toAbsolutePath().normalize();
         for (JsonNode f : m.path("files")) {

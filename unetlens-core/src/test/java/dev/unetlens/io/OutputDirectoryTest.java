@@ -95,6 +95,17 @@ class OutputDirectoryTest {
     }
 
     @Test
+    void forceRemovesNothingThatAnotherToolsManifestLists() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("theirs"));
+        Files.writeString(dir.resolve(OutputDirectory.MANIFEST), "{\"tool\": \"other\", \"files\": [{\"file\": \"data.csv\"}]}");
+        Files.writeString(dir.resolve("data.csv"), "1,2");
+        OutputDirectory out = OutputDirectory.open(dir, "test", true);
+        text(out, "new.txt", "new");
+        out.finish();
+        assertThat(tree(dir)).containsExactly("data.csv", "manifest.json", "new.txt");
+    }
+
+    @Test
     void aDirectoryThatCannotBeCreatedFailsAtOnceWithTheReason() throws IOException {
         assertThatThrownBy(() -> OutputDirectory.open(Path.of("/proc/unetlens-x"), "test", false))
                 .isInstanceOf(UnetlensException.class)
