@@ -39,7 +39,7 @@ class CliErrorsTest {
         "repeated option|--guidance 7 --guidance 5|option '--guidance' (G) should be specified only once",
         "karras without karras sigmas|--karras --scheduler ddim|--karras changes the sigmas of euler, lms, dpmpp-2m;"
                 + " this run's scheduler is ddim, which has none",
-        "missing latents|--latents /nonexistent.npy|/nonexistent.npy: cannot read (no such file or directory)",
+        "missing latents|--latents /nonexistent.npy|/nonexistent.npy: no such file",
         "unreadable image|--image NOTIMG|not a readable image",
         "missing image|--image /nonexistent.png|no such image file",
         "bad spacing|--timestep-spacing sideways|--timestep-spacing must be leading, linspace or trailing",
@@ -173,7 +173,7 @@ class CliErrorsTest {
             dev.unetlens.golden.ModelCopy.writeString(copy, "scheduler/scheduler_config.json", cfg);
         }
         Path out = tmp.resolve("out");
-        Run r = run("generate", "--model", copy.toString(), "--prompt", "x", "--steps", "1", "--height", "64",
+        CliRun r = run("generate", "--model", copy.toString(), "--prompt", "x", "--steps", "1", "--height", "64",
                 "--width", "64", "--out", out.toString());
         assertThat(r.code()).as(what).isEqualTo(1);
         assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: ")).toList()).as(what).hasSize(1)
