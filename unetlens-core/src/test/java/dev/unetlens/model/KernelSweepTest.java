@@ -121,6 +121,7 @@ class KernelSweepTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Conv2d conv = new Conv2d(Weights.random(c.hashCode(), weights, "sweep"), "conv", c.cin(), c.cout(), c.k(),
                     c.stride(), c.pad());
+            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode());
             NDArray x = m.randomNormal(new Shape(c.batch(), c.cin(), c.h(), c.w()));
             Reference64.Sums exact = Reference64.conv2d(x.toFloatArray(), conv.weight().toFloatArray(),
                     conv.bias().toFloatArray(), c.batch(), c.cin(), c.h(), c.w(), c.cout(), c.k(), c.stride(), c.pad());
@@ -166,6 +167,7 @@ class KernelSweepTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(c.hashCode(), weights, "sweep");
             Linear linear = new Linear(w, "fc", c.in(), c.out(), c.bias());
+            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode());
             NDArray x = m.randomNormal(new Shape(c.rows(), c.in()));
             float[] wv = w.taken().get("fc.weight").toFloatArray();
             float[] bv = c.bias() ? w.taken().get("fc.bias").toFloatArray() : null;
@@ -202,6 +204,7 @@ class KernelSweepTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(c.hashCode(), weights, "sweep");
             GroupNorm norm = new GroupNorm(w, "gn", c.groups(), c.channels(), 1e-5);
+            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode());
             NDArray x = m.randomNormal(new Shape(c.batch(), c.channels(), c.h(), c.w())).add(1.5f);
             int perGroup = c.channels() / c.groups() * c.h() * c.w();
             int hw = c.h() * c.w();
@@ -220,6 +223,7 @@ class KernelSweepTest {
         try (NDManager m = NDManager.newBaseManager()) {
             Weights w = Weights.random(width * 31L + rows, weights, "sweep");
             LayerNorm norm = new LayerNorm(w, "ln", width, 1e-5);
+            ai.djl.engine.Engine.getInstance().setRandomSeed(width * 31 + rows);
             NDArray x = m.randomNormal(new Shape(rows, width)).sub(0.7f);
             Reference64.Sums exact = Reference64.norm(x.toFloatArray(), w.taken().get("ln.weight").toFloatArray(),
                     w.taken().get("ln.bias").toFloatArray(), rows, width, 1e-5, (row, t) -> t);
@@ -241,6 +245,7 @@ class KernelSweepTest {
     @MethodSource("matmulCases")
     void everyBatchedProductOutputIsRight(int groups, int rows, int inner, int cols, boolean transposed) {
         try (NDManager m = NDManager.newBaseManager()) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(groups * 1_000_003 + rows * 1009 + inner * 31 + cols);
             NDArray a = m.randomNormal(new Shape(groups, rows, inner));
             NDArray b = transposed ? m.randomNormal(new Shape(groups, cols, inner)).transpose(0, 2, 1)
                     : m.randomNormal(new Shape(groups, inner, cols));

@@ -108,8 +108,8 @@ final class Reference64 {
     /**
      * Normalisation of each of {@code rows} runs of {@code width} values, then y = x̂·γ[c] + β[c], where the channel c
      * of value t of a row is {@code channel.applyAsInt(row, t)}. The error of a float32 norm comes from its mean and
-     * variance sums over the row, which scale each output's x̂·γ: abs is |x̂·γ| + |β| + |γ| (|x̂| ≤ √width), terms
-     * the row width.
+     * variance sums over the row: the mean's error, about u·mean|x|, reaches x̂ divided by σ, the variance's scales
+     * x̂; so abs is |γ|·(|x̂| + 1 + mean|x|/σ) + |β|, terms the row width.
      */
     static Sums norm(float[] x, float[] gamma, float[] beta, int rows, int width, double eps,
                      java.util.function.IntBinaryOperator channel) {
@@ -128,11 +128,17 @@ final class Reference64 {
             }
             var /= width;                                                      // biased, as torch's norms
             double inv = 1 / Math.sqrt(var + eps);
+            double meanAbs = 0;
+            for (int t = 0; t < width; t++) {
+                meanAbs += Math.abs(x[r * width + t]);
+            }
+            meanAbs /= width;
             for (int t = 0; t < width; t++) {
                 int c = channel.applyAsInt(r, t);
                 double xhat = (x[r * width + t] - mean) * inv;
                 y[r * width + t] = xhat * gamma[c] + beta[c];
-                a[r * width + t] = Math.abs(xhat * gamma[c]) + Math.abs(beta[c]) + Math.abs(gamma[c]);
+                // the float32 mean is off by about u·mean|x|, which x̂ sees divided by σ
+                a[r * width + t] = Math.abs(gamma[c]) * (Math.abs(xhat) + 1 + meanAbs * inv) + Math.abs(beta[c]);
             }
         }
         return new Sums(y, a, width);

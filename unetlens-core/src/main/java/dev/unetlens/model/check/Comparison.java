@@ -72,7 +72,12 @@ public record Comparison(int samples, int failures, double worstRatio, String wo
         }
 
         public Comparison result() {
-            String worst = worstWhere == null ? ""
+            return result(true);
+        }
+
+        /** The result; with {@code describe} false the worst output is described only if it failed (spot checks). */
+        public Comparison result(boolean describe) {
+            String worst = worstWhere == null || !(describe || failures > 0) ? ""
                     : worstWhere.get() + String.format(Locale.ROOT, ": %.6g vs exact %.6g", worstGot, worstExact);
             return new Comparison(samples, failures, worstRatio, worst);
         }

@@ -1,6 +1,7 @@
 package dev.unetlens.model.check;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 import java.util.SplittableRandom;
@@ -46,8 +47,13 @@ public final class ConvCheck {
         int[] outs = Samples.along(ys.get(1), CHANNELS, random);
         long[][] positions = positions(batch, rows, cols, Math.max(MIN_POSITIONS, GATHER_BUDGET / Math.max(1, terms)));
         float[] wv = Samples.at(weight, WeightRows.span(outs, terms));
-        float[] bv = bias == null ? null : Samples.at(bias, java.util.Arrays.stream(outs).asLongStream().toArray());
-        return evaluate(x, ws, stride, padH, padW, y, positions, outs, wv, bv);
+        float[] bv = bias == null ? new float[outs.length]
+                : Samples.at(bias, java.util.Arrays.stream(outs).asLongStream().toArray());
+        int[] offsets = new int[outs.length];
+        for (int o = 0; o < outs.length; o++) {
+            offsets[o] = Math.toIntExact(o * terms);
+        }
+        return evaluate(x, ws, stride, padH, padW, y, positions, outs, wv, offsets, bv, true);
     }
 
     /** Spot-checks {@code y} at a few random positions × output channels drawn from {@code rows} (already in Java). */
@@ -69,35 +75,21 @@ public final class ConvCheck {
         for (int p = 0; p < positions.length; p++) {
             positions[p] = new long[] {random.nextLong(ys.get(0)), random.nextLong(ys.get(2)), random.nextLong(ys.get(3))};
         }
-        float[][] wb = rows.pick(picks);
-        return evaluate(x, weightShape, stride, padH, padW, y, positions, outs, wb[0], wb[1]);
+        return evaluate(x, weightShape, stride, padH, padW, y, positions, outs, rows.values(), rows.offsets(picks),
+                rows.biases(picks), false);
     }
 
-    /** The outputs at {@code positions} × {@code outs}, given those channels' weights {@code wv} and biases {@code bv}. */
+    /**
+     * The outputs at {@code positions} × {@code outs}: output channel {@code outs[o]} has its weights in {@code w}
+     * from {@code offsets[o]} on and its bias in {@code bias[o]}.
+     */
     private static Comparison evaluate(NDArray x, Shape ws, long stride, long padH, long padW, NDArray y,
-                                       long[][] positions, int[] outs, float[] wv, float[] bv) {
+                                       long[][] positions, int[] outs, float[] w, int[] offsets, float[] bias,
+                                       boolean describe) {
         Shape xs = x.getShape();
         Shape ys = y.getShape();
-        long channels = xs.get(1);
-        long kh = ws.get(2);
-        long kw = ws.get(3);
-        long terms = channels * kh * kw;                                  // per output
-        long[] xIndex = new long[Math.toIntExact(positions.length * terms)];
-        boolean[] inside = new boolean[xIndex.length];
-        int k = 0;
-        for (long[] p : positions) {                                      // p = (n, i, j)
-            for (long c = 0; c < channels; c++) {
-                for (long ky = 0; ky < kh; ky++) {
-                    for (long kx = 0; kx < kw; kx++, k++) {
-                        long iy = p[1] * stride - padH + ky;
-                        long ix = p[2] * stride - padW + kx;
-                        inside[k] = iy >= 0 && iy < xs.get(2) && ix >= 0 && ix < xs.get(3);
-                        xIndex[k] = inside[k] ? ((p[0] * channels + c) * xs.get(2) + iy) * xs.get(3) + ix : 0;
-                    }
-                }
-            }
-        }
-        float[] xv = Samples.at(x, xIndex);
+        int terms = Math.toIntExact(xs.get(1) * ws.get(2) * ws.get(3));
+        float[] patches = patches(x, positions, ws.get(2), ws.get(3), stride, padH, padW);
         long[] yIndex = new long[positions.length * outs.length];
         for (int p = 0; p < positions.length; p++) {
             for (int o = 0; o < outs.length; o++) {
@@ -106,30 +98,88 @@ public final class ConvCheck {
             }
         }
         float[] yv = Samples.at(y, yIndex);
-
         Comparison.Tally tally = new Comparison.Tally();
         for (int p = 0; p < positions.length; p++) {
-            int xBase = Math.toIntExact(p * terms);
+            long[] q = positions[p];
+            long inside = xs.get(1) * inside(q[1], stride, padH, ws.get(2), xs.get(2))
+                    * inside(q[2], stride, padW, ws.get(3), xs.get(3));
             for (int o = 0; o < outs.length; o++) {
-                int wBase = Math.toIntExact(o * terms);
-                double sum = bv == null ? 0 : bv[o];
+                double sum = bias[o];
                 double abs = Math.abs(sum);
-                long n = 0;
-                for (int t = 0; t < terms; t++) {
-                    if (inside[xBase + t]) {
-                        double prod = (double) wv[wBase + t] * xv[xBase + t];
-                        sum += prod;
-                        abs += Math.abs(prod);
-                        n++;
-                    }
+                int base = p * terms;
+                int at = offsets[o];
+                for (int t = 0; t < terms; t++) {                            // zeros outside the map add nothing
+                    double prod = (double) w[at + t] * patches[base + t];
+                    sum += prod;
+                    abs += Math.abs(prod);
                 }
-                long[] q = positions[p];
                 int oc = outs[o];
-                tally.add(yv[p * outs.length + o], sum, abs, n,
+                tally.add(yv[p * outs.length + o], sum, abs, inside,
                         () -> "(" + q[0] + ", " + oc + ", " + q[1] + ", " + q[2] + ")");
             }
         }
-        return tally.result();
+        return tally.result(describe);
+    }
+
+    /** How many of a kernel's k taps along one axis land inside the map, for output index i. */
+    private static long inside(long i, long stride, long pad, long k, long size) {
+        long first = i * stride - pad;
+        return Math.max(0, Math.min(size, first + k) - Math.max(0, first));
+    }
+
+    /**
+     * The input values each position's output reads, (c, ky, kx) in the weight's order, zero outside the map:
+     * [positions × C·kH·kW]. Read in place where the input allows, from a whole copy when it is small, else from one
+     * view of each position's window (a large non-contiguous input is never copied whole).
+     */
+    private static float[] patches(NDArray x, long[][] positions, long kh, long kw, long stride, long padH, long padW) {
+        Shape xs = x.getShape();
+        int channels = Math.toIntExact(xs.get(1));
+        int h = Math.toIntExact(xs.get(2));
+        int wd = Math.toIntExact(xs.get(3));
+        int terms = Math.toIntExact(channels * kh * kw);
+        float[] out = new float[positions.length * terms];
+        java.nio.FloatBuffer view = NativeView.floats(x);
+        float[] all = view == null && x.size() <= Samples.COPY_WHOLE ? x.toType(DataType.FLOAT32, false).toFloatArray() : null;
+        for (int p = 0; p < positions.length; p++) {
+            long[] q = positions[p];
+            int top = Math.toIntExact(q[1] * stride - padH);
+            int left = Math.toIntExact(q[2] * stride - padW);
+            int y0 = Math.max(0, top);
+            int y1 = (int) Math.min(h, top + kh);
+            int x0 = Math.max(0, left);
+            int x1 = (int) Math.min(wd, left + kw);
+            if (y1 <= y0 || x1 <= x0) {
+                continue;                                                // the window is all padding
+            }
+            float[] window = view == null && all == null ? window(x, q[0], y0, y1, x0, x1) : null;
+            for (int c = 0; c < channels; c++) {
+                for (int iy = y0; iy < y1; iy++) {
+                    int at = p * terms + (int) ((c * kh + (iy - top)) * kw) + (x0 - left);
+                    int run = x1 - x0;
+                    if (window != null) {
+                        System.arraycopy(window, (c * (y1 - y0) + iy - y0) * run, out, at, run);
+                    } else {
+                        int from = (int) (((q[0] * channels + c) * h + iy) * wd + x0);
+                        if (view != null) {
+                            view.get(from, out, at, run);
+                        } else {
+                            System.arraycopy(all, from, out, at, run);
+                        }
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** x[n, :, y0:y1, x0:x1] as floats, through one view. */
+    private static float[] window(NDArray x, long n, int y0, int y1, int x0, int x1) {
+        ai.djl.ndarray.index.NDIndex index = new ai.djl.ndarray.index.NDIndex().addIndices(n).addAllDim()
+                .addSliceDim(y0, y1).addSliceDim(x0, x1);
+        try (NDArray w = x.get(index)) {
+            return w.toType(DataType.FLOAT32, false).toFloatArray();
+        }
     }
 
     /** (n, row, col) triples: every row × column in each chosen image, in the samples' priority order, capped. */

@@ -28,8 +28,13 @@ public final class LinearCheck {
         int[] rows = Samples.along(x.size() / Math.max(1, k), ROWS, random);
         int[] cols = Samples.along(out, COLUMNS, random);
         float[] wv = Samples.at(weight, WeightRows.span(cols, k));
-        float[] bv = bias == null ? null : Samples.at(bias, java.util.Arrays.stream(cols).asLongStream().toArray());
-        return evaluate(x, k, out, y, rows, cols, wv, bv);
+        float[] bv = bias == null ? new float[cols.length]
+                : Samples.at(bias, java.util.Arrays.stream(cols).asLongStream().toArray());
+        int[] offsets = new int[cols.length];
+        for (int c = 0; c < cols.length; c++) {
+            offsets[c] = Math.toIntExact(c * k);
+        }
+        return evaluate(x, k, out, y, rows, cols, wv, offsets, bv, true);
     }
 
     /** Spot-checks {@code y} at a few random rows × columns drawn from {@code w} (the weight's rows in Java). */
@@ -43,13 +48,13 @@ public final class LinearCheck {
         for (int i = 0; i < picks.length; i++) {
             cols[i] = w.row(picks[i]);
         }
-        float[][] wb = w.pick(picks);
-        return evaluate(x, k, out, y, rows, cols, wb[0], wb[1]);
+        return evaluate(x, k, out, y, rows, cols, w.values(), w.offsets(picks), w.biases(picks), false);
     }
 
+    /** Column {@code cols[c]} has its weights in {@code wv} from {@code offsets[c]} on and its bias in {@code bv[c]}. */
     private static Comparison evaluate(NDArray x, long k, long out, NDArray y, int[] rows, int[] cols, float[] wv,
-                                       float[] bv) {
-        float[] xv = Samples.at(x, WeightRows.span(rows, k));
+                                       int[] offsets, float[] bv, boolean describe) {
+        float[] xv = Samples.rows(x, rows, Math.toIntExact(k));
         long[] yIndex = new long[rows.length * cols.length];
         for (int r = 0; r < rows.length; r++) {
             for (int c = 0; c < cols.length; c++) {
@@ -60,10 +65,10 @@ public final class LinearCheck {
         Comparison.Tally tally = new Comparison.Tally();
         for (int r = 0; r < rows.length; r++) {
             for (int c = 0; c < cols.length; c++) {
-                double sum = bv == null ? 0 : bv[c];
+                double sum = bv[c];
                 double abs = Math.abs(sum);
                 for (int t = 0; t < k; t++) {
-                    double prod = (double) xv[(int) (r * k + t)] * wv[(int) (c * k + t)];
+                    double prod = (double) xv[(int) (r * k + t)] * wv[offsets[c] + t];
                     sum += prod;
                     abs += Math.abs(prod);
                 }
@@ -72,6 +77,6 @@ public final class LinearCheck {
                 tally.add(yv[r * cols.length + c], sum, abs, k, () -> "(row " + row + ", column " + col + ")");
             }
         }
-        return tally.result();
+        return tally.result(describe);
     }
 }

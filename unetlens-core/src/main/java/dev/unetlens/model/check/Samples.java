@@ -57,7 +57,7 @@ final class Samples {
             return out;
         }
         NDManager m = a.getManager();
-        try (NDArray index = m.create(flatIndices); NDArray flat = a.flatten(); NDArray picked = flat.take(m, index)) {
+        try (NDArray index = m.create(flatIndices); NDArray picked = a.take(m, index)) {  // torch.take: no copy of a
             if (picked.getDataType() == DataType.FLOAT32) {
                 return picked.toFloatArray();
             }
@@ -65,6 +65,41 @@ final class Samples {
                 return floats.toFloatArray();
             }
         }
+    }
+
+    /**
+     * Whole rows of {@code a} seen as [R, width] (its last axis): read in place where possible, else copied whole
+     * (small arrays) or row by row as views, so a large non-contiguous array is never copied whole.
+     */
+    static float[] rows(NDArray a, int[] rows, int width) {
+        float[] out = new float[rows.length * width];
+        java.nio.FloatBuffer view = NativeView.floats(a);
+        if (view != null || a.size() <= COPY_WHOLE) {
+            float[] all = view == null ? a.toType(DataType.FLOAT32, false).toFloatArray() : null;
+            for (int r = 0; r < rows.length; r++) {
+                if (view != null) {
+                    view.get(rows[r] * width, out, r * width, width);
+                } else {
+                    System.arraycopy(all, rows[r] * width, out, r * width, width);
+                }
+            }
+            return out;
+        }
+        long[] dims = a.getShape().getShape();
+        for (int r = 0; r < rows.length; r++) {
+            ai.djl.ndarray.index.NDIndex index = new ai.djl.ndarray.index.NDIndex();
+            long rest = rows[r];
+            long[] lead = new long[dims.length - 1];
+            for (int d = dims.length - 2; d >= 0; d--) {                    // unravel the row number
+                lead[d] = rest % dims[d];
+                rest /= dims[d];
+            }
+            index.addIndices(lead);
+            try (NDArray row = a.get(index)) {
+                System.arraycopy(row.toFloatArray(), 0, out, r * width, width);
+            }
+        }
+        return out;
     }
 
     /** {@code count} indices in [0, n) drawn uniformly (repeats allowed). */

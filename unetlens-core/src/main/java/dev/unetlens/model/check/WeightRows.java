@@ -52,24 +52,30 @@ public final class WeightRows {
         return rows[i];
     }
 
-    float weight(int i, int t) {
-        return values[i * width + t];
-    }
-
     float bias(int i) {
         return bias == null ? 0 : bias[i];
     }
 
-    /** Weights and biases of {@code picks} (indices into the stored rows) laid out as {@link ConvCheck} reads them. */
-    float[][] pick(int[] picks) {
-        float[] w = new float[picks.length * width];
-        float[] b = bias == null ? null : new float[picks.length];
+    /** All stored rows, row i from {@code i × width} on. */
+    float[] values() {
+        return values;
+    }
+
+    /** Where the stored rows {@code picks} start in {@link #values}. */
+    int[] offsets(int[] picks) {
+        int[] out = new int[picks.length];
         for (int p = 0; p < picks.length; p++) {
-            System.arraycopy(values, picks[p] * width, w, p * width, width);
-            if (b != null) {
-                b[p] = bias[picks[p]];
-            }
+            out[p] = picks[p] * width;
         }
-        return new float[][] {w, b};
+        return out;
+    }
+
+    /** The biases of the stored rows {@code picks} (zeros without a bias). */
+    float[] biases(int[] picks) {
+        float[] out = new float[picks.length];
+        for (int p = 0; p < picks.length; p++) {
+            out[p] = bias(picks[p]);
+        }
+        return out;
     }
 }
