@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             DemoCommand.class,
             GenerateCommand.class,
             ExtractCommand.class,
+            AnalyzeCommand.class,
             VizCommand.class,
             DiffCommand.class,
             SweepCommand.class,
