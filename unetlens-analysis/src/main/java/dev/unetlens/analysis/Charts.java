@@ -31,6 +31,13 @@ public final class Charts {
         return c;
     }
 
+    /** Draws a series as a reference line: black, dashed, no markers. */
+    public static void reference(org.knowm.xchart.XYSeries s) {
+        s.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        s.setLineColor(Color.BLACK);
+        s.setLineStyle(DASHED);
+    }
+
     /** A count axis' label: whole numbers only (XChart also puts ticks at halves). */
     public static String integerOrBlank(Double v) {
         return v == Math.rint(v) ? Long.toString(Math.round(v)) : "";

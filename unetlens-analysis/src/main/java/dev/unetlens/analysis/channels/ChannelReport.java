@@ -139,10 +139,7 @@ public final class ChannelReport {
             s.setLineStyle(Charts.THIN);
         }
         if (r.generation() != null) {
-            XYSeries s = c.addSeries(lastStepLabel(r), rank, MagnitudeSummary.sortedDescending(r.generation().meanAbs().get(m.module())));
-            s.setMarker(SeriesMarkers.NONE);
-            s.setLineColor(Color.BLACK);
-            s.setLineStyle(Charts.DASHED);
+            Charts.reference(c.addSeries(lastStepLabel(r), rank, MagnitudeSummary.sortedDescending(r.generation().meanAbs().get(m.module()))));
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("module", m.module());
@@ -204,10 +201,7 @@ public final class ChannelReport {
         e.setLineColor(new Color(0x21, 0x91, 0x8C));
         e.setMarkerColor(new Color(0x21, 0x91, 0x8C));
         double last = Maps.mean(r.generation().meanAbs().get(m.module()));
-        XYSeries g = c.addSeries(lastStepLabel(r), new double[] {x[0], x[x.length - 1]}, new double[] {last, last});
-        g.setMarker(SeriesMarkers.NONE);
-        g.setLineColor(Color.BLACK);
-        g.setLineStyle(Charts.DASHED);
+        Charts.reference(c.addSeries(lastStepLabel(r), new double[] {x[0], x[x.length - 1]}, new double[] {last, last}));
         Map<String, Object> fields = new LinkedHashMap<>();
         fields.put("module", m.module());
         fields.put("timesteps", ts);

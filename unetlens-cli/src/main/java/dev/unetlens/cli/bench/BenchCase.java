@@ -147,6 +147,11 @@ public interface BenchCase {
         }
     }
 
+    /** A hook point as case names write it: {@code up_blocks.1} → {@code up1}, {@code mid_block} → {@code mid}. */
+    static String shortPoint(String point) {
+        return point.replace("_blocks.", "").replace("_block", "").replace('.', '_');
+    }
+
     /** Every case, by name, in the order {@code bench} runs them. */
     Map<String, BenchCase> ALL = cases();
 

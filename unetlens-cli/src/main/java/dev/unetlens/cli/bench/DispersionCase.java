@@ -31,7 +31,7 @@ record DispersionCase(int size, String point, int timestep, int samples, int mor
 
     @Override
     public String name() {
-        return "dispersion_" + size + "_" + point.replace("_blocks.", "").replace("_block", "").replace('.', '_') + "_t" + timestep;
+        return "dispersion_" + size + "_" + BenchCase.shortPoint(point) + "_t" + timestep;
     }
 
     @Override
