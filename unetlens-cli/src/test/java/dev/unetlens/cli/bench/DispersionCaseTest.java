@@ -32,6 +32,8 @@ class DispersionCaseTest {
         assertThat(r.get("peak_rss_8_mb").asDouble()).isPositive();
         assertThat(r.get("mean_std").asDouble()).isPositive();
         assertThat(r.has("rss_flat")).isTrue();
+        assertThat(r.get("rss_at_end_mb").asDouble()).isEqualTo(r.at("/rss_mb_by_draws_8/3/1").asDouble());
+        assertThat(r.get("rss_at_half_mb").asDouble()).isEqualTo(r.at("/rss_mb_by_draws_8/1/1").asDouble());
         assertThat(progress).anySatisfy(l -> assertThat(l).contains("8 draws: 8/8 draws"));
     }
 }
