@@ -14,13 +14,22 @@ public final class Main {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns its exit code (tests call this). */
+    /** Runs the CLI and returns its exit code (tests call this); every failure is one line and a non-zero code. */
     public static int run(String... args) {
         CommandLine cli = new CommandLine(new UnetlensCommand());
-        cli.setExecutionExceptionHandler(new ErrorHandler());
-        cli.setParameterExceptionHandler(new ErrorHandler());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setUsageHelpWidth(USAGE_WIDTH);
-        return cli.execute(args);
+        return execute(cli, args);
+    }
+
+    /** Executes {@code cli} with unetlens' error handling: exceptions and Errors alike end as one line. */
+    static int execute(CommandLine cli, String... args) {
+        cli.setExecutionExceptionHandler(new ErrorHandler());
+        cli.setParameterExceptionHandler(new ErrorHandler());
+        try {
+            return cli.execute(args);
+        } catch (Throwable t) {   // Errors pass picocli's exception handler
+            return ErrorHandler.handleThrowable(t, cli.getErr());
+        }
     }
 }

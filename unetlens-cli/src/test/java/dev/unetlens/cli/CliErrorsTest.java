@@ -98,6 +98,58 @@ class CliErrorsTest {
         assertThat(Files.readString(keep)).isEqualTo("mine");
     }
 
+    /** Errors (out of memory, stack overflow) and messages with line breaks end as one line and exit 1, too. */
+    @Test
+    void everyFailureIsOneLine() {
+        for (Throwable t : List.of(new OutOfMemoryError("Java heap space"), new StackOverflowError(),
+                new IllegalStateException("first\nsecond"), new IllegalArgumentException("x".repeat(100_000) + "\ny"))) {
+            java.io.StringWriter text = new java.io.StringWriter();
+            picocli.CommandLine cli = new picocli.CommandLine(new Failing(t)).setErr(new java.io.PrintWriter(text));
+            assertThat(Main.execute(cli)).as(t.toString()).isEqualTo(ErrorHandler.FAILURE);
+            assertThat(text.toString().lines().toList()).as(t.toString()).hasSize(1)
+                    .allSatisfy(l -> assertThat(l).startsWith("unetlens: ").hasSizeLessThan(1200));
+        }
+    }
+
+    /** A command that fails with the Error or unchecked exception it is given. */
+    @picocli.CommandLine.Command(name = "failing")
+    record Failing(Throwable failure) implements java.util.concurrent.Callable<Integer> {
+        @Override
+        public Integer call() {
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            throw (RuntimeException) failure;
+        }
+    }
+
+    /** A hostile model (an I16 weight, which aborted the JVM; a scheduler of 2³¹−1 steps) fails generate in one line. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "int16 weight|I16|wrong dtype 1:",
+        "huge scheduler|SCHEDULER|num_train_timesteps must be in [2, 100000], got 2147483647",
+    })
+    void hostileModelsFailGenerateInOneLine(String what, String change, String message) throws Exception {
+        Path copy = dev.unetlens.golden.ModelCopy.of(Golden.get().models().getFirst(), tmp.resolve("m"));
+        if (change.equals("I16")) {
+            Path unet = dev.unetlens.io.DiffusersFolder.open(copy).weightFile("unet", null);
+            String rel = copy.relativize(unet).toString();
+            dev.unetlens.golden.ModelCopy.retype(copy, rel, dev.unetlens.golden.ModelCopy.tensors(copy, rel).getFirst(),
+                    dev.unetlens.io.DType.I16);
+        } else {
+            String cfg = Files.readString(copy.resolve("scheduler/scheduler_config.json"))
+                    .replaceFirst("\"num_train_timesteps\": \\d+", "\"num_train_timesteps\": 2147483647");
+            dev.unetlens.golden.ModelCopy.writeString(copy, "scheduler/scheduler_config.json", cfg);
+        }
+        Path out = tmp.resolve("out");
+        Run r = run("generate", "--model", copy.toString(), "--prompt", "x", "--steps", "1", "--height", "64",
+                "--width", "64", "--out", out.toString());
+        assertThat(r.code()).as(what).isEqualTo(1);
+        assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: ")).toList()).as(what).hasSize(1)
+                .allSatisfy(l -> assertThat(l).startsWith("unetlens: error: ").contains(message));
+        assertThat(out).as(what + ": nothing written").doesNotExist();
+    }
+
     @Test
     void unknownOptionIsAUsageError() {
         Run r = run("generate", "--bogus");

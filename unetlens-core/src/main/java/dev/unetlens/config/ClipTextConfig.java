@@ -1,6 +1,9 @@
 package dev.unetlens.config;
 
+import dev.unetlens.Messages;
+
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -24,25 +27,32 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int layers, i
                              long eosTokenId, boolean withProjection) {
 
     public static final Set<String> ACTIVATIONS = Set.of("quick_gelu", "gelu");
+    public static final Range HIDDEN_SIZE = new Range("hidden_size", 1, 16384);
+    public static final Range INTERMEDIATE_SIZE = new Range("intermediate_size", 1, 65536);
+    public static final Range LAYERS = new Range("num_hidden_layers", 1, 128);
+    public static final Range HEADS = new Range("num_attention_heads", 1, 1024);
+    public static final Range POSITIONS = new Range("max_position_embeddings", 1, 8192);
+    public static final Range VOCAB_SIZE = new Range("vocab_size", 1, 1 << 20);
+    public static final Range PROJECTION_DIM = new Range("projection_dim", 1, 16384);
+    public static final Range EOS_TOKEN_ID = new Range("eos_token_id", 0, Integer.MAX_VALUE);
 
     public ClipTextConfig {
-        positive("hidden_size", hiddenSize);
-        positive("intermediate_size", intermediateSize);
-        positive("num_hidden_layers", layers);
-        positive("num_attention_heads", heads);
-        positive("max_position_embeddings", maxPositions);
-        positive("vocab_size", vocabSize);
+        HIDDEN_SIZE.check(hiddenSize);
+        INTERMEDIATE_SIZE.check(intermediateSize);
+        LAYERS.check(layers);
+        HEADS.check(heads);
+        POSITIONS.check(maxPositions);
+        VOCAB_SIZE.check(vocabSize);
+        PROJECTION_DIM.check(projectionDim);
+        EOS_TOKEN_ID.check(eosTokenId);
+        if (!(layerNormEps > 0) || !Double.isFinite(layerNormEps)) {
+            throw new ConfigException("layer_norm_eps must be a positive number, got " + layerNormEps);
+        }
         if (hiddenSize % heads != 0) {
             throw new ConfigException("hidden_size " + hiddenSize + " is not divisible by num_attention_heads " + heads);
         }
         if (!ACTIVATIONS.contains(hiddenAct)) {
-            throw new ConfigException("hidden_act '" + hiddenAct + "' is not supported (quick_gelu, gelu)");
-        }
-    }
-
-    private static void positive(String field, int v) {
-        if (v <= 0) {
-            throw new ConfigException(field + " must be positive, got " + v);
+            throw new ConfigException("hidden_act " + Messages.quote(hiddenAct) + " is not supported (quick_gelu, gelu)");
         }
     }
 
@@ -51,26 +61,29 @@ public record ClipTextConfig(int hiddenSize, int intermediateSize, int layers, i
     }
 
     public static ClipTextConfig from(JsonConfig c) {
-        String arch = c.stringList("architectures", java.util.List.of("CLIPTextModel")).getFirst();
-        if (!arch.equals("CLIPTextModel") && !arch.equals("CLIPTextModelWithProjection")) {
-            throw c.error("architectures", "'" + arch + "' is not a CLIP text model (CLIPTextModel, CLIPTextModelWithProjection)");
+        List<String> architectures = c.stringList("architectures", List.of("CLIPTextModel"));
+        String arch = architectures.isEmpty() ? null : architectures.getFirst();
+        if (!"CLIPTextModel".equals(arch) && !"CLIPTextModelWithProjection".equals(arch)) {
+            throw c.error("architectures", (arch == null ? "is empty"
+                    : Messages.quote(arch) + " is not a CLIP text model")
+                    + "; it must name CLIPTextModel or CLIPTextModelWithProjection");
         }
         c.requireAbsentOr("model_type", "clip_text_model");
         try {
             return new ClipTextConfig(
-                    c.integer("hidden_size", 512),
-                    c.integer("intermediate_size", 2048),
-                    c.integer("num_hidden_layers", 12),
-                    c.integer("num_attention_heads", 8),
-                    c.integer("max_position_embeddings", 77),
-                    c.integer("vocab_size", 49408),
+                    c.integer(HIDDEN_SIZE, 512),
+                    c.integer(INTERMEDIATE_SIZE, 2048),
+                    c.integer(LAYERS, 12),
+                    c.integer(HEADS, 8),
+                    c.integer(POSITIONS, 77),
+                    c.integer(VOCAB_SIZE, 49408),
                     c.choice("hidden_act", "quick_gelu", ACTIVATIONS),
                     c.number("layer_norm_eps", 1e-5),
-                    c.integer("projection_dim", 512),
-                    c.integer("eos_token_id", 49407),
+                    c.integer(PROJECTION_DIM, 512),
+                    c.integer(EOS_TOKEN_ID, 49407),
                     arch.equals("CLIPTextModelWithProjection"));
         } catch (ConfigException e) {
-            throw e.getMessage().startsWith(c.source()) ? e : new ConfigException(c.source() + ": " + e.getMessage());
+            throw e.in(c.source());
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.unetlens.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unetlens.Messages;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -49,6 +50,25 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
                          int convInKernel, int convOutKernel, Attention attention, Time time,
                          List<Integer> sampleSize) {
 
+    /** Most levels (block_out_channels entries): SD has 4, SDXL 3. */
+    public static final int MAX_LEVELS = 8;
+    public static final Range IN_CHANNELS = new Range("in_channels", 1, 256);
+    public static final Range OUT_CHANNELS = new Range("out_channels", 1, 256);
+    public static final Range CHANNELS = new Range("block_out_channels", 1, 16384);
+    public static final Range LAYERS = new Range("layers_per_block", 1, 16);
+    public static final Range HEADS = new Range("attention_head_dim", 1, 1024);
+    public static final Range CROSS_ATTENTION_DIM = new Range("cross_attention_dim", 1, 16384);
+    public static final Range DEPTH = new Range("transformer_layers_per_block", 0, 64);
+    public static final Range REVERSE_DEPTH = new Range("reverse_transformer_layers_per_block", 0, 64);
+    public static final Range GROUPS = new Range("norm_num_groups", 1, 1024);
+    public static final Range CONV_IN_KERNEL = new Range("conv_in_kernel", 1, 15);
+    public static final Range CONV_OUT_KERNEL = new Range("conv_out_kernel", 1, 15);
+    public static final Range DOWNSAMPLE_PADDING = new Range("downsample_padding", 0, 8);
+    public static final Range SAMPLE_SIZE = new Range("sample_size", 1, 1024);
+    public static final Range TIME_EMBEDDING_DIM = new Range("time_embedding_dim", 1, 65536);
+    public static final Range ADDITION_TIME_EMBED_DIM = new Range("addition_time_embed_dim", 1, 8192);
+    public static final Range PROJECTION_INPUT_DIM = new Range("projection_class_embeddings_input_dim", 1, 65536);
+
     /** The down block types unetlens implements (diffusers also accepts them with a {@code UNetRes} prefix). */
     public enum DownBlockType { CrossAttnDownBlock2D, DownBlock2D }
 
@@ -77,8 +97,8 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
                 case "mish" -> MISH;
                 case "gelu" -> GELU;
                 case "relu" -> RELU;
-                default -> throw new ConfigException(field + " '" + name
-                        + "' is not supported (silu, swish, mish, gelu, relu)");
+                default -> throw new ConfigException(field + " " + Messages.quote(name)
+                        + " is not supported (silu, swish, mish, gelu, relu)");
             };
         }
     }
@@ -99,28 +119,16 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
     public record Attention(List<Integer> heads, List<Integer> crossAttentionDim, List<List<Integer>> downLayers,
                             int midLayers, List<List<Integer>> upLayers, boolean useLinearProjection,
                             boolean upcastAttention) {
-        private static boolean anyNegative(List<List<Integer>> depths) {
-            return depths.stream().flatMap(List::stream).anyMatch(v -> v < 0);
-        }
-
         public Attention {
             heads = List.copyOf(heads);
             crossAttentionDim = List.copyOf(crossAttentionDim);
             downLayers = downLayers.stream().map(List::copyOf).toList();
             upLayers = upLayers.stream().map(List::copyOf).toList();
-            for (int h : heads) {
-                if (h <= 0) {
-                    throw new ConfigException("attention_head_dim (the head count) must be positive, got " + heads);
-                }
-            }
-            for (int d : crossAttentionDim) {
-                if (d <= 0) {
-                    throw new ConfigException("cross_attention_dim must be positive, got " + crossAttentionDim);
-                }
-            }
-            if (midLayers < 0 || anyNegative(downLayers) || anyNegative(upLayers)) {
-                throw new ConfigException("transformer_layers_per_block must not be negative");
-            }
+            HEADS.checkAll(heads);
+            CROSS_ATTENTION_DIM.checkAll(crossAttentionDim);
+            DEPTH.check(midLayers);
+            downLayers.forEach(DEPTH::checkAll);
+            upLayers.forEach(REVERSE_DEPTH::checkAll);
         }
     }
 
@@ -142,17 +150,17 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         public static final String TEXT_TIME = "text_time";
 
         public Time {
-            if (embedDim <= 0) {
-                throw new ConfigException("time_embedding_dim must be positive, got " + embedDim);
+            TIME_EMBEDDING_DIM.check(embedDim);
+            if (!Double.isFinite(freqShift)) {
+                throw new ConfigException("freq_shift must be a finite number, got " + freqShift);
             }
             if (additionEmbedType != null && !additionEmbedType.equals(TEXT_TIME)) {
                 throw new ConfigException("addition_embed_type '" + additionEmbedType
                         + "' is not supported (null, text_time)");
             }
-            if (TEXT_TIME.equals(additionEmbedType) && (additionTimeEmbedDim <= 0 || projectionClassEmbeddingsInputDim <= 0)) {
-                throw new ConfigException("addition_embed_type text_time needs positive addition_time_embed_dim and"
-                        + " projection_class_embeddings_input_dim, got " + additionTimeEmbedDim + " and "
-                        + projectionClassEmbeddingsInputDim);
+            if (TEXT_TIME.equals(additionEmbedType)) {
+                ADDITION_TIME_EMBED_DIM.check(additionTimeEmbedDim);
+                PROJECTION_INPUT_DIM.check(projectionClassEmbeddingsInputDim);
             }
         }
 
@@ -169,9 +177,15 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         layersPerBlock = List.copyOf(layersPerBlock);
         sampleSize = List.copyOf(sampleSize);
         int n = blockOutChannels.size();
-        if (n == 0) {
-            throw new ConfigException("block_out_channels must not be empty");
+        if (n == 0 || n > MAX_LEVELS) {
+            throw new ConfigException("block_out_channels must have 1 to " + MAX_LEVELS + " entries, got " + n);
         }
+        CHANNELS.checkAll(blockOutChannels);
+        LAYERS.checkAll(layersPerBlock);
+        IN_CHANNELS.check(inChannels);
+        OUT_CHANNELS.check(outChannels);
+        GROUPS.check(normNumGroups);
+        SAMPLE_SIZE.checkAll(sampleSize);
         sameLength("down_block_types", downBlockTypes.size(), n);
         sameLength("up_block_types", upBlockTypes.size(), n);
         sameLength("layers_per_block", layersPerBlock.size(), n);
@@ -179,18 +193,10 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         sameLength("cross_attention_dim", attention.crossAttentionDim().size(), n);
         sameLength("transformer_layers_per_block", attention.downLayers().size(), n);
         sameLength("reverse_transformer_layers_per_block", attention.upLayers().size(), n);
-        if (normNumGroups <= 0) {
-            throw new ConfigException("norm_num_groups must be positive, got " + normNumGroups);
-        }
         for (int c : blockOutChannels) {
-            if (c <= 0 || c % normNumGroups != 0) {
+            if (c % normNumGroups != 0) {
                 throw new ConfigException("block_out_channels " + blockOutChannels
                         + " must be positive multiples of norm_num_groups " + normNumGroups);
-            }
-        }
-        for (int l : layersPerBlock) {
-            if (l < 1) {
-                throw new ConfigException("layers_per_block must be at least 1, got " + layersPerBlock);
             }
         }
         for (int i = 0; i < n; i++) {
@@ -204,19 +210,14 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
                         + " up-block layers");
             }
         }
-        if (inChannels <= 0 || outChannels <= 0) {
-            throw new ConfigException("in_channels and out_channels must be positive, got " + inChannels + ", " + outChannels);
+        oddKernel(CONV_IN_KERNEL, convInKernel);
+        oddKernel(CONV_OUT_KERNEL, convOutKernel);
+        DOWNSAMPLE_PADDING.check(downsamplePadding);
+        if (!(normEps > 0) || !Double.isFinite(normEps)) {
+            throw new ConfigException("norm_eps must be a positive number, got " + normEps);
         }
-        oddKernel("conv_in_kernel", convInKernel);
-        oddKernel("conv_out_kernel", convOutKernel);
-        if (downsamplePadding < 0) {
-            throw new ConfigException("downsample_padding must not be negative, got " + downsamplePadding);
-        }
-        if (!(normEps > 0)) {
-            throw new ConfigException("norm_eps must be positive, got " + normEps);
-        }
-        if (!(midBlockScaleFactor != 0) || Double.isNaN(midBlockScaleFactor)) {
-            throw new ConfigException("mid_block_scale_factor must be non-zero, got " + midBlockScaleFactor);
+        if (midBlockScaleFactor == 0 || !Double.isFinite(midBlockScaleFactor)) {
+            throw new ConfigException("mid_block_scale_factor must be a non-zero number, got " + midBlockScaleFactor);
         }
     }
 
@@ -227,9 +228,9 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         }
     }
 
-    private static void oddKernel(String field, int k) {
-        if (k < 1 || k % 2 == 0) {
-            throw new ConfigException(field + " must be a positive odd number (it keeps H and W), got " + k);
+    private static void oddKernel(Range range, int k) {
+        if (range.check(k) % 2 == 0) {
+            throw new ConfigException(range.field() + " must be odd (it keeps H and W), got " + k);
         }
     }
 
@@ -292,7 +293,7 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         try {
             return parse(c);
         } catch (ConfigException e) {
-            throw e.getMessage().startsWith(c.source()) ? e : new ConfigException(c.source() + ": " + e.getMessage());
+            throw e.in(c.source());
         }
     }
 
@@ -301,17 +302,19 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         for (var it = c.node().fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (!key.startsWith("_") && !KNOWN.contains(key)) {
-                throw c.error(key, "is not a diffusers 0.27.2 UNet2DConditionModel option; unetlens cannot tell"
+                throw c.error(Messages.quote(key), "is not a diffusers 0.27.2 UNet2DConditionModel option; unetlens"
+                        + " cannot tell"
                         + " what it would change");
             }
         }
         if (c.has("num_attention_heads")) {
-            throw c.error("num_attention_heads", "= " + c.node().get("num_attention_heads") + " is rejected by diffusers"
+            throw c.error("num_attention_heads", "= " + Messages.value(c.node().get("num_attention_heads"))
+                    + " is rejected by diffusers"
                     + " 0.27.2 (naming issue, huggingface/diffusers#2011); give the head count as attention_head_dim");
         }
         refuseUnsupported(c);
 
-        List<Integer> channels = c.intList("block_out_channels", List.of(320, 640, 1280, 1280));
+        List<Integer> channels = c.intList(CHANNELS, List.of(320, 640, 1280, 1280), MAX_LEVELS);
         int n = channels.size();
         List<DownBlockType> down = new ArrayList<>();
         for (String t : c.stringList("down_block_types",
@@ -329,33 +332,33 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         if (channels.size() != down.size()) {
             throw c.error("block_out_channels", "has " + n + " entries but down_block_types has " + down.size());
         }
-        List<Integer> layers = c.intOrList("layers_per_block", 2, n);
+        List<Integer> layers = c.intOrList(LAYERS, 2, n);
         Attention attention = attention(c, n, layers);
         int c0 = channels.getFirst();
         Time time = new Time(
                 c.bool("flip_sin_to_cos", true),
                 c.number("freq_shift", 0),
-                c.has("time_embedding_dim") ? c.integer("time_embedding_dim", 0) : 4 * c0,
+                c.has("time_embedding_dim") ? c.integer(TIME_EMBEDDING_DIM, 0) : 4 * c0,
                 optionalAct(c, "timestep_post_act"),
                 optionalAct(c, "time_embedding_act_fn"),
                 c.string("addition_embed_type", null),
-                c.integer("addition_time_embed_dim", 0),
-                c.integer("projection_class_embeddings_input_dim", 0));
+                c.integer(ADDITION_TIME_EMBED_DIM, 0),
+                c.integer(PROJECTION_INPUT_DIM, 0));
         if (!c.has("norm_num_groups") && c.node().has("norm_num_groups")) {
             throw c.error("norm_num_groups", "= null (no conv_norm_out, and resnets without GroupNorm) is not supported");
         }
         return new UNetConfig(
-                c.integer("in_channels", 4),
-                c.integer("out_channels", 4),
+                c.integer(IN_CHANNELS, 4),
+                c.integer(OUT_CHANNELS, 4),
                 c.bool("center_input_sample", false),
                 channels, down, up, layers,
-                c.integer("downsample_padding", 1),
+                c.integer(DOWNSAMPLE_PADDING, 1),
                 c.number("mid_block_scale_factor", 1),
                 ActFn.parse("act_fn", c.string("act_fn", "silu")),
-                c.integer("norm_num_groups", 32),
+                c.integer(GROUPS, 32),
                 c.number("norm_eps", 1e-5),
-                c.integer("conv_in_kernel", 3),
-                c.integer("conv_out_kernel", 3),
+                c.integer(CONV_IN_KERNEL, 3),
+                c.integer(CONV_OUT_KERNEL, 3),
                 attention, time, sampleSize(c));
     }
 
@@ -379,7 +382,8 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         if (only != null && !only.isNull()) {
             boolean any = only.isArray() ? anyTrue(only) : !only.isBoolean() || only.asBoolean();
             if (any) {
-                throw c.error("only_cross_attention", "= " + only + " is not supported by unetlens (only false)");
+                throw c.error("only_cross_attention", "= " + Messages.value(only)
+                        + " is not supported by unetlens (only false)");
             }
             if (only.isArray() && only.size() != c.intList("block_out_channels", List.of(0, 0, 0, 0)).size()) {
                 throw c.error("only_cross_attention", "must have one entry per block");
@@ -407,7 +411,8 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         for (E e : type.getEnumConstants()) {
             names.add(e.name());
         }
-        throw c.error(field, "'" + name + "' is not supported by unetlens (" + String.join(", ", names) + ")");
+        throw c.error(field, Messages.quote(name) + " is not supported by unetlens (" + String.join(", ", names)
+                + ")");
     }
 
     private static ActFn optionalAct(JsonConfig c, String field) {
@@ -420,14 +425,14 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         if (s == null || s.isNull()) {
             return List.of();
         }
-        if (s.isIntegralNumber()) {
-            return List.of(s.asInt(), s.asInt());
+        if (!s.isArray()) {
+            int size = c.toInt(SAMPLE_SIZE, s);
+            return List.of(size, size);
         }
-        List<Integer> hw = c.intList("sample_size", List.of());
-        if (hw.size() != 2) {
-            throw c.error("sample_size", "must be an integer or [height, width], got " + s);
+        if (s.size() != 2) {
+            throw c.error("sample_size", "must be an integer or [height, width], got " + Messages.value(s));
         }
-        return hw;
+        return c.intList(SAMPLE_SIZE, List.of(), 2);
     }
 
     /**
@@ -437,25 +442,24 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
      * reversed. The mid block uses the last entry (the first depth of a list).
      */
     private static Attention attention(JsonConfig c, int n, List<Integer> layers) {
-        List<Integer> heads = c.intOrList("attention_head_dim", 8, n);
-        List<Integer> cross = c.intOrList("cross_attention_dim", 1280, n);
-        List<JsonNode> tl = perBlock(c, "transformer_layers_per_block", n);
+        List<Integer> heads = c.intOrList(HEADS, 8, n);
+        List<Integer> cross = c.intOrList(CROSS_ATTENTION_DIM, 1280, n);
+        List<JsonNode> tl = perBlock(c, DEPTH.field(), n);
         JsonNode reverseNode = c.node().get("reverse_transformer_layers_per_block");
         boolean reverseGiven = reverseNode != null && !reverseNode.isNull();
         if (!reverseGiven && tl.stream().anyMatch(JsonNode::isArray)) {
             throw c.error("transformer_layers_per_block", "has per-layer lists; diffusers then requires"
                     + " reverse_transformer_layers_per_block for the up blocks");
         }
-        List<JsonNode> reverse = reverseGiven ? perBlock(c, "reverse_transformer_layers_per_block", n) : tl.reversed();
-        String upField = reverseGiven ? "reverse_transformer_layers_per_block" : "transformer_layers_per_block";
+        List<JsonNode> reverse = reverseGiven ? perBlock(c, REVERSE_DEPTH.field(), n) : tl.reversed();
+        Range upRange = reverseGiven ? REVERSE_DEPTH : DEPTH;
         List<List<Integer>> down = new ArrayList<>();
         List<List<Integer>> up = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            down.add(depths(c, "transformer_layers_per_block", tl.get(i), layers.get(i)));
-            up.add(depths(c, upField, reverse.get(i), layers.get(n - 1 - i) + 1));
+            down.add(depths(c, DEPTH, tl.get(i), layers.get(i)));
+            up.add(depths(c, upRange, reverse.get(i), layers.get(n - 1 - i) + 1));
         }
-        JsonNode last = tl.getLast();
-        int mid = last.isArray() ? depths(c, "transformer_layers_per_block", last, 1).getFirst() : last.asInt();
+        int mid = depths(c, DEPTH, tl.getLast(), 1).getFirst();
         return new Attention(heads, cross, down, mid, up, c.bool("use_linear_projection", false),
                 c.bool("upcast_attention", false));
     }
@@ -466,11 +470,11 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
         if (v == null || v.isNull()) {
             return Collections.nCopies(n, com.fasterxml.jackson.databind.node.IntNode.valueOf(1));
         }
-        if (v.isIntegralNumber()) {
+        if (v.isNumber()) {
             return Collections.nCopies(n, v);
         }
         if (!v.isArray()) {
-            throw c.error(field, "must be an integer or a list, got " + v);
+            throw c.error(field, "must be an integer or a list, got " + Messages.value(v));
         }
         if (v.size() != n) {
             throw c.error(field, "has " + v.size() + " entries, expected " + n + " (one per block)");
@@ -481,23 +485,17 @@ public record UNetConfig(int inChannels, int outChannels, boolean centerInputSam
     }
 
     /** One block's depths: an int for every layer, or a list with one depth per layer (diffusers uses a prefix). */
-    private static List<Integer> depths(JsonConfig c, String field, JsonNode entry, int layers) {
-        if (entry.isIntegralNumber() && entry.canConvertToInt()) {
-            return Collections.nCopies(layers, entry.asInt());
-        }
+    private static List<Integer> depths(JsonConfig c, Range range, JsonNode entry, int layers) {
         if (!entry.isArray()) {
-            throw c.error(field, "entries must be integers or lists of integers, got " + entry);
+            return Collections.nCopies(layers, c.toInt(range, entry));
         }
         if (entry.size() < layers) {
-            throw c.error(field, "entry " + entry + " has fewer depths than the block's " + layers + " layers");
+            throw c.error(range.field(), "entry " + Messages.value(entry) + " has fewer depths than the block's "
+                    + layers + " layers");
         }
         List<Integer> out = new ArrayList<>();
         for (int j = 0; j < layers; j++) {
-            JsonNode e = entry.get(j);
-            if (!e.isIntegralNumber() || !e.canConvertToInt()) {
-                throw c.error(field, "entries must be integers or lists of integers, got " + entry);
-            }
-            out.add(e.asInt());
+            out.add(c.toInt(range, entry.get(j)));
         }
         return out;
     }

@@ -1,5 +1,7 @@
 package dev.unetlens.config;
 
+import dev.unetlens.Messages;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -22,22 +24,35 @@ public record VaeConfig(int inChannels, int outChannels, List<Integer> blockOutC
                         int latentChannels, int normGroups, double scalingFactor, boolean useQuantConv,
                         boolean usePostQuantConv, boolean midBlockAttention) {
 
+    /** Most levels (block_out_channels entries): SD's VAE has 4. */
+    public static final int MAX_LEVELS = 8;
+    public static final Range IN_CHANNELS = new Range("in_channels", 1, 256);
+    public static final Range OUT_CHANNELS = new Range("out_channels", 1, 256);
+    public static final Range CHANNELS = new Range("block_out_channels", 1, 16384);
+    public static final Range LAYERS = new Range("layers_per_block", 1, 16);
+    public static final Range LATENT_CHANNELS = new Range("latent_channels", 1, 256);
+    public static final Range GROUPS = new Range("norm_num_groups", 1, 1024);
+
     public VaeConfig {
         blockOutChannels = List.copyOf(blockOutChannels);
-        if (blockOutChannels.isEmpty()) {
-            throw new ConfigException("block_out_channels must not be empty");
+        if (blockOutChannels.isEmpty() || blockOutChannels.size() > MAX_LEVELS) {
+            throw new ConfigException("block_out_channels must have 1 to " + MAX_LEVELS + " entries, got "
+                    + blockOutChannels.size());
         }
+        CHANNELS.checkAll(blockOutChannels);
+        GROUPS.check(normGroups);
         for (int c : blockOutChannels) {
-            if (c <= 0 || c % normGroups != 0) {
+            if (c % normGroups != 0) {
                 throw new ConfigException("block_out_channels " + blockOutChannels
-                        + " must be positive multiples of norm_num_groups " + normGroups);
+                        + " must be multiples of norm_num_groups " + normGroups);
             }
         }
-        if (layersPerBlock < 1 || latentChannels < 1 || inChannels < 1 || outChannels < 1) {
-            throw new ConfigException("layers_per_block, latent_channels, in_channels and out_channels must be positive");
-        }
-        if (!(scalingFactor > 0)) {
-            throw new ConfigException("scaling_factor must be positive, got " + scalingFactor);
+        LAYERS.check(layersPerBlock);
+        LATENT_CHANNELS.check(latentChannels);
+        IN_CHANNELS.check(inChannels);
+        OUT_CHANNELS.check(outChannels);
+        if (!(scalingFactor > 0) || !Double.isFinite(scalingFactor)) {
+            throw new ConfigException("scaling_factor must be a positive number, got " + scalingFactor);
         }
     }
 
@@ -46,16 +61,24 @@ public record VaeConfig(int inChannels, int outChannels, List<Integer> blockOutC
     }
 
     public static VaeConfig from(JsonConfig c) {
+        try {
+            return parse(c);
+        } catch (ConfigException e) {
+            throw e.in(c.source());
+        }
+    }
+
+    private static VaeConfig parse(JsonConfig c) {
         c.requireAbsentOr("_class_name", "AutoencoderKL");
-        List<Integer> channels = c.intList("block_out_channels", List.of(64));
+        List<Integer> channels = c.intList(CHANNELS, List.of(64), MAX_LEVELS);
         for (String t : c.stringList("down_block_types", List.of("DownEncoderBlock2D"))) {
             if (!t.equals("DownEncoderBlock2D")) {
-                throw c.error("down_block_types", "'" + t + "' is not supported (DownEncoderBlock2D)");
+                throw c.error("down_block_types", Messages.quote(t) + " is not supported (DownEncoderBlock2D)");
             }
         }
         for (String t : c.stringList("up_block_types", List.of("UpDecoderBlock2D"))) {
             if (!t.equals("UpDecoderBlock2D")) {
-                throw c.error("up_block_types", "'" + t + "' is not supported (UpDecoderBlock2D)");
+                throw c.error("up_block_types", Messages.quote(t) + " is not supported (UpDecoderBlock2D)");
             }
         }
         int levels = channels.size();
@@ -70,20 +93,16 @@ public record VaeConfig(int inChannels, int outChannels, List<Integer> blockOutC
         c.requireAbsentOr("shift_factor", 0);
         c.requireAbsentOr("latents_mean", null);
         c.requireAbsentOr("latents_std", null);
-        try {
-            return new VaeConfig(
-                    c.integer("in_channels", 3),
-                    c.integer("out_channels", 3),
-                    channels,
-                    c.integer("layers_per_block", 1),
-                    c.integer("latent_channels", 4),
-                    c.integer("norm_num_groups", 32),
-                    c.number("scaling_factor", 0.18215),
-                    c.bool("use_quant_conv", true),
-                    c.bool("use_post_quant_conv", true),
-                    c.bool("mid_block_add_attention", true));
-        } catch (ConfigException e) {
-            throw new ConfigException(c.source() + ": " + e.getMessage());
-        }
+        return new VaeConfig(
+                c.integer(IN_CHANNELS, 3),
+                c.integer(OUT_CHANNELS, 3),
+                channels,
+                c.integer(LAYERS, 1),
+                c.integer(LATENT_CHANNELS, 4),
+                c.integer(GROUPS, 32),
+                c.number("scaling_factor", 0.18215),
+                c.bool("use_quant_conv", true),
+                c.bool("use_post_quant_conv", true),
+                c.bool("mid_block_add_attention", true));
     }
 }

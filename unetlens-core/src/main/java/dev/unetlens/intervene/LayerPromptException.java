@@ -26,7 +26,7 @@ public final class LayerPromptException extends UnetlensException {
      * @param reason what is wrong, without position
      */
     public LayerPromptException(String prompt, int index, String reason) {
-        super(format(prompt, index, reason));
+        super(format(prompt, index, reason).split("\n", -1));
         this.prompt = prompt;
         this.index = index;
         this.reason = reason;

@@ -1,5 +1,6 @@
 package dev.unetlens.io;
 
+import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
 
 import java.io.IOException;
@@ -34,8 +35,11 @@ public final class DiffusersFolder {
             throw new UnetlensException(dir + ": no such model folder; give a diffusers folder (with model_index.json)"
                     + " or a single .safetensors checkpoint");
         }
-        if (!Files.isRegularFile(dir.resolve("model_index.json"))) {
-            throw new UnetlensException(dir + ": no model_index.json; this is not a diffusers model folder");
+        String problem = InputFiles.problem(dir.resolve("model_index.json"));
+        if (problem != null) {
+            throw new UnetlensException(Files.notExists(dir.resolve("model_index.json"))
+                    ? dir + ": no model_index.json; this is not a diffusers model folder"
+                    : dir.resolve("model_index.json") + ": " + problem);
         }
         return new DiffusersFolder(dir);
     }
@@ -65,9 +69,10 @@ public final class DiffusersFolder {
     public Path config(String component) {
         Path dir = component(component);
         Path p = dir.resolve(component.startsWith("scheduler") ? "scheduler_config.json" : "config.json");
-        if (!Files.isRegularFile(p)) {
+        if (Files.notExists(p)) {
             throw new UnetlensException(p + ": missing; every diffusers component folder has one");
         }
+        InputFiles.requireRegular(p);
         return p;
     }
 
@@ -80,11 +85,11 @@ public final class DiffusersFolder {
         String suffix = variant == null ? "" : "." + variant;
         for (String stem : WEIGHT_STEMS) {
             Path single = dir.resolve(stem + suffix + ".safetensors");
-            if (Files.isRegularFile(single)) {
+            if (Files.exists(single)) {   // not necessarily a regular file: opening it says what it is
                 return single;
             }
             Path index = dir.resolve(stem + suffix + ".safetensors.index.json");
-            if (Files.isRegularFile(index)) {
+            if (Files.exists(index)) {
                 return index;
             }
         }
@@ -109,7 +114,7 @@ public final class DiffusersFolder {
                             || f.endsWith(".bin") || f.endsWith(".ckpt") || f.endsWith(".pt") || f.endsWith(".pth"))
                     .sorted().forEach(out::add);
         } catch (IOException e) {
-            throw new UnetlensException(dir + ": cannot list (" + e.getMessage() + ")", e);
+            throw new UnetlensException(dir + ": cannot list (" + Messages.value(e.getMessage()) + ")", e);
         }
         return out;
     }

@@ -38,12 +38,9 @@ public final class Npy {
     private Npy() {
     }
 
+    /** Reads a regular {@code .npy} file (a Java array holds at most 2 GiB). */
     public static NpyArray read(Path file) {
-        try {
-            return parse(ByteBuffer.wrap(Files.readAllBytes(file)), file.toString());
-        } catch (IOException e) {
-            throw new NpyException(file + ": cannot read (" + e.getMessage() + ")", e);
-        }
+        return parse(ByteBuffer.wrap(InputFiles.readBytes(file, Integer.MAX_VALUE - 8)), file.toString());
     }
 
     /** Parses one {@code .npy} image; {@code where} names it in errors. */
@@ -196,6 +193,7 @@ public final class Npy {
     /** Reads every array of an {@code .npz} archive (name without {@code .npy} → array), in archive order. */
     public static Map<String, NpyArray> readNpz(Path file) {
         Map<String, NpyArray> out = new LinkedHashMap<>();
+        InputFiles.requireRegular(file);
         try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
             ZipEntry e;
             while ((e = zip.getNextEntry()) != null) {

@@ -1,5 +1,6 @@
 package dev.unetlens.io;
 
+import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
 
 /**
@@ -54,8 +55,8 @@ public final class SafetensorsException extends UnetlensException {
     }
 
     public SafetensorsException(Rule rule, String file, String tensor, String detail, Throwable cause) {
-        super(oneLine(file + (tensor == null ? "" : ": tensor " + quote(tensor)) + ": " + detail
-                + " [rule: " + rule.text + "]"), cause);
+        super(file + (tensor == null ? "" : ": tensor " + Messages.quote(tensor)) + ": " + detail
+                + " [rule: " + rule.text + "]", cause);
         this.rule = rule;
     }
 
@@ -65,56 +66,12 @@ public final class SafetensorsException extends UnetlensException {
     }
 
     public SafetensorsException(String message, Throwable cause) {
-        super(oneLine(message), cause);
+        super(message, cause);
         this.rule = null;
     }
 
     /** The broken rule; null for messages written by callers. */
     public Rule rule() {
         return rule;
-    }
-
-    /**
-     * A name for a message: quoted, control characters and unpaired surrogates escaped, cut after 200 characters
-     * (names come from the file and may be anything).
-     */
-    static String quote(String name) {
-        String shown = name.length() > 200 ? name.substring(0, 200) + "...(" + name.length() + " chars)" : name;
-        StringBuilder b = new StringBuilder("'");
-        for (int i = 0; i < shown.length(); i++) {
-            char c = shown.charAt(i);
-            boolean paired = Character.isHighSurrogate(c) && i + 1 < shown.length()
-                    && Character.isLowSurrogate(shown.charAt(i + 1));
-            if (paired) {
-                b.append(c).append(shown.charAt(++i));
-            } else if (Character.isSurrogate(c)) {
-                b.append(String.format("\\u%04X", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return oneLine(b.append('\'').toString());
-    }
-
-    /** Escapes line breaks and other control characters so that a message stays on one line. */
-    static String oneLine(String s) {
-        StringBuilder b = new StringBuilder(s.length());
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                case '\0' -> b.append("\\0");
-                default -> {
-                    if (Character.isISOControl(c) || c == '\u2028' || c == '\u2029') {
-                        b.append(String.format("\\u%04X", (int) c));
-                    } else {
-                        b.append(c);
-                    }
-                }
-            }
-        }
-        return b.toString();
     }
 }

@@ -1,5 +1,6 @@
 package dev.unetlens.io;
 
+import dev.unetlens.Messages;
 import dev.unetlens.io.SafetensorsException.Rule;
 
 import java.io.IOException;
@@ -64,13 +65,27 @@ public final class SafetensorsFile implements TensorSource {
         this.metadata = header.metadata();
     }
 
-    /** Opens, validates and maps {@code path}; throws {@link SafetensorsException} naming the broken rule. */
+    /**
+     * Opens, validates and maps {@code path}; throws {@link SafetensorsException} naming the broken rule, or a
+     * one-line refusal when the file is a pickle or a torch zip checkpoint ({@link CheckpointFormat}). Only a regular
+     * file is opened: a FIFO or a device is refused before it could block or feed the read.
+     */
     public static SafetensorsFile open(Path path) {
         String file = path.toString();
+        String problem = InputFiles.problem(path);
+        if (problem != null) {
+            throw new SafetensorsException(Rule.IO, file, null, problem);
+        }
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
+            CheckpointFormat format = CheckpointFormat.of(read(ch, 0, (int) Math.min(size, CheckpointFormat.HEAD_BYTES))
+                    .array(), size);
+            if (format.isPickle()) {
+                throw format.refusal(path);
+            }
             if (size < 8) {
-                throw new SafetensorsException(Rule.FILE_TOO_SHORT, file, null, "the file has only " + size + " bytes: it is truncated or not safetensors");
+                throw new SafetensorsException(Rule.FILE_TOO_SHORT, file, null, "the file has only " + size
+                        + " bytes: it is truncated or not safetensors");
             }
             long n = read(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             if (Long.compareUnsigned(n, MAX_HEADER_BYTES) > 0) {
@@ -93,7 +108,7 @@ public final class SafetensorsFile implements TensorSource {
         } catch (NoSuchFileException e) {
             throw new SafetensorsException(Rule.IO, file, null, "no such file", e);
         } catch (IOException e) {
-            throw new SafetensorsException(Rule.IO, file, null, "cannot read: " + e, e);
+            throw new SafetensorsException(Rule.IO, file, null, "cannot read: " + Messages.value(e), e);
         }
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import dev.unetlens.Messages;
 import dev.unetlens.io.SafetensorsException.Rule;
 
 import java.io.IOException;
@@ -59,14 +60,15 @@ final class SafetensorsHeader {
 
     /**
      * No limit on string and name length (a 100 MB header may hold one long string), no field-name
-     * canonicalization (its collision guard throws on adversarial names), and serde_json's nesting limit.
+     * canonicalization (its collision guard throws on adversarial names), and serde_json's nesting limit: its
+     * recursion budget of 128 runs out on the 128th nested array or object, so 127 levels are the most it reads.
      */
     private static final JsonFactory JSON = JsonFactory.builder()
             .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES)
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxStringLength(Integer.MAX_VALUE)
                     .maxNameLength(Integer.MAX_VALUE)
-                    .maxNestingDepth(128)
+                    .maxNestingDepth(127)
                     .build())
             .build();
 
@@ -171,17 +173,17 @@ final class SafetensorsHeader {
         while (p.nextToken() == FIELD_NAME) {
             String key = p.currentName();
             if (m.containsKey(key)) {
-                throw fail(Rule.DUPLICATE_KEY, null, "__metadata__ key " + SafetensorsException.quote(key)
+                throw fail(Rule.DUPLICATE_KEY, null, "__metadata__ key " + Messages.quote(key)
                         + " appears twice");
             }
             JsonToken v = p.nextToken();
             if (v != JsonToken.VALUE_STRING) {
-                throw fail(Rule.BAD_METADATA, null, "__metadata__ value of " + SafetensorsException.quote(key)
+                throw fail(Rule.BAD_METADATA, null, "__metadata__ value of " + Messages.quote(key)
                         + " is " + describe(v) + ", not a string");
             }
             String value = p.getText();
             if (hasUnpairedSurrogate(key) || hasUnpairedSurrogate(value)) {
-                throw fail(Rule.BAD_METADATA, null, "__metadata__ entry " + SafetensorsException.quote(key)
+                throw fail(Rule.BAD_METADATA, null, "__metadata__ entry " + Messages.quote(key)
                         + " holds an unpaired surrogate, which is not Unicode text");
             }
             m.put(key, value);
@@ -207,7 +209,7 @@ final class SafetensorsHeader {
         while (p.nextToken() == FIELD_NAME) {
             String field = p.currentName();
             if (!fields.add(field)) {
-                throw fail(Rule.DUPLICATE_KEY, name, "key " + SafetensorsException.quote(field)
+                throw fail(Rule.DUPLICATE_KEY, name, "key " + Messages.quote(field)
                         + " appears twice in the entry");
             }
             p.nextToken();
@@ -215,7 +217,10 @@ final class SafetensorsHeader {
                 case "dtype" -> dtype = dtype(name);
                 case "shape" -> shape = integers(name, "shape", Rule.BAD_SHAPE, MAX_RANK);
                 case "data_offsets" -> offsets = integers(name, "data_offsets", Rule.BAD_OFFSETS, 2);
-                default -> skip(name);   // serde ignores unknown fields
+                default -> {   // serde ignores unknown fields, but still parses their strings
+                    requireUnicode(name, field);
+                    skip(name);
+                }
             }
         }
         if (dtype == null || shape == null || offsets == null) {
@@ -233,7 +238,7 @@ final class SafetensorsHeader {
         long bytes = byteSize(name, dtype, shape);
         if (bytes != end - begin) {
             throw fail(Rule.SIZE_MISMATCH, name, "data_offsets [" + begin + ", " + end + "] hold " + (end - begin)
-                    + " bytes but shape " + Arrays.toString(shape) + " of " + dtype + " needs " + bytes);
+                    + " bytes but shape " + Messages.shape(shape) + " of " + dtype + " needs " + bytes);
         }
         return new TensorInfo(name, dtype, shape, begin, end);
     }
@@ -245,7 +250,7 @@ final class SafetensorsHeader {
         }
         String s = p.getText();
         return DType.fromSafetensors(s).orElseThrow(() -> fail(Rule.BAD_DTYPE, name, "dtype "
-                + SafetensorsException.quote(s) + (REFERENCE_ONLY_DTYPES.contains(s)
+                + Messages.quote(s) + (REFERENCE_ONLY_DTYPES.contains(s)
                 ? " is a safetensors dtype that unetlens does not read" : " is not a safetensors dtype")));
     }
 
@@ -284,8 +289,9 @@ final class SafetensorsHeader {
         if (t == START_OBJECT) {
             Set<String> keys = new HashSet<>();
             while (p.nextToken() == FIELD_NAME) {
+                requireUnicode(name, p.currentName());
                 if (!keys.add(p.currentName())) {
-                    throw fail(Rule.DUPLICATE_KEY, name, "key " + SafetensorsException.quote(p.currentName())
+                    throw fail(Rule.DUPLICATE_KEY, name, "key " + Messages.quote(p.currentName())
                             + " appears twice in an object of the entry");
                 }
                 p.nextToken();
@@ -295,6 +301,20 @@ final class SafetensorsHeader {
             while (p.nextToken() != END_ARRAY) {
                 skip(name);
             }
+        } else if (t == JsonToken.VALUE_STRING) {
+            requireUnicode(name, p.getText());
+        }
+    }
+
+    /**
+     * Refuses a string whose {@code \\u} escapes leave an unpaired surrogate (UTF-8 itself cannot hold one): serde_json
+     * refuses it even in a value it ignores.
+     */
+    private void requireUnicode(String name, String s) {
+        if (hasUnpairedSurrogate(s)) {
+            throw fail(Rule.HEADER_NOT_JSON, name, "a \\u escape near character "
+                    + p.currentTokenLocation().getCharOffset()
+                    + " leaves an unpaired surrogate, which is not Unicode text");
         }
     }
 
@@ -307,7 +327,7 @@ final class SafetensorsHeader {
             }
             return Math.multiplyExact(count, dtype.size() * 8L) / 8;
         } catch (ArithmeticException e) {
-            throw fail(Rule.OVERFLOW, name, "shape " + Arrays.toString(shape) + " of " + dtype
+            throw fail(Rule.OVERFLOW, name, "shape " + Messages.shape(shape) + " of " + dtype
                     + " has more bytes than 64 bits can count");
         }
     }
@@ -321,7 +341,7 @@ final class SafetensorsHeader {
         for (TensorInfo t : sorted) {
             if (t.begin() != expected) {
                 String after = previous == null ? "the start of the data section"
-                        : "tensor " + SafetensorsException.quote(previous) + ", which ends at " + expected;
+                        : "tensor " + Messages.quote(previous) + ", which ends at " + expected;
                 throw fail(Rule.NOT_CONTIGUOUS, t.name(), "data_offsets [" + t.begin() + ", " + t.end() + "] "
                         + (t.begin() < expected ? "overlap " : "leave a gap after ") + after);
             }
@@ -342,7 +362,7 @@ final class SafetensorsHeader {
         return switch (t) {
             case START_OBJECT -> "an object";
             case START_ARRAY -> "an array";
-            case VALUE_STRING -> "the string " + SafetensorsException.quote(p.getText());
+            case VALUE_STRING -> "the string " + Messages.quote(p.getText());
             case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "the number " + cut(p.getText());
             case VALUE_TRUE, VALUE_FALSE, VALUE_NULL -> p.getText();
             default -> t.asString() == null ? t.name() : t.asString();

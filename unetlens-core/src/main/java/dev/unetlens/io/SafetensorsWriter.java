@@ -1,5 +1,6 @@
 package dev.unetlens.io;
 
+import dev.unetlens.Messages;
 import dev.unetlens.io.SafetensorsException.Rule;
 
 import java.io.IOException;
@@ -103,16 +104,16 @@ public final class SafetensorsWriter {
     private SafetensorsWriter add(String name, DType dtype, long[] shape, long dataBytes, TensorBytes data) {
         checkText("tensor name", name);
         if (name.indexOf('\0') >= 0 || name.equals(SafetensorsHeader.METADATA_KEY)) {
-            throw new IllegalArgumentException("tensor name '" + SafetensorsException.oneLine(name)
-                    + "' is not allowed: it contains NUL or is the metadata key");
+            throw new IllegalArgumentException("tensor name " + Messages.quote(name)
+                    + " is not allowed: it contains NUL or is the metadata key");
         }
         if (entries.containsKey(name)) {
-            throw new IllegalArgumentException("tensor '" + SafetensorsException.oneLine(name) + "' added twice");
+            throw new IllegalArgumentException("tensor " + Messages.quote(name) + " added twice");
         }
         long[] dims = shape.clone();
         long bytes = byteSize(name, dtype, dims);
         if (bytes != dataBytes) {
-            throw new IllegalArgumentException("tensor '" + SafetensorsException.oneLine(name) + "': shape "
+            throw new IllegalArgumentException("tensor " + Messages.quote(name) + ": shape "
                     + Arrays.toString(dims) + " of " + dtype + " needs " + bytes + " bytes, the data has " + dataBytes);
         }
         entries.put(name, new Entry(name, name.getBytes(StandardCharsets.UTF_8), dtype, dims, bytes, data));
@@ -147,7 +148,7 @@ public final class SafetensorsWriter {
             CountingStream counted = new CountingStream(out, e);
             e.data.writeTo(counted);
             if (counted.count != e.bytes) {
-                throw new IllegalStateException("tensor '" + SafetensorsException.oneLine(e.name) + "' wrote "
+                throw new IllegalStateException("tensor " + Messages.quote(e.name) + " wrote "
                         + counted.count + " bytes instead of " + e.bytes);
             }
         }
@@ -255,14 +256,14 @@ public final class SafetensorsWriter {
             long count = 1;
             for (long d : shape) {
                 if (d < 0) {
-                    throw new IllegalArgumentException("tensor '" + SafetensorsException.oneLine(name)
-                            + "': negative dimension in shape " + Arrays.toString(shape));
+                    throw new IllegalArgumentException("tensor " + Messages.quote(name) + ": negative dimension in shape "
+                            + Arrays.toString(shape));
                 }
                 count = Math.multiplyExact(count, d);
             }
             return Math.multiplyExact(count, (long) dtype.size());
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("tensor '" + SafetensorsException.oneLine(name) + "': shape "
+            throw new IllegalArgumentException("tensor " + Messages.quote(name) + ": shape "
                     + Arrays.toString(shape) + " overflows 64 bits");
         }
     }
@@ -272,8 +273,8 @@ public final class SafetensorsWriter {
             throw new IllegalArgumentException(what + " is null");
         }
         if (SafetensorsHeader.hasUnpairedSurrogate(s)) {
-            throw new IllegalArgumentException(what + " '" + SafetensorsException.oneLine(s)
-                    + "' holds an unpaired surrogate, which UTF-8 cannot encode");
+            throw new IllegalArgumentException(what + " " + Messages.quote(s)
+                    + " holds an unpaired surrogate, which UTF-8 cannot encode");
         }
     }
 
@@ -316,8 +317,8 @@ public final class SafetensorsWriter {
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             if (count + len > entry.bytes) {
-                throw new IllegalStateException("tensor '" + SafetensorsException.oneLine(entry.name)
-                        + "' wrote more than its " + entry.bytes + " bytes");
+                throw new IllegalStateException("tensor " + Messages.quote(entry.name) + " wrote more than its "
+                        + entry.bytes + " bytes");
             }
             out.write(b, off, len);
             count += len;

@@ -6,13 +6,12 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.unetlens.Messages;
 import dev.unetlens.io.SafetensorsException.Rule;
 
-import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -73,10 +72,12 @@ public final class ShardedSafetensors implements TensorSource {
         try {
             Map<Path, SafetensorsFile> files = new HashMap<>();
             for (Map.Entry<Path, Set<String>> e : mapped.entrySet()) {
-                String shard = SafetensorsException.quote(shardNames.get(e.getKey()));
-                if (!Files.isRegularFile(e.getKey())) {
+                String shard = Messages.quote(shardNames.get(e.getKey()));
+                String problem = InputFiles.problem(e.getKey());
+                if (problem != null) {
                     throw new SafetensorsException(Rule.SHARD_INDEX, where, e.getValue().iterator().next(),
-                            "it is mapped to shard " + shard + ", which does not exist");
+                            "it is mapped to shard " + shard + ", which " + (Files.notExists(e.getKey())
+                                    ? "does not exist" : problem));
                 }
                 SafetensorsFile f = SafetensorsFile.open(e.getKey());
                 opened.add(f);
@@ -94,16 +95,16 @@ public final class ShardedSafetensors implements TensorSource {
 
     private static Map<String, String> weightMap(Path index) {
         String where = index.toString();
+        String problem = InputFiles.problem(index);
+        if (problem != null) {
+            throw new SafetensorsException(Rule.IO, where, null, problem);
+        }
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readString(index));
-        } catch (NoSuchFileException e) {
-            throw new SafetensorsException(Rule.IO, where, null, "no such file", e);
+            root = JSON.readTree(InputFiles.readText(index));
         } catch (JacksonException e) {
             throw new SafetensorsException(Rule.SHARD_INDEX, where, null, "the index is not valid JSON: "
-                    + e.getOriginalMessage(), e);
-        } catch (IOException e) {
-            throw new SafetensorsException(Rule.IO, where, null, "cannot read: " + e, e);
+                    + Messages.value(e.getOriginalMessage()), e);
         }
         JsonNode map = root == null ? null : root.get("weight_map");
         if (map == null || !map.isObject()) {
@@ -113,7 +114,7 @@ public final class ShardedSafetensors implements TensorSource {
         for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new SafetensorsException(Rule.SHARD_INDEX, where, e.getKey(),
-                        "weight_map maps it to " + e.getValue() + ", not to a file name");
+                        "weight_map maps it to " + Messages.value(e.getValue()) + ", not to a file name");
             }
             out.put(e.getKey(), e.getValue().asText());
         }
@@ -132,7 +133,7 @@ public final class ShardedSafetensors implements TensorSource {
             // reported below
         }
         throw new SafetensorsException(Rule.SHARD_INDEX, where, tensor, "it is mapped to "
-                + SafetensorsException.quote(shard) + ", which is not a file name inside the index's folder");
+                + Messages.quote(shard) + ", which is not a file name inside the index's folder");
     }
 
     private static void checkSameNames(String where, String shard, Set<String> expected, SafetensorsFile f,
@@ -142,7 +143,7 @@ public final class ShardedSafetensors implements TensorSource {
                 String mappedTo = weightMap.get(name);
                 throw new SafetensorsException(Rule.SHARD_MISMATCH, where, name, "shard " + shard + " holds it, but "
                         + (mappedTo == null ? "weight_map does not list it"
-                        : "weight_map maps it to " + SafetensorsException.quote(mappedTo)));
+                        : "weight_map maps it to " + Messages.quote(mappedTo)));
             }
         }
         for (String name : expected) {

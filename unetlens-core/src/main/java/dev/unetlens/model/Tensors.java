@@ -18,8 +18,17 @@ public final class Tensors {
     }
 
     /**
+     * Whether {@link #load} takes a stored dtype: the floating types F16, BF16, F32 and F64. Others are refused before
+     * native code sees them: an integer tensor is no weight, and DJL 0.35's PyTorch engine aborts the JVM outright
+     * creating some dtypes from a buffer (INT16; BFLOAT16, which is widened here instead).
+     */
+    public static boolean loadable(DType dtype) {
+        return dtype.isFloat();
+    }
+
+    /**
      * Loads a stored floating tensor as a new float32 NDArray owned by {@code manager}: F32 is copied, F16 and
-     * BF16 are widened exactly, F64 is rounded. Integer tensors keep their type (I64, I32, U8, BOOL).
+     * BF16 are widened exactly, F64 is rounded. Any other dtype fails with one line naming the tensor.
      */
     public static NDArray load(NDManager manager, TensorInfo info, MemorySegment bytes) {
         Shape shape = new Shape(info.shape());
@@ -28,17 +37,12 @@ public final class Tensors {
             case F16 -> DataType.FLOAT16;
             case BF16 -> DataType.BFLOAT16;
             case F64 -> DataType.FLOAT64;
-            case I64 -> DataType.INT64;
-            case I32 -> DataType.INT32;
-            case I16 -> DataType.INT16;
-            case I8 -> DataType.INT8;
-            case U8 -> DataType.UINT8;
-            case BOOL -> DataType.BOOLEAN;
-            default -> throw new dev.unetlens.UnetlensException("tensor '" + info.name() + "' has dtype "
-                    + info.dtype() + ", which unetlens cannot compute with; convert the file to F16, BF16 or F32");
+            default -> throw new dev.unetlens.UnetlensException("tensor " + dev.unetlens.Messages.quote(info.name())
+                    + " has dtype " + info.dtype() + ", which is no floating weight; convert the file to F16, BF16 or"
+                    + " F32");
         };
         if (info.elementCount() == 0) {
-            return ForwardScope.detach(manager.create(shape, stored.isFloating() ? DataType.FLOAT32 : stored));
+            return ForwardScope.detach(manager.create(shape, DataType.FLOAT32));
         }
         try {
             ByteBuffer view = bytes.asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
@@ -48,9 +52,7 @@ public final class Tensors {
                 return ForwardScope.detach(manager.create(widenBf16(view.asShortBuffer()), shape));
             }
             try (NDArray alias = manager.create(view, shape, stored)) {   // aliases the mapped file: copy it out
-                NDArray owned = stored.isFloating() && stored != DataType.FLOAT32
-                        ? alias.toType(DataType.FLOAT32, true)
-                        : alias.duplicate();
+                NDArray owned = stored == DataType.FLOAT32 ? alias.duplicate() : alias.toType(DataType.FLOAT32, true);
                 return ForwardScope.detach(owned);
             }
         } finally {

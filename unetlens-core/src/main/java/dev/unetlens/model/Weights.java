@@ -3,6 +3,7 @@ package dev.unetlens.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.unetlens.Messages;
 import dev.unetlens.io.TensorInfo;
 import dev.unetlens.io.TensorSource;
 
@@ -12,45 +13,81 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * Hands each module its tensors, strictly: every module {@link #take}s its own keys with the shape it expects,
- * and {@link #verify} then fails, naming them, on any missing, wrongly shaped or unused tensor.
+ * and {@link #verify} then fails, naming them, on any missing, wrongly shaped, non-floating or unused tensor.
  *
- * <p>Two modes: loading from a {@link TensorSource} (values widened to float32), or generating deterministic
- * random weights for a config (the tiny bundled model and the benchmark models) with the golden fixtures' rule:
- * conv/linear/embedding weights ~ N(0, clamp(1/√fan_in, 0.02, 0.2)), biases ~ N(0, 0.05), norm weights
- * ~ 1 + N(0, 0.1).
+ * <p>Three modes: loading from a {@link TensorSource} ({@link #load}: checked in full before anything is allocated,
+ * then values widened to float32), generating deterministic random weights for a config (the tiny bundled model and
+ * the benchmark models) with the golden fixtures' rule: conv/linear/embedding weights ~ N(0, clamp(1/√fan_in, 0.02,
+ * 0.2)), biases ~ N(0, 0.05), norm weights ~ 1 + N(0, 0.1); and zero-cost placeholders.
  */
 public final class Weights {
-    private static final int LIST_LIMIT = 8;
+    /** How many names of each kind a {@link #verify} message lists before counting the rest. */
+    private static final int LIST_LIMIT = 3;
+    /** A {@link #verify} message names tensors up to this many characters (at least one), then only counts them. */
+    private static final int LIST_BUDGET = 380;
+
+    private enum Mode {
+        /** Stand-ins while checking every tensor against the source. */
+        CHECK,
+        /** The source's tensors, already checked. */
+        LOAD,
+        /** Deterministic random values. */
+        RANDOM,
+        /** Stand-ins for a model that is only looked at. */
+        PLACEHOLDERS
+    }
 
     private final TensorSource source;   // null when generating or for placeholders
     private final long seed;
-    private final boolean placeholders;
+    private final Mode mode;
     private final NDManager manager;
     private final String component;
     private final Map<String, NDArray> taken = new LinkedHashMap<>();
     private final List<String> missing = new ArrayList<>();
     private final List<String> wrongShape = new ArrayList<>();
-    private java.util.function.Predicate<String> ignorable = k -> false;
+    private final List<String> wrongDtype = new ArrayList<>();
+    private Predicate<String> ignorable = k -> false;
+    private NDArray zero;   // what stand-ins broadcast
 
-    private Weights(TensorSource source, long seed, NDManager manager, String component, boolean placeholders) {
+    private Weights(TensorSource source, long seed, NDManager manager, String component, Mode mode) {
         this.source = source;
         this.seed = seed;
-        this.placeholders = placeholders;
+        this.mode = mode;
         this.manager = manager;
         this.component = component;
     }
 
-    /** Weights read from {@code source}; {@code component} names the model part in errors ({@code "unet"}). */
-    public static Weights load(TensorSource source, NDManager manager, String component) {
-        return new Weights(source, 0, manager, component, false);
+    /**
+     * Builds a model with {@code build} from the tensors of {@code source}, in two passes. First the model is built
+     * on zero-cost stand-ins while every tensor it takes is checked against the source (present, of a floating dtype,
+     * of exactly the shape the config gives it) and every tensor of the source must be taken or be one of the
+     * {@code extras}: any mismatch fails in one line ({@link WeightsException}) before anything is allocated, whatever
+     * sizes the config asks for. Then it is built again on the source's tensors, widened to float32.
+     *
+     * @param component names the model part in errors ({@code "unet"})
+     * @param extras    stored tensors that are known extras and not weights (a saved {@code position_ids} buffer)
+     */
+    public static <M> M load(TensorSource source, NDManager manager, String component, Predicate<String> extras,
+                             Function<Weights, M> build) {
+        try (NDManager scratch = manager.newSubManager()) {
+            Weights check = new Weights(source, 0, scratch, component, Mode.CHECK).ignoring(extras);
+            build.apply(check);
+            check.verify();
+        }
+        Weights w = new Weights(source, 0, manager, component, Mode.LOAD).ignoring(extras);
+        M model = build.apply(w);
+        w.verify();
+        return model;
     }
 
     /** Deterministic random weights: the same seed and key always give the same tensor. */
     public static Weights random(long seed, NDManager manager, String component) {
-        return new Weights(null, seed, manager, component, false);
+        return new Weights(null, seed, manager, component, Mode.RANDOM);
     }
 
     /**
@@ -59,14 +96,14 @@ public final class Weights {
      * not be run.
      */
     public static Weights placeholders(NDManager manager, String component) {
-        return new Weights(null, 0, manager, component, true);
+        return new Weights(null, 0, manager, component, Mode.PLACEHOLDERS);
     }
 
     /**
      * Declares stored tensors that are known extras and not weights of the model (a saved {@code position_ids}
      * buffer, EMA copies): {@link #verify} does not report them as unexpected. Returns this.
      */
-    public Weights ignoring(java.util.function.Predicate<String> extras) {
+    public Weights ignoring(Predicate<String> extras) {
         ignorable = ignorable.or(extras);
         return this;
     }
@@ -80,29 +117,41 @@ public final class Weights {
         if (taken.containsKey(key)) {
             throw new IllegalStateException("weight '" + key + "' taken twice");
         }
-        NDArray value;
-        if (placeholders) {
-            value = ForwardScope.detach(manager.zeros(new Shape(1)).broadcast(new Shape(shape)));
-        } else if (source == null) {
-            value = generate(key, shape);
-        } else {
-            TensorInfo info = source.info(key).orElse(null);
-            if (info == null) {
-                missing.add(key);
-                value = placeholder(shape);
-            } else if (!Arrays.equals(info.shape(), shape)) {
-                wrongShape.add(key + " " + Arrays.toString(info.shape()) + " (expected " + Arrays.toString(shape) + ")");
-                value = placeholder(shape);
-            } else {
-                value = Tensors.load(manager, info, source.data(key));
+        NDArray value = switch (mode) {
+            case CHECK -> {
+                check(key, shape);
+                yield standIn(shape);
             }
-        }
+            case LOAD -> {
+                TensorInfo info = source.info(key).orElseThrow(() -> new IllegalStateException(key + " was checked"));
+                yield Tensors.load(manager, info, source.data(key));
+            }
+            case RANDOM -> generate(key, shape);
+            case PLACEHOLDERS -> standIn(shape);
+        };
         taken.put(key, value);
         return value;
     }
 
-    private NDArray placeholder(long[] shape) {
-        return ForwardScope.detach(manager.zeros(new Shape(shape)));
+    /** Notes whether the source's tensor {@code key} is there, with {@code shape} and a floating dtype. */
+    private void check(String key, long[] shape) {
+        TensorInfo info = source.info(key).orElse(null);
+        if (info == null) {
+            missing.add(Messages.quote(key));
+        } else if (!Arrays.equals(info.shape(), shape)) {
+            wrongShape.add(Messages.quote(key) + " " + Messages.shape(info.shape()) + " (expected "
+                    + Messages.shape(shape) + ")");
+        } else if (!Tensors.loadable(info.dtype())) {
+            wrongDtype.add(Messages.quote(key) + " " + info.dtype());
+        }
+    }
+
+    /** A stride-0 view of one zero with {@code shape}: no storage of its own. */
+    private NDArray standIn(long[] shape) {
+        if (zero == null) {
+            zero = ForwardScope.detach(manager.zeros(new Shape(1)));
+        }
+        return ForwardScope.detach(zero.broadcast(new Shape(shape)));
     }
 
     /** Every tensor taken so far, in order (to write a generated model). */
@@ -110,38 +159,49 @@ public final class Weights {
         return java.util.Collections.unmodifiableMap(taken);
     }
 
-    /** Fails with one line naming every missing, wrongly shaped and unused tensor. */
+    /** Fails with one line naming the missing, wrongly shaped, non-floating and unused tensors. */
     public void verify() {
         List<String> unused = new ArrayList<>();
         if (source != null) {
             for (String name : source.names()) {
                 if (!taken.containsKey(name) && !ignorable.test(name)) {
-                    unused.add(name);
+                    unused.add(Messages.quote(name));
                 }
             }
         }
-        if (missing.isEmpty() && wrongShape.isEmpty() && unused.isEmpty()) {
+        if (missing.isEmpty() && wrongShape.isEmpty() && wrongDtype.isEmpty() && unused.isEmpty()) {
             return;
         }
-        StringBuilder sb = new StringBuilder(component).append(" weights in ")
-                .append(source.describe()).append(" do not fit its config:");
-        appendList(sb, "missing", missing);
-        appendList(sb, "wrong shape", wrongShape);
-        appendList(sb, "unexpected", unused);
-        sb.append(" — check that config.json belongs to these weights");
+        StringBuilder sb = new StringBuilder(component).append(" weights in ").append(source.describe())
+                .append(missing.isEmpty() && wrongShape.isEmpty() && unused.isEmpty() ? ":" : " do not fit its config:");
+        boolean named = appendList(sb, "missing", missing, false);
+        named = appendList(sb, "wrong shape", wrongShape, named);
+        named = appendList(sb, "wrong dtype", wrongDtype, named);
+        appendList(sb, "unexpected", unused, named);
+        sb.append(wrongDtype.isEmpty() ? " — check that config.json belongs to these weights"
+                : " — weights must be F16, BF16, F32 or F64; convert the file");
         throw new WeightsException(sb.toString());
     }
 
-    private static void appendList(StringBuilder sb, String what, List<String> names) {
+    /**
+     * {@code what N: name, name, … (+K more);}, with as many names as the budget leaves room for, at least one unless
+     * an earlier list {@code named} one; returns whether a name has been given by now.
+     */
+    private static boolean appendList(StringBuilder sb, String what, List<String> names, boolean named) {
         if (names.isEmpty()) {
-            return;
+            return named;
         }
-        sb.append(' ').append(what).append(' ').append(names.size()).append(": ");
-        sb.append(String.join(", ", names.subList(0, Math.min(LIST_LIMIT, names.size()))));
-        if (names.size() > LIST_LIMIT) {
-            sb.append(", … (+").append(names.size() - LIST_LIMIT).append(" more)");
+        sb.append(' ').append(what).append(' ').append(names.size());
+        int shown = 0;
+        while (shown < Math.min(LIST_LIMIT, names.size())
+                && (!named && shown == 0 || sb.length() + names.get(shown).length() <= LIST_BUDGET)) {
+            sb.append(shown == 0 ? ": " : ", ").append(names.get(shown++));
+        }
+        if (shown > 0 && names.size() > shown) {
+            sb.append(", … (+").append(names.size() - shown).append(" more)");
         }
         sb.append(';');
+        return named || shown > 0;
     }
 
     private NDArray generate(String key, long[] shape) {

@@ -80,9 +80,12 @@ public final class StableDiffusion implements AutoCloseable {
         this.manager = manager;
     }
 
-    /** Loads a diffusers model folder or a single {@code .safetensors} checkpoint. */
+    /**
+     * Loads a diffusers model folder or a single {@code .safetensors} checkpoint (anything that exists and is not a
+     * folder is opened as one, which refuses what is not a regular safetensors file).
+     */
     public static StableDiffusion load(Path model, Options options) {
-        if (Files.isRegularFile(model)) {
+        if (!Files.isDirectory(model) && Files.exists(model)) {
             return loadSingleFile(model, options);
         }
         return loadFolder(model, options);
@@ -163,6 +166,7 @@ public final class StableDiffusion implements AutoCloseable {
             ClipTextConfig first = null;
             for (int i = 0; i < texts.size(); i++) {
                 ClipTextConfig cfg = ClipTextConfig.from(texts.get(i).config());
+                requireFits(tokenizers.get(i), cfg, texts.get(i).config().source());
                 first = first == null ? cfg : first;
                 stacks.add(new PromptEncoder.TextStack(tokenizers.get(i),
                         ClipTextModel.load(texts.get(i).weights(), cfg, manager)));
@@ -176,6 +180,23 @@ public final class StableDiffusion implements AutoCloseable {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /**
+     * Fails unless the text encoder can read every sequence the tokenizer makes: no longer than its positions, no id
+     * past its vocabulary (diffusers would fail mid-generation with "index out of range").
+     */
+    private static void requireFits(ClipTokenizer tokenizer, ClipTextConfig encoder, String encoderConfig) {
+        if (tokenizer.modelMaxLength() > encoder.maxPositions()) {
+            throw new UnetlensException(tokenizer.source() + ": model_max_length " + tokenizer.modelMaxLength()
+                    + " is more than the text encoder's max_position_embeddings " + encoder.maxPositions()
+                    + " (" + encoderConfig + "); a prompt that long could not be encoded");
+        }
+        if (tokenizer.maxId() >= encoder.vocabSize()) {
+            throw new UnetlensException(tokenizer.source() + ": token id " + tokenizer.maxId() + " is past the text"
+                    + " encoder's vocab_size " + encoder.vocabSize() + " (" + encoderConfig + "); the tokenizer"
+                    + " does not belong to this text encoder");
         }
     }
 

@@ -36,7 +36,8 @@ abstract class AbstractScheduler implements Scheduler {
     public final void setTimesteps(int n) {
         int max = config.noise().numTrainTimesteps();
         if (n < 1 || n > max) {
-            throw new ConfigException("number of inference steps must be in [1, " + max + "], got " + n);
+            throw new ConfigException("number of inference steps must be in [1, " + max + "] (num_train_timesteps of "
+                    + config.source() + "), got " + n);
         }
         reset();
         numInferenceSteps = n;

@@ -25,7 +25,8 @@ abstract class AlphaScheduler extends AbstractScheduler {
             if (t < 0 || t >= numTrain) {
                 throw new dev.unetlens.config.ConfigException("timestep_spacing " + config.spacing().name().toLowerCase(
                         java.util.Locale.ROOT) + " with steps_offset " + config.stepsOffset() + " and " + numInferenceSteps
-                        + " steps gives timestep " + (long) t + ", outside [0, num_train_timesteps " + numTrain + ")");
+                        + " steps gives timestep " + (long) t + ", outside [0, num_train_timesteps " + numTrain + ") of "
+                        + config.source());
             }
         }
     }

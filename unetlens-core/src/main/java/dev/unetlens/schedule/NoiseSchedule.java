@@ -3,6 +3,7 @@ package dev.unetlens.schedule;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import dev.unetlens.config.ConfigException;
+import dev.unetlens.config.Range;
 
 import java.util.Arrays;
 
@@ -32,9 +33,16 @@ public record NoiseSchedule(int numTrainTimesteps, double betaStart, double beta
         SQUAREDCOS_CAP_V2
     }
 
+    /** T: diffusers' models train with 1000; the bound keeps a hostile config from allocating gigabytes. */
+    public static final Range NUM_TRAIN_TIMESTEPS = new Range("num_train_timesteps", 2, 100_000);
+
     public NoiseSchedule {
-        if (numTrainTimesteps < 2) {
-            throw new ConfigException("num_train_timesteps must be >= 2, got " + numTrainTimesteps);
+        NUM_TRAIN_TIMESTEPS.check(numTrainTimesteps);
+        if (trainedBetas != null && (trainedBetas.length < numTrainTimesteps
+                || trainedBetas.length > NUM_TRAIN_TIMESTEPS.max())) {
+            throw new ConfigException("trained_betas has " + trainedBetas.length + " entries; it needs one per training"
+                    + " timestep, num_train_timesteps = " + numTrainTimesteps + " (at most " + NUM_TRAIN_TIMESTEPS.max()
+                    + ")");
         }
         if (!(betaStart > 0 && betaStart < 1) || !(betaEnd > 0 && betaEnd < 1)) {
             throw new ConfigException("beta_start and beta_end must be in (0, 1), got " + betaStart + " and " + betaEnd);

@@ -2,8 +2,10 @@ package dev.unetlens.schedule;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.Messages;
 import dev.unetlens.config.ConfigException;
 import dev.unetlens.config.JsonConfig;
+import dev.unetlens.config.Range;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -19,6 +21,7 @@ import java.util.Set;
  *
  * <p>Groups of settings that a class does not have hold neutral values it never reads.
  *
+ * @param source          where the settings were read, for messages ({@code …/scheduler/scheduler_config.json})
  * @param kind            the scheduler class
  * @param noise           the training noise schedule β₁…β_T
  * @param prediction      what the model predicts ({@code prediction_type})
@@ -28,8 +31,9 @@ import java.util.Set;
  * @param sigma           Euler / LMS / DPM-Solver sigma-schedule settings
  * @param dpm             DPM-Solver settings
  */
-public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Prediction prediction, Spacing spacing,
-                              int stepsOffset, AlphaOptions alpha, SigmaOptions sigma, DpmOptions dpm) {
+public record SchedulerConfig(String source, SchedulerKind kind, NoiseSchedule noise, Prediction prediction,
+                              Spacing spacing, int stepsOffset, AlphaOptions alpha, SigmaOptions sigma,
+                              DpmOptions dpm) {
     /** {@code prediction_type}. */
     public enum Prediction {
         /** ε: the noise added ({@code epsilon}). */
@@ -103,10 +107,11 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
         }
     }
 
+    public static final Range STEPS_OFFSET = new Range("steps_offset", 0, NoiseSchedule.NUM_TRAIN_TIMESTEPS.max());
+    public static final Range SOLVER_ORDER = new Range("solver_order", 1, 2);
+
     public SchedulerConfig {
-        if (stepsOffset < 0) {
-            throw new ConfigException("steps_offset must be >= 0, got " + stepsOffset);
-        }
+        STEPS_OFFSET.check(stepsOffset);
     }
 
     /**
@@ -125,10 +130,14 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
      */
     public static SchedulerConfig parse(JsonConfig json, SchedulerKind kind, Map<String, ?> overrides) {
         JsonConfig c = withOverrides(json, overrides);
-        SchedulerKind k = kind != null ? kind : SchedulerKind.fromDiffusersClass(
-                c.optionalString("_class_name").orElseThrow(() -> c.error("_class_name", "is missing; name the scheduler")));
-        return new SchedulerConfig(k, noise(c, k), prediction(c, k), spacing(c, k), c.integer("steps_offset", 0),
-                alphaOptions(c, k), sigmaOptions(c, k), dpmOptions(c, k));
+        try {
+            SchedulerKind k = kind != null ? kind : SchedulerKind.fromDiffusersClass(c.optionalString("_class_name")
+                    .orElseThrow(() -> c.error("_class_name", "is missing; name the scheduler")));
+            return new SchedulerConfig(c.source(), k, noise(c, k), prediction(c, k), spacing(c, k),
+                    c.integer(STEPS_OFFSET, 0), alphaOptions(c, k), sigmaOptions(c, k), dpmOptions(c, k));
+        } catch (ConfigException e) {
+            throw e.in(c.source());
+        }
     }
 
     /** The same settings with {@code overrides} applied (for example {@code timestep_spacing=trailing}). */
@@ -154,7 +163,7 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
     private static NoiseSchedule noise(JsonConfig c, SchedulerKind k) {
         boolean hasRescale = k != SchedulerKind.PNDM && k != SchedulerKind.LMS;
         String schedule = c.choice("beta_schedule", "linear", Set.of("linear", "scaled_linear", "squaredcos_cap_v2"));
-        return new NoiseSchedule(c.integer("num_train_timesteps", 1000), c.number("beta_start", 0.0001),
+        return new NoiseSchedule(c.integer(NoiseSchedule.NUM_TRAIN_TIMESTEPS, 1000), c.number("beta_start", 0.0001),
                 c.number("beta_end", 0.02), NoiseSchedule.BetaSchedule.valueOf(schedule.toUpperCase(Locale.ROOT)),
                 trainedBetas(c), hasRescale && c.bool("rescale_betas_zero_snr", false));
     }
@@ -164,13 +173,15 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
         if (n == null || n.isNull()) {
             return null;
         }
-        if (!n.isArray() || n.isEmpty()) {
-            throw c.error("trained_betas", "must be a non-empty list of numbers");
+        if (!n.isArray() || n.isEmpty() || n.size() > NoiseSchedule.NUM_TRAIN_TIMESTEPS.max()) {
+            throw c.error("trained_betas", "must be a list of 1 to " + NoiseSchedule.NUM_TRAIN_TIMESTEPS.max()
+                    + " numbers");
         }
         double[] out = new double[n.size()];
         for (int i = 0; i < out.length; i++) {
             if (!n.get(i).isNumber()) {
-                throw c.error("trained_betas", "must be a list of numbers, entry " + i + " is " + n.get(i));
+                throw c.error("trained_betas", "must be a list of numbers, entry " + i + " is "
+                        + Messages.value(n.get(i)));
             }
             out[i] = n.get(i).asDouble();
         }
@@ -238,11 +249,12 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
         requireFalse(c, "thresholding");
         requireFalse(c, "use_lu_lambdas");
         if (c.has("variance_type")) {
-            throw c.error("variance_type", "= " + c.node().get("variance_type") + " is not supported by unetlens (only null)");
+            throw c.error("variance_type", "= " + Messages.value(c.node().get("variance_type"))
+                    + " is not supported by unetlens (only null)");
         }
         FinalSigmas last = FinalSigmas.valueOf(c.choice("final_sigmas_type", "zero", Set.of("zero", "sigma_min"))
                 .toUpperCase(Locale.ROOT));
-        return new DpmOptions(c.integer("solver_order", 2), c.bool("lower_order_final", true),
+        return new DpmOptions(c.integer(SOLVER_ORDER, 2), c.bool("lower_order_final", true),
                 c.bool("euler_at_final", false), last, lambdaMinClipped(c));
     }
 
@@ -259,7 +271,7 @@ public record SchedulerConfig(SchedulerKind kind, NoiseSchedule noise, Predictio
         return switch (s) {
             case "-inf", "-infinity" -> Double.NEGATIVE_INFINITY;
             case "inf", "infinity", "+inf" -> Double.POSITIVE_INFINITY;
-            default -> throw c.error("lambda_min_clipped", "must be a number, got " + n);
+            default -> throw c.error("lambda_min_clipped", "must be a number, got " + Messages.value(n));
         };
     }
 

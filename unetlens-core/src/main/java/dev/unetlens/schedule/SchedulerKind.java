@@ -61,13 +61,15 @@ public enum SchedulerKind {
     public static SchedulerKind fromCliName(String name) {
         String n = name.strip().toLowerCase(Locale.ROOT);
         return Arrays.stream(values()).filter(k -> k.cliName.equals(n)).findFirst().orElseThrow(() ->
-                new ConfigException("--scheduler must be one of " + cliNames() + ", got '" + name + "'"));
+                new ConfigException("--scheduler must be one of " + cliNames() + ", got "
+                        + dev.unetlens.Messages.quote(name)));
     }
 
     /** The kind for a diffusers class name ({@code _class_name}). */
     public static SchedulerKind fromDiffusersClass(String className) {
         return Arrays.stream(values()).filter(k -> k.diffusersClass.equals(className)).findFirst().orElseThrow(() ->
-                new ConfigException("scheduler class '" + className + "' is not supported by unetlens (supported: "
+                new ConfigException("scheduler class " + dev.unetlens.Messages.quote(className)
+                        + " is not supported by unetlens (supported: "
                         + Arrays.stream(values()).map(SchedulerKind::diffusersClass).collect(Collectors.joining(", "))
                         + ")"));
     }

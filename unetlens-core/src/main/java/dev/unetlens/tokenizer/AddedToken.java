@@ -1,6 +1,7 @@
 package dev.unetlens.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.unetlens.Messages;
 import dev.unetlens.config.ConfigException;
 
 /**
@@ -30,26 +31,26 @@ public record AddedToken(String content, boolean lstrip, boolean rstrip, boolean
      * "rstrip": false, "single_word": false, ...}} (also with {@code "__type": "AddedToken"}); {@code normalized}
      * and {@code special} change nothing in the slow tokenizer's path and are ignored.
      */
-    static AddedToken parse(JsonNode node, String where) {
+    static AddedToken parse(JsonNode node, String source, String field) {
         if (node.isTextual() && !node.asText().isEmpty()) {
             return of(node.asText());
         }
         JsonNode content = node.get("content");
         if (!node.isObject() || content == null || !content.isTextual() || content.asText().isEmpty()) {
-            throw new ConfigException(where + " must be a string or an object with a non-empty \"content\", got "
-                    + node);
+            throw ConfigException.at(source, field + " must be a string or an object with a non-empty \"content\","
+                    + " got " + Messages.value(node));
         }
-        return new AddedToken(content.asText(), flag(node, "lstrip", where), flag(node, "rstrip", where),
-                flag(node, "single_word", where));
+        return new AddedToken(content.asText(), flag(node, "lstrip", source, field),
+                flag(node, "rstrip", source, field), flag(node, "single_word", source, field));
     }
 
-    private static boolean flag(JsonNode node, String key, String where) {
+    private static boolean flag(JsonNode node, String key, String source, String field) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) {
             return false;
         }
         if (!v.isBoolean()) {
-            throw new ConfigException(where + "." + key + " must be true or false, got " + v);
+            throw ConfigException.at(source, field + "." + key + " must be true or false, got " + Messages.value(v));
         }
         return v.asBoolean();
     }

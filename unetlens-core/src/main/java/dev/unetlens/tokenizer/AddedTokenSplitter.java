@@ -40,6 +40,11 @@ final class AddedTokenSplitter {
                 .sorted(Comparator.comparingInt(String::length).reversed()).toList();
     }
 
+    /** The largest id of an added token, -1 when there is none. */
+    int maxId() {
+        return contents.keySet().stream().mapToInt(Integer::intValue).max().orElse(-1);
+    }
+
     /** The id of an added token's content, or null. */
     Integer id(String content) {
         return ids.get(content);

@@ -1,5 +1,6 @@
 package dev.unetlens.tokenizer;
 
+import dev.unetlens.Messages;
 import dev.unetlens.config.ConfigException;
 
 import java.io.ByteArrayOutputStream;
@@ -53,8 +54,10 @@ public final class ClipTokenizer {
     private final int unkId;
     private final int padId;
     private final int maxLength;
+    private final String source;
 
     private ClipTokenizer(ClipVocab vocab, TokenizerConfig config, String source) {
+        this.source = source;
         this.encoder = vocab.encoder();
         this.decoder = new String[encoder.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1];
         encoder.forEach((token, id) -> decoder[id] = token);
@@ -88,8 +91,8 @@ public final class ClipTokenizer {
             }
             Integer id = encoder.get(s.content());
             if (id == null) {
-                throw new ConfigException(source + ": " + names[i] + " '" + s.content()
-                        + "' is neither in vocab.json nor an added token");
+                throw ConfigException.at(source, names[i] + " " + Messages.quote(s.content())
+                        + " is neither in vocab.json nor an added token");
             }
             tokens.put(s.content(), s);
             ids.put(s.content(), id);
@@ -250,6 +253,16 @@ public final class ClipTokenizer {
     /** Positions of an encoded prompt, bos and eos included (77 for CLIP). */
     public int modelMaxLength() {
         return maxLength;
+    }
+
+    /** Where the tokenizer was read from (its folder), for messages. */
+    public String source() {
+        return source;
+    }
+
+    /** The largest id this tokenizer can give (a vocabulary entry or an added token): its encoder must embed it. */
+    public int maxId() {
+        return Math.max(decoder.length - 1, added.maxId());
     }
 
     /** Entries of {@code vocab.json} (49408 for CLIP). */

@@ -1,9 +1,10 @@
 package dev.unetlens.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.unetlens.Messages;
 import dev.unetlens.config.ConfigException;
+import dev.unetlens.config.JsonConfig;
+import dev.unetlens.io.InputFiles;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,8 +12,6 @@ import java.io.InputStreamReader;
 import java.io.Reader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -38,7 +37,6 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
     static final String BOS = "<|startoftext|>";
     static final String EOS = "<|endoftext|>";
     private static final String BUNDLED = "bpe_simple_vocab_16e6.txt.gz";
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One merge rule: the adjacent symbols {@code first second} become {@code first + second}. */
     public record Merge(String first, String second) {
@@ -54,18 +52,20 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
         Path vocabFile = folder.resolve("vocab.json");
         Path mergesFile = folder.resolve("merges.txt");
         Map<String, Integer> encoder = new HashMap<>();
-        JsonNode vocab = readJson(vocabFile);
+        JsonNode vocab = JsonConfig.readTree(vocabFile);
         if (!vocab.isObject()) {
-            throw new ConfigException(vocabFile + ": not a JSON object of token → id");
+            throw ConfigException.at(vocabFile.toString(), "not a JSON object of token → id");
         }
         for (var e : vocab.properties()) {
-            if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0) {
-                throw new ConfigException(vocabFile + ": id of " + e.getKey() + " must be a non-negative integer, got "
-                        + e.getValue());
+            JsonNode id = e.getValue();
+            boolean ok = id.isIntegralNumber() && id.canConvertToInt() && TokenizerConfig.TOKEN_ID.contains(id.intValue());
+            if (!ok) {
+                throw ConfigException.at(vocabFile.toString(), "id of " + Messages.quote(e.getKey())
+                        + " must be an integer in " + TokenizerConfig.TOKEN_ID + ", got " + Messages.value(id));
             }
-            encoder.put(e.getKey(), e.getValue().asInt());
+            encoder.put(e.getKey(), id.intValue());
         }
-        return new ClipVocab(encoder, parseMerges(readString(mergesFile).strip(), mergesFile.toString()));
+        return new ClipVocab(encoder, parseMerges(InputFiles.readText(mergesFile).strip(), mergesFile.toString()));
     }
 
     /**
@@ -135,7 +135,7 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
         int end = text.indexOf('\n');
         String header = end < 0 ? text : text.substring(0, end);
         if (!header.contains("#version")) {
-            throw new ConfigException(source + ": first line must be the '#version' header, got '" + header + "'");
+            throw ConfigException.at(source, "first line must be the '#version' header, got " + Messages.quote(header));
         }
         List<Merge> merges = new ArrayList<>(MAX_MERGES);
         while (end >= 0 && merges.size() < MAX_MERGES) {
@@ -144,8 +144,8 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
             String line = end < 0 ? text.substring(start) : text.substring(start, end);
             Merge merge = pair(line.strip());
             if (merge == null) {
-                throw new ConfigException(source + ": line " + (merges.size() + 2) + " must be two symbols, got '"
-                        + line + "'");
+                throw ConfigException.at(source, "line " + (merges.size() + 2) + " must be two symbols, got "
+                        + Messages.quote(line));
             }
             merges.add(merge);
         }
@@ -181,21 +181,4 @@ public record ClipVocab(Map<String, Integer> encoder, List<Merge> merges) {
         return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
     }
 
-    private static JsonNode readJson(Path file) {
-        try {
-            return JSON.readTree(readString(file));
-        } catch (JsonProcessingException e) {
-            throw new ConfigException(file + ": not valid JSON (" + e.getOriginalMessage() + ")", e);
-        }
-    }
-
-    static String readString(Path file) {
-        try {
-            return Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException(file + ": no such file", e);
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")", e);
-        }
-    }
 }

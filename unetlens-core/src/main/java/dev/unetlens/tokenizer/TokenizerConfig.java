@@ -1,12 +1,14 @@
 package dev.unetlens.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.Messages;
+import dev.unetlens.config.ClipTextConfig;
 import dev.unetlens.config.ConfigException;
+import dev.unetlens.config.JsonConfig;
+import dev.unetlens.config.Range;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -36,13 +38,18 @@ import java.util.Map;
 public record TokenizerConfig(AddedToken bos, AddedToken eos, AddedToken unk, AddedToken pad,
                               Map<Integer, AddedToken> addedTokens, int modelMaxLength) {
     public static final int CLIP_MAX_LENGTH = 77;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * bos + eos at least; at most the longest text encoder unetlens builds ({@link ClipTextConfig#POSITIONS}). A
+     * pipeline also checks it against its encoder's {@code max_position_embeddings}.
+     */
+    public static final Range MODEL_MAX_LENGTH = new Range("model_max_length", 2, ClipTextConfig.POSITIONS.max());
+    /** Token ids: below the largest vocabulary a text encoder may have ({@link ClipTextConfig#VOCAB_SIZE}). */
+    public static final Range TOKEN_ID = new Range("token id", 0, ClipTextConfig.VOCAB_SIZE.max() - 1);
 
     public TokenizerConfig {
         addedTokens = Map.copyOf(addedTokens);
-        if (modelMaxLength < 2) {
-            throw new ConfigException("model_max_length must be at least 2 (bos + eos), got " + modelMaxLength);
-        }
+        MODEL_MAX_LENGTH.check(modelMaxLength);
+        addedTokens.keySet().forEach(TOKEN_ID::check);
     }
 
     /** OpenAI CLIP's tokens with the given pad token ({@code "<|endoftext|>"} for SD 1.x, {@code "!"} for SD 2.x). */
@@ -58,31 +65,35 @@ public record TokenizerConfig(AddedToken bos, AddedToken eos, AddedToken unk, Ad
         String where = folder.resolve("tokenizer_config.json").toString();
         JsonNode decoder = config.get("added_tokens_decoder");
         if (decoder != null && !decoder.isNull()) {
+            if (!decoder.isObject()) {
+                throw ConfigException.at(where, "added_tokens_decoder must be an object of id → token, got "
+                        + Messages.value(decoder));
+            }
             for (var e : decoder.properties()) {
-                added.put(parseId(e.getKey(), where + " added_tokens_decoder"),
-                        AddedToken.parse(e.getValue(), where + " added_tokens_decoder." + e.getKey()));
+                added.put(parseId(e.getKey(), where + ": added_tokens_decoder"),
+                        AddedToken.parse(e.getValue(), where, "added_tokens_decoder." + Messages.quote(e.getKey())));
             }
         } else {
             ObjectNode map = readObject(folder.resolve("special_tokens_map.json"));
             map.properties().forEach(e -> config.set(e.getKey(), e.getValue()));
             ObjectNode legacy = readObject(folder.resolve("added_tokens.json"));
             for (var e : legacy.properties()) {
-                added.put(parseId(e.getValue().asText(), folder.resolve("added_tokens.json") + " " + e.getKey()),
-                        AddedToken.of(e.getKey()));
+                added.put(parseId(e.getValue().asText(), folder.resolve("added_tokens.json") + ": "
+                        + Messages.quote(e.getKey())), AddedToken.of(e.getKey()));
             }
             where = where + " / special_tokens_map.json";
         }
-        JsonNode maxLength = config.get("model_max_length");
-        if (maxLength != null && !maxLength.isNull() && !maxLength.canConvertToInt()) {
-            throw new ConfigException(where + ": model_max_length must be an integer, got " + maxLength);
+        try {
+            return new TokenizerConfig(
+                    special(config, "bos_token", ClipVocab.BOS, where),
+                    special(config, "eos_token", ClipVocab.EOS, where),
+                    special(config, "unk_token", ClipVocab.EOS, where),
+                    special(config, "pad_token", ClipVocab.EOS, where),
+                    added,
+                    new JsonConfig(where, config).integer(MODEL_MAX_LENGTH, CLIP_MAX_LENGTH));
+        } catch (ConfigException e) {
+            throw e.in(where);
         }
-        return new TokenizerConfig(
-                special(config, "bos_token", ClipVocab.BOS, where),
-                special(config, "eos_token", ClipVocab.EOS, where),
-                special(config, "unk_token", ClipVocab.EOS, where),
-                special(config, "pad_token", ClipVocab.EOS, where),
-                added,
-                maxLength == null || maxLength.isNull() ? CLIP_MAX_LENGTH : maxLength.asInt());
     }
 
     private static AddedToken special(ObjectNode config, String key, String dflt, String where) {
@@ -91,35 +102,26 @@ public record TokenizerConfig(AddedToken bos, AddedToken eos, AddedToken unk, Ad
             return AddedToken.of(dflt);
         }
         if (v.isNull()) {
-            throw new ConfigException(where + ": " + key + " is null; a CLIP tokenizer needs one");
+            throw ConfigException.at(where, key + " is null; a CLIP tokenizer needs one");
         }
-        return AddedToken.parse(v, where + ": " + key);
+        return AddedToken.parse(v, where, key);
     }
 
     private static int parseId(String text, String where) {
-        try {
-            int id = Integer.parseInt(text);
-            if (id >= 0) {
-                return id;
-            }
-        } catch (NumberFormatException e) {
-            // reported below
+        if (text.matches("[0-9]{1,9}") && TOKEN_ID.contains(Integer.parseInt(text))) {
+            return Integer.parseInt(text);
         }
-        throw new ConfigException(where + ": id must be a non-negative integer, got '" + text + "'");
+        throw ConfigException.at(where, "id must be an integer in " + TOKEN_ID + ", got " + Messages.quote(text));
     }
 
+    /** The JSON object in {@code file}; an empty one when there is no such file (each file is optional). */
     private static ObjectNode readObject(Path file) {
-        if (!Files.isRegularFile(file)) {
+        if (Files.notExists(file)) {
             return JsonNodeFactory.instance.objectNode();
         }
-        try {
-            JsonNode n = JSON.readTree(Files.readString(file));
-            if (n instanceof ObjectNode o) {
-                return o;
-            }
-            throw new ConfigException(file + ": not a JSON object");
-        } catch (IOException e) {
-            throw new ConfigException(file + ": cannot read (" + e.getMessage() + ")", e);
+        if (JsonConfig.readTree(file) instanceof ObjectNode o) {
+            return o;
         }
+        throw ConfigException.at(file.toString(), "not a JSON object");
     }
 }

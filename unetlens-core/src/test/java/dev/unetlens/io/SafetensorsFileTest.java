@@ -18,6 +18,7 @@ import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /**
  * One test per rule of the safetensors reader (see {@link Rule}), each asserting the one-line message, plus the
@@ -508,6 +509,62 @@ class SafetensorsFileTest {
         SafetensorsFile.open(file(ok, new byte[1])).close();
         rejected(file("{\"w\":{\"x\":" + deep + ",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}",
                 new byte[1]), Rule.HEADER_NOT_JSON);
+    }
+
+    /**
+     * serde_json's recursion budget runs out on the 128th nested level: 127 levels (the header object, its entry and
+     * 125 arrays) are read, 128 are refused, as the reference refuses them.
+     */
+    @Test
+    void nestingIsLimitedExactlyWhereTheReferenceLimitsIt() {
+        String at127 = "{\"w\":{\"x\":" + "[".repeat(125) + "]".repeat(125) + ",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+        SafetensorsFile.open(file(at127, new byte[1])).close();
+        String at128 = "{\"w\":{\"x\":" + "[".repeat(126) + "]".repeat(126) + ",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}";
+        rejected(file(at128, new byte[1]), Rule.HEADER_NOT_JSON);
+    }
+
+    /** serde_json refuses a \\u escape that leaves an unpaired surrogate even in a field it ignores. */
+    @Test
+    void unpairedSurrogateEscapesInIgnoredFieldsAreRefused() {
+        for (String ignored : new String[] {"\"x\":\"\\ud800\"", "\"x\":\"a\\udc00\"", "\"x\":{\"y\":[\"\\ud800\"]}",
+            "\"\\ud800\":1", "\"x\":{\"\\udfff\":1}"}) {
+            Path f = file("{\"w\":{" + ignored + ",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}", new byte[1]);
+            assertThat(rejected(f, Rule.HEADER_NOT_JSON, "w").getMessage()).as(ignored).contains("unpaired surrogate");
+        }
+        Path paired = file("{\"w\":{\"x\":\"\\ud83d\\ude00\",\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}}",
+                new byte[1]);
+        SafetensorsFile.open(paired).close();
+    }
+
+    /** Names from the file are shortened and escaped in messages: a 10 MB name or a line break in one gives one short line. */
+    @Test
+    void namesInMessagesAreShortAndOnOneLine() {
+        String huge = "n".repeat(10 << 20);
+        SafetensorsException e = rejected(file("{" + entry(huge, "U8", "[2]", 0, 1) + "}", new byte[1]),
+                Rule.SIZE_MISMATCH);
+        assertThat(e.getMessage()).hasSizeLessThan(400).contains("(10485760 chars)");
+        SafetensorsException nl = rejected(file("{" + entry("a\\nb", "U8", "[2]", 0, 1) + "}", new byte[1]),
+                Rule.SIZE_MISMATCH);
+        assertThat(nl.getMessage()).contains("tensor 'a\\nb'");
+    }
+
+    /**
+     * Only regular files are opened: a FIFO would block the open forever, a device would feed it; each is refused in
+     * one line, before opening.
+     */
+    @Test
+    void specialFilesAreRefusedBeforeOpening() throws Exception {
+        Path fifo = SpecialFiles.fifo(dir.resolve("pipe.safetensors"));
+        try {
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> assertThat(rejected(fifo, Rule.IO)
+                    .getMessage()).contains("is a FIFO, device or socket, not a regular file"));
+        } finally {
+            SpecialFiles.unblock(fifo);
+        }
+        Path zero = java.nio.file.Files.createSymbolicLink(dir.resolve("zero.safetensors"), Path.of("/dev/zero"));
+        assertThat(rejected(zero, Rule.IO).getMessage()).contains("not a regular file");
+        Path sub = java.nio.file.Files.createDirectory(dir.resolve("d.safetensors"));
+        assertThat(rejected(sub, Rule.IO).getMessage()).contains("is a directory");
     }
 
     @Test

@@ -124,9 +124,32 @@ class SchedulerConfigTest {
         Scheduler s = Scheduler.create(parse("{\"steps_offset\": 1}", SchedulerKind.DDIM), StepOptions.DEFAULT);
         assertThatThrownBy(() -> s.setTimesteps(1000)).isInstanceOf(UnetlensException.class)
                 .hasMessage("timestep_spacing leading with steps_offset 1 and 1000 steps gives timestep 1000,"
-                        + " outside [0, num_train_timesteps 1000)");
+                        + " outside [0, num_train_timesteps 1000) of scheduler_config.json");
         assertThatThrownBy(() -> s.setTimesteps(0)).isInstanceOf(UnetlensException.class)
-                .hasMessage("number of inference steps must be in [1, 1000], got 0");
+                .hasMessage("number of inference steps must be in [1, 1000] (num_train_timesteps of"
+                        + " scheduler_config.json), got 0");
+    }
+
+    /**
+     * num_train_timesteps was bounded below only: 2³¹−1 ran out of memory computing the betas. Every range error of a
+     * scheduler config names its file.
+     */
+    @Test
+    void rangesAreBoundedAndNameTheFile() {
+        assertThatThrownBy(() -> parse("{\"num_train_timesteps\": 2147483647}", SchedulerKind.DDIM))
+                .isInstanceOf(UnetlensException.class)
+                .hasMessage("scheduler_config.json: num_train_timesteps must be in [2, 100000], got 2147483647");
+        assertThatThrownBy(() -> parse("{\"num_train_timesteps\": 1}", SchedulerKind.EULER))
+                .hasMessage("scheduler_config.json: num_train_timesteps must be in [2, 100000], got 1");
+        assertThatThrownBy(() -> parse("{\"beta_start\": 2}", SchedulerKind.EULER))
+                .hasMessageStartingWith("scheduler_config.json: beta_start and beta_end must be in (0, 1)");
+        assertThatThrownBy(() -> parse("{\"trained_betas\": [0.1, 0.2], \"num_train_timesteps\": 3}", SchedulerKind.DDIM))
+                .hasMessageStartingWith("scheduler_config.json: trained_betas has 2 entries; it needs one per training"
+                        + " timestep");
+        assertThatThrownBy(() -> parse("{\"steps_offset\": 4294967297}", SchedulerKind.DDIM))
+                .hasMessage("scheduler_config.json: steps_offset must be in [0, 100000], got 4294967297");
+        assertThatThrownBy(() -> parse("{\"solver_order\": 3}", SchedulerKind.DPMPP_2M))
+                .hasMessage("scheduler_config.json: solver_order must be in [1, 2], got 3");
     }
 
     @Test

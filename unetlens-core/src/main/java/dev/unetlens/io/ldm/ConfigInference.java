@@ -127,7 +127,7 @@ public final class ConfigInference {
         c.put("latent_channels", k.dim("decoder.conv_in.weight", 1));
         c.putNull("latents_mean");
         c.putNull("latents_std");
-        c.put("layers_per_block", k.count(Pattern.compile("encoder\\.down\\.0\\.block\\.(\\d+)\\..*")));
+        c.put("layers_per_block", k.count(Pattern.compile("encoder\\.down\\.0\\.block\\.(\\d{1,9})\\..*")));
         c.put("norm_num_groups", LDM_NORM_GROUPS);
         c.put("out_channels", k.dim("decoder.conv_out.weight", 0));
         c.put("sample_size", imageSize);

@@ -1,6 +1,8 @@
 package dev.unetlens.io.ldm;
 
+import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
+import dev.unetlens.config.ConfigException;
 
 import java.util.Map;
 
@@ -108,17 +110,25 @@ public enum LdmFamily {
         }
         long[] labelEmb = shapes.get(UNET_PREFIX + "label_emb.0.0.weight");
         if (labelEmb != null) {
-            return crossAttentionWidth(shapes) == 2048 ? SDXL : SDXL_REFINER;
+            return crossAttentionWidth(shapes, source) == 2048 ? SDXL : SDXL_REFINER;
         }
         long[] probe = shapes.get(UNET_PREFIX + V2_PROBE);
-        return probe != null && probe[probe.length - 1] == 1024 ? SD2 : SD1;
+        return probe != null && probe.length == 2 && probe[1] == 1024 ? SD2 : SD1;
     }
 
-    /** The key dimension of the first cross-attention in the file, 0 if there is none. */
-    static long crossAttentionWidth(Map<String, long[]> shapes) {
+    /**
+     * The key dimension of the first cross-attention in the file, 0 if there is none; fails in one line when that
+     * weight is no [out, in] matrix or its width is no int.
+     */
+    static int crossAttentionWidth(Map<String, long[]> shapes, String source) {
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             if (e.getKey().startsWith(UNET_PREFIX) && e.getKey().endsWith(".attn2.to_k.weight")) {
-                return e.getValue()[1];
+                long[] s = e.getValue();
+                if (s.length != 2 || s[1] > Integer.MAX_VALUE) {
+                    throw ConfigException.at(source, Messages.quote(e.getKey()) + " has shape "
+                            + Messages.shape(s) + "; a cross-attention key weight is a matrix [out, in]");
+                }
+                return (int) s[1];
             }
         }
         return 0;

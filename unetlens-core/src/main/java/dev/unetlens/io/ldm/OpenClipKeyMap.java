@@ -56,7 +56,7 @@ final class OpenClipKeyMap {
     };
 
     /** The resblock tensors the mapping knows; anything else under {@code transformer.} is unknown. */
-    private static final Pattern RESBLOCK = Pattern.compile("transformer\\.resblocks\\.(\\d+)\\.(?:"
+    private static final Pattern RESBLOCK = Pattern.compile("transformer\\.resblocks\\.(\\d{1,9})\\.(?:"
             + "(?:ln_1|ln_2|attn\\.out_proj|mlp\\.c_fc|mlp\\.c_proj)\\.(?:weight|bias)|attn\\.in_proj_(?:weight|bias))");
 
     static final String TEXT_PROJECTION = "text_projection";

@@ -1,5 +1,6 @@
 package dev.unetlens.io.ldm;
 
+import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.io.SafetensorsException;
 import dev.unetlens.io.SafetensorsFile;
@@ -53,7 +54,7 @@ final class RemappedSource implements TensorSource {
     public MemorySegment data(String name) {
         Entry e = entries.get(name);
         if (e == null) {
-            throw new SafetensorsException(description + ": no tensor '" + name + "'");
+            throw new SafetensorsException(description + ": no tensor " + Messages.quote(name));
         }
         return e.computed != null ? e.computed : file.data(e.fileKey).asSlice(e.offset, e.info.byteSize());
     }
@@ -113,8 +114,9 @@ final class RemappedSource implements TensorSource {
         private void put(String name, Entry e) {
             Entry old = entries.putIfAbsent(name, e);
             if (old != null) {
-                throw new UnetlensException(description + ": both " + old.fileKey + " and " + e.fileKey
-                        + " map to '" + name + "'; the checkpoint has duplicate tensors");
+                throw new UnetlensException(description + ": both " + Messages.quote(old.fileKey) + " and "
+                        + Messages.quote(e.fileKey) + " map to " + Messages.quote(name)
+                        + "; the checkpoint has duplicate tensors");
             }
         }
 
@@ -143,8 +145,8 @@ final class RemappedSource implements TensorSource {
             TensorInfo t = stored(key);
             long[] shape = t.shape();
             if (shape.length == 0 || shape[0] % parts != 0) {
-                throw new UnetlensException(description + ": " + prefix + key + " " + Arrays.toString(shape)
-                        + " cannot be split into " + parts + " equal row blocks");
+                throw new UnetlensException(description + ": " + Messages.quote(prefix + key) + " "
+                        + Messages.shape(shape) + " cannot be split into " + parts + " equal row blocks");
             }
             shape[0] /= parts;
             long bytes = t.byteSize() / parts;
@@ -158,8 +160,8 @@ final class RemappedSource implements TensorSource {
             TensorInfo t = stored(key);
             long[] s = t.shape();
             if (s.length != 2) {
-                throw new UnetlensException(description + ": " + prefix + key + " " + Arrays.toString(s)
-                        + " is not a matrix and cannot be transposed");
+                throw new UnetlensException(description + ": " + Messages.quote(prefix + key) + " "
+                        + Messages.shape(s) + " is not a matrix and cannot be transposed");
             }
             MemorySegment src = file.data(prefix + key);
             MemorySegment dst = arena.allocate(Math.max(1, t.byteSize()), 8).asSlice(0, t.byteSize());

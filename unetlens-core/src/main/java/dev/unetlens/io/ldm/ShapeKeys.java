@@ -1,8 +1,8 @@
 package dev.unetlens.io.ldm;
 
+import dev.unetlens.Messages;
 import dev.unetlens.config.ConfigException;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
@@ -34,19 +34,24 @@ record ShapeKeys(Map<String, long[]> all, String prefix, String source) {
     long[] shape(String key) {
         long[] s = all.get(prefix + key);
         if (s == null) {
-            throw new ConfigException(source + ": no " + prefix + key + ", which the "
+            throw ConfigException.at(source, "no " + Messages.quote(prefix + key) + ", which the "
                     + prefix.replaceAll("\\.$", "") + " config is read from");
         }
         return s;
     }
 
+    /** Dimension {@code axis} of {@code key}, which must have that axis and a size that fits a config value. */
     int dim(String key, int axis) {
         long[] s = shape(key);
         if (s.length <= axis) {
-            throw new ConfigException(source + ": " + prefix + key + " has shape " + Arrays.toString(s)
+            throw ConfigException.at(source, Messages.quote(prefix + key) + " has shape " + Messages.shape(s)
                     + ", expected at least " + (axis + 1) + " dimensions");
         }
-        return Math.toIntExact(s[axis]);
+        if (s[axis] > Integer.MAX_VALUE) {
+            throw ConfigException.at(source, Messages.quote(prefix + key) + " has shape " + Messages.shape(s)
+                    + ": dimension " + axis + " is larger than any model's");
+        }
+        return (int) s[axis];
     }
 
     /** Whether some key starts with {@code start} but not with {@code exclude}. */
@@ -68,7 +73,7 @@ record ShapeKeys(Map<String, long[]> all, String prefix, String source) {
     }
 
     ConfigException cannot(String field, String why) {
-        return new ConfigException(source + ": cannot infer " + field + " from the weights: " + why
+        return ConfigException.at(source, "cannot infer " + field + " from the weights: " + why
                 + "; pass the diffusers configs explicitly (a diffusers folder's config.json files)");
     }
 }

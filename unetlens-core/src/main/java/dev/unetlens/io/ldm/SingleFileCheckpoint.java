@@ -1,14 +1,12 @@
 package dev.unetlens.io.ldm;
 
 import dev.unetlens.UnetlensException;
+import dev.unetlens.io.CheckpointFormat;
 import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorInfo;
 import dev.unetlens.io.TensorSource;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.lang.foreign.Arena;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -131,48 +129,16 @@ public final class SingleFileCheckpoint implements AutoCloseable {
     }
 
     /**
-     * Refuses pickle checkpoints, by extension or by their first bytes (a torch zip archive, or a raw pickle's
-     * protocol opcode), with the commands that convert them.
+     * Refuses pickle checkpoints by their extension with the command that converts them; a pickle under another name
+     * is refused by its bytes when {@link SafetensorsFile#open} looks at them ({@link CheckpointFormat}).
      */
     static void refusePickle(Path path) {
-        String name = path.getFileName().toString();
+        String name = path.getFileName() == null ? "" : path.getFileName().toString();
         int dot = name.lastIndexOf('.');
         String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
-        String stem = dot < 0 ? name : name.substring(0, dot);
         if (PICKLE_EXTENSIONS.contains(ext)) {
-            throw new UnetlensException(path + ": ." + ext + " files are Python pickles, which can run arbitrary code"
-                    + " when loaded; unetlens reads only .safetensors. " + conversion(name, stem));
+            throw CheckpointFormat.refusal(path, "a ." + ext + " file, a Python pickle");
         }
-        if (looksLikePickle(path)) {
-            throw new UnetlensException(path + ": this is a Python pickle (a torch checkpoint), not safetensors,"
-                    + " whatever its name; pickles can run arbitrary code when loaded. " + conversion(name, stem));
-        }
-    }
-
-    private static String conversion(String name, String stem) {
-        return "Convert it once, where you trust its source: python -c \"import torch; from safetensors.torch import"
-                + " save_file; sd = torch.load('" + name + "', map_location='cpu', weights_only=True);"
-                + " sd = sd.get('state_dict', sd); save_file({k: v.contiguous().clone() for k, v in sd.items()"
-                + " if torch.is_tensor(v)}, '" + stem + ".safetensors')\" (or, for a diffusers folder: python"
-                + " scripts/convert_original_stable_diffusion_to_diffusers.py --checkpoint_path " + name
-                + " --dump_path DIR --to_safetensors)";
-    }
-
-    private static boolean looksLikePickle(Path path) {
-        if (!Files.isRegularFile(path)) {
-            return false;
-        }
-        byte[] head = new byte[4];
-        try (InputStream in = Files.newInputStream(path)) {
-            if (in.readNBytes(head, 0, 4) < 2) {
-                return false;
-            }
-        } catch (IOException e) {
-            return false;   // SafetensorsFile.open reports the read error
-        }
-        boolean zip = head[0] == 'P' && head[1] == 'K' && head[2] == 3 && head[3] == 4;
-        boolean pickle = (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5;
-        return zip || pickle;
     }
 
     public Path path() {

@@ -14,9 +14,9 @@ import static dev.unetlens.io.ldm.ConfigInference.F;
  * written as transformers 4.38.2 saves a config.
  */
 final class TextConfigInference {
-    private static final Pattern RESBLOCK = Pattern.compile("transformer\\.resblocks\\.(\\d+)\\..*");
+    private static final Pattern RESBLOCK = Pattern.compile("transformer\\.resblocks\\.(\\d{1,9})\\..*");
     /** Also the keys without {@code text_model.} that {@link ClipKeyMap} accepts. */
-    private static final Pattern CLIP_LAYER = Pattern.compile("(?:text_model\\.)?encoder\\.layers\\.(\\d+)\\..*");
+    private static final Pattern CLIP_LAYER = Pattern.compile("(?:text_model\\.)?encoder\\.layers\\.(\\d{1,9})\\..*");
 
     private TextConfigInference() {
     }

@@ -38,7 +38,7 @@ final class UnetConfigInference {
         for (int i = 0; i < levels; i++) {
             String block = "input_blocks." + layout.inputBlock(i, 0) + ".";
             channels[i] = k.dim(block + "0.out_layers.3.weight", 0);
-            depth[i] = k.count(Pattern.compile(Pattern.quote(block) + "1\\.transformer_blocks\\.(\\d+)\\..*"));
+            depth[i] = k.count(Pattern.compile(Pattern.quote(block) + "1\\.transformer_blocks\\.(\\d{1,9})\\..*"));
             down.add(depth[i] > 0 ? "CrossAttnDownBlock2D" : "DownBlock2D");
             if (depth[i] > 0 && firstAttention == null) {
                 firstAttention = block + "1.";
@@ -47,7 +47,7 @@ final class UnetConfigInference {
             up.add(k.anyStartsWith(upBlock, upBlock + "conv") ? "CrossAttnUpBlock2D" : "UpBlock2D");
         }
         ConfigInference.requireChannelMultiples(k, "U-Net", channels);
-        int context = Math.toIntExact(LdmFamily.crossAttentionWidth(k.all()));
+        int context = LdmFamily.crossAttentionWidth(k.all(), k.source());
         boolean linear = firstAttention != null && k.shape(firstAttention + "proj_in.weight").length == 2;
 
         ObjectNode c = ConfigInference.diffusersHeader("UNet2DConditionModel");

@@ -58,8 +58,8 @@ final class UnetKeyMap {
             {"skip_connection", "conv_shortcut"},
     };
 
-    private static final Pattern BLOCK = Pattern.compile("(input|output)_blocks\\.(\\d+)\\.(\\d+)\\.(.+)");
-    private static final Pattern MIDDLE = Pattern.compile("middle_block\\.(\\d+)\\.(.+)");
+    private static final Pattern BLOCK = Pattern.compile("(input|output)_blocks\\.(\\d{1,9})\\.(\\d{1,9})\\.(.+)");
+    private static final Pattern MIDDLE = Pattern.compile("middle_block\\.(\\d{1,9})\\.(.+)");
 
     private UnetKeyMap() {
     }

@@ -1,5 +1,6 @@
 package dev.unetlens.io.ldm;
 
+import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
 
 import java.util.Collection;
@@ -19,9 +20,9 @@ import java.util.regex.Pattern;
  * @param layersPerBlock resnets per down level ({@code num_res_blocks})
  */
 record UnetLayout(int levels, int layersPerBlock) {
-    private static final Pattern INPUT = Pattern.compile("input_blocks\\.(\\d+)\\..*");
-    private static final Pattern DOWNSAMPLE = Pattern.compile("input_blocks\\.(\\d+)\\.0\\.op\\.weight");
-    private static final Pattern OUTPUT = Pattern.compile("output_blocks\\.(\\d+)\\..*");
+    private static final Pattern INPUT = Pattern.compile("input_blocks\\.(\\d{1,9})\\..*");
+    private static final Pattern DOWNSAMPLE = Pattern.compile("input_blocks\\.(\\d{1,9})\\.0\\.op\\.weight");
+    private static final Pattern OUTPUT = Pattern.compile("output_blocks\\.(\\d{1,9})\\..*");
 
     /** Reads the layout from U-Net keys without the {@code model.diffusion_model.} prefix. */
     static UnetLayout of(Collection<String> keys, String source) {
@@ -38,12 +39,13 @@ record UnetLayout(int levels, int layersPerBlock) {
         }
         int layers = downsamplers.isEmpty() ? inputs.last() : downsamplers.first() - 1;
         int levels = downsamplers.size() + 1;
-        int expected = levels * (layers + 1);
+        long expected = (long) levels * (layers + 1);
         if (layers < 1 || inputs.size() != expected || inputs.last() != expected - 1
-                || outputs.size() != expected || outputs.last() != expected - 1) {
+                || outputs.isEmpty() || outputs.size() != expected || outputs.last() != expected - 1) {
             throw new UnetlensException(source + ": U-Net blocks do not follow the LDM layout (" + inputs.size()
-                    + " input_blocks and " + outputs.size() + " output_blocks, downsamplers at " + downsamplers
-                    + "; expected " + expected + " of each for " + levels + " levels of " + layers + " resnets)");
+                    + " input_blocks and " + outputs.size() + " output_blocks, downsamplers at "
+                    + Messages.value(downsamplers) + "; expected " + expected + " of each for " + levels + " levels of "
+                    + layers + " resnets)");
         }
         return new UnetLayout(levels, layers);
     }

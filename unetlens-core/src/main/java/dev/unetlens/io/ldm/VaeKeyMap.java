@@ -25,7 +25,9 @@ import java.util.regex.Pattern;
  * with {@code nin_shortcut} → {@code conv_shortcut} inside resnets ({@code update_vae_resnet_ldm_to_diffusers}).
  * The attention's q/k/v/proj_out weights are 1×1 conv kernels (C, C, 1, 1) in LDM and Linear weights (C, C) in
  * diffusers ({@code update_vae_attentions_ldm_to_diffusers} takes {@code [:, :, 0, 0]}): the same bytes, seen with
- * the new shape. ({@code conv_attn_to_linear}, which diffusers also runs, only touches the pre-0.14 names
+ * the new shape. Only (C, C, 1) and (C, C, 1, 1) kernels are seen so (diffusers takes {@code [:, :, 0]} of rank 3
+ * and {@code [:, :, 0, 0]} of rank 4 and leaves other ranks alone); any other shape stays as it is and fails to
+ * load. ({@code conv_attn_to_linear}, which diffusers also runs, only touches the pre-0.14 names
  * {@code query/key/value/proj_attn} and changes nothing here.) conv_in, conv_out, quant_conv and post_quant_conv
  * keep their names.
  */
@@ -46,14 +48,14 @@ final class VaeKeyMap {
             "norm", "group_norm", "q", "to_q", "k", "to_k", "v", "to_v", "proj_out", "to_out.0");
 
     private static final Pattern PARAM = Pattern.compile("(.+)\\.(weight|bias)");
-    private static final Pattern DOWN_BLOCK = Pattern.compile("encoder\\.down\\.(\\d+)\\.block\\.(\\d+)\\.(.+)");
-    private static final Pattern DOWNSAMPLE = Pattern.compile("encoder\\.down\\.(\\d+)\\.downsample\\.conv\\.(weight|bias)");
-    private static final Pattern UP_BLOCK = Pattern.compile("decoder\\.up\\.(\\d+)\\.block\\.(\\d+)\\.(.+)");
-    private static final Pattern UPSAMPLE = Pattern.compile("decoder\\.up\\.(\\d+)\\.upsample\\.conv\\.(weight|bias)");
+    private static final Pattern DOWN_BLOCK = Pattern.compile("encoder\\.down\\.(\\d{1,9})\\.block\\.(\\d{1,9})\\.(.+)");
+    private static final Pattern DOWNSAMPLE = Pattern.compile("encoder\\.down\\.(\\d{1,9})\\.downsample\\.conv\\.(weight|bias)");
+    private static final Pattern UP_BLOCK = Pattern.compile("decoder\\.up\\.(\\d{1,9})\\.block\\.(\\d{1,9})\\.(.+)");
+    private static final Pattern UPSAMPLE = Pattern.compile("decoder\\.up\\.(\\d{1,9})\\.upsample\\.conv\\.(weight|bias)");
     private static final Pattern MID_BLOCK = Pattern.compile("(encoder|decoder)\\.mid\\.block_([12])\\.(.+)");
     private static final Pattern MID_ATTENTION =
             Pattern.compile("(encoder|decoder)\\.mid\\.attn_1\\.(norm|q|k|v|proj_out)\\.(weight|bias)");
-    private static final Pattern LEVEL = Pattern.compile("(?:encoder\\.down|decoder\\.up)\\.(\\d+)\\..*");
+    private static final Pattern LEVEL = Pattern.compile("(?:encoder\\.down|decoder\\.up)\\.(\\d{1,9})\\..*");
 
     private VaeKeyMap() {
     }
@@ -66,7 +68,7 @@ final class VaeKeyMap {
             if (m.matches()) {
                 String name = m.group(1) + ".mid_block.attentions.0." + ATTENTION.get(m.group(2)) + "." + m.group(3);
                 long[] s = e.getValue().shape();
-                if (s.length > 2 && trailingOnes(s)) {
+                if ((s.length == 3 || s.length == 4) && trailingOnes(s)) {
                     out.reshape(key, name, s[0], s[1]);   // (C, C, 1, 1) conv kernel → (C, C) Linear weight
                 } else {
                     out.rename(key, name);

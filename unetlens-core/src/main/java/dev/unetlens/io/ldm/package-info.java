@@ -10,6 +10,11 @@
  * that the checkpoint owns. {@link dev.unetlens.io.ldm.ConfigInference} rebuilds the diffusers {@code config.json}
  * contents from the keys and shapes where LDM's fixed architecture rules allow it.
  *
+ * <p>Keys and shapes come from the file and may be anything. Block indices in key patterns match at most nine digits
+ * ({@code \\d{1,9}}), so they always fit an int: a key with a longer index matches no rule, stays unrecognized and is
+ * named when its component loads. Shapes are read only after checking their rank, and a dimension becomes a config
+ * value only after checking that it fits one.
+ *
  * <p>Shape letters: C channels, D text width, P projection width, I MLP width, V vocabulary, T positions.
  */
 package dev.unetlens.io.ldm;

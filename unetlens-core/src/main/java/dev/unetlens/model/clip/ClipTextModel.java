@@ -43,11 +43,9 @@ public final class ClipTextModel extends Module {
     /** Builds the encoder from {@code source}, failing on any missing, wrongly shaped or unused tensor. */
     public static ClipTextModel load(dev.unetlens.io.TensorSource source, ClipTextConfig config,
                                      ai.djl.ndarray.NDManager manager) {
-        Weights w = Weights.load(source, manager, "text encoder")
-                .ignoring(k -> k.equals("text_model.embeddings.position_ids"));   // a buffer older files saved
-        ClipTextModel m = new ClipTextModel(w, config);
-        w.verify();
-        return m;
+        return Weights.load(source, manager, "text encoder",
+                k -> k.equals("text_model.embeddings.position_ids"),   // a buffer older files saved
+                w -> new ClipTextModel(w, config));
     }
 
     /** The final LayerNorm alone, for prompt embeddings from an earlier layer ({@code clip_skip} in diffusers). */

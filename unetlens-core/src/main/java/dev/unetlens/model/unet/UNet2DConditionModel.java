@@ -5,10 +5,10 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.config.ConfigException;
-import dev.unetlens.config.UNetConfig;
 import dev.unetlens.config.UNetConfig.ActFn;
 import dev.unetlens.config.UNetConfig.DownBlockType;
 import dev.unetlens.config.UNetConfig.UpBlockType;
+import dev.unetlens.config.UNetConfig;
 import dev.unetlens.io.TensorSource;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
@@ -146,10 +146,7 @@ public final class UNet2DConditionModel extends Module {
 
     /** Builds the U-Net from {@code source}, failing on any missing, wrongly shaped or unused tensor. */
     public static UNet2DConditionModel load(TensorSource source, UNetConfig config, NDManager manager) {
-        Weights w = Weights.load(source, manager, "unet");
-        UNet2DConditionModel unet = new UNet2DConditionModel(w, config);
-        w.verify();
-        return unet;
+        return Weights.load(source, manager, "unet", k -> false, w -> new UNet2DConditionModel(w, config));
     }
 
     public UNetConfig config() {

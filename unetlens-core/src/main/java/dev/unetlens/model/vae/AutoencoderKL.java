@@ -38,10 +38,7 @@ public final class AutoencoderKL extends Module {
 
     /** Builds the VAE from {@code source}, failing on any missing, wrongly shaped or unused tensor. */
     public static AutoencoderKL load(TensorSource source, VaeConfig config, NDManager manager) {
-        Weights w = Weights.load(source, manager, "vae");
-        AutoencoderKL vae = new AutoencoderKL(w, config);
-        w.verify();
-        return vae;
+        return Weights.load(source, manager, "vae", k -> false, w -> new AutoencoderKL(w, config));
     }
 
     public VaeConfig config() {

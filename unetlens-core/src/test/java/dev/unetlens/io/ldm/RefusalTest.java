@@ -4,17 +4,20 @@ import dev.unetlens.UnetlensException;
 import dev.unetlens.golden.Golden;
 import dev.unetlens.io.DType;
 import dev.unetlens.io.DiffusersFolder;
+import dev.unetlens.io.SafetensorsFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Files that are not LDM safetensors checkpoints are refused with one line that says what to do. */
@@ -26,23 +29,58 @@ class RefusalTest {
     @ValueSource(strings = {"model.ckpt", "model.pt", "model.pth", "pytorch_model.bin", "MODEL.CKPT"})
     void picklesAreRefusedWithAConversionCommand(String name) throws IOException {
         Path file = Files.write(tmp.resolve(name), new byte[] {(byte) 0x80, 2, 'c', 'o'});
+        String stem = name.substring(0, name.lastIndexOf('.'));
         assertThatThrownBy(() -> SingleFileCheckpoint.open(file))
                 .isInstanceOf(UnetlensException.class)
-                .hasMessageStartingWith(file + ": ")
-                .hasMessageContaining("pickles, which can run arbitrary code")
-                .hasMessageContaining("torch.load('" + name + "', map_location='cpu', weights_only=True)")
+                .hasMessageStartingWith(file + ": a ." + name.substring(name.lastIndexOf('.') + 1).toLowerCase()
+                        + " file, a Python pickle, not safetensors; pickles can run code when loaded")
+                .hasMessageContaining("torch.load('" + name + "',map_location='cpu',weights_only=True)")
                 .hasMessageContaining("save_file(")
-                .hasMessageContaining("--to_safetensors")
+                .hasMessageContaining("'" + stem + ".safetensors')")
                 .hasMessageNotContaining("\n");
     }
 
-    @Test
-    void aPickleNamedSafetensorsIsRecognisedByItsBytes() throws IOException {
-        Path zip = Files.write(tmp.resolve("renamed.safetensors"), new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0});
-        assertThatThrownBy(() -> SingleFileCheckpoint.open(zip))
-                .hasMessageContaining("is a Python pickle (a torch checkpoint), not safetensors")
-                .hasMessageContaining("save_file(")
+    /** Pickles under a safetensors name are told by their structure: zip, protocol 2 to 5, and protocol 0/1. */
+    @ParameterizedTest
+    @ValueSource(strings = {"zip", "protocol 2", "protocol 0", "protocol 1"})
+    void aPickleNamedSafetensorsIsRecognisedByItsBytes(String kind) throws IOException {
+        byte[] bytes = switch (kind) {
+            case "zip" -> new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0};
+            case "protocol 2" -> new byte[] {(byte) 0x80, 2, '}', 'q', 0, '.'};   // pickle.dumps({}, 2)
+            case "protocol 0" -> "(dp0\nVa\np1\nI1\ns.".getBytes(StandardCharsets.US_ASCII);   // {'a': 1}, protocol 0
+            default -> new byte[] {'}', 'q', 0, 'X', 1, 0, 0, 0, 'a', 'q', 1, 'K', 1, 's', '.'};   // protocol 1
+        };
+        Path file = Files.write(tmp.resolve("renamed.safetensors"), bytes);
+        String what = kind.equals("zip") ? "a PyTorch zip checkpoint"
+                : "a Python pickle";
+        assertThatThrownBy(() -> SingleFileCheckpoint.open(file))
+                .hasMessageStartingWith(file + ": " + what + ", not safetensors; pickles can run code when loaded")
+                .hasMessageContaining("'converted.safetensors')")
                 .hasMessageNotContaining("\n");
+        assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageStartingWith(file + ": " + what + ", not");
+    }
+
+    /**
+     * A valid safetensors file whose header length reads {@code 80 02} ... {@code 80 05} in its first two bytes (a
+     * pickle's protocol opcode) is safetensors: its structure says so.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {640, 896, 1152, 1408})
+    void aHeaderLengthThatLooksLikeAPickleOpcodeIsStillSafetensors(int length) throws IOException {
+        String entry = "{\"t\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+        String header = entry + " ".repeat(length - entry.length());
+        byte[] len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(length).array();
+        assertThat(len[0] & 0xff).isEqualTo(0x80);
+        Path file = tmp.resolve("l" + length + ".safetensors");
+        try (var out = Files.newOutputStream(file)) {
+            out.write(len);
+            out.write(header.getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[4]);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertThat(f.names()).containsExactly("t");
+        }
+        assertThatThrownBy(() -> SingleFileCheckpoint.open(file)).hasMessageContaining("no model.diffusion_model.* keys");
     }
 
     @Test

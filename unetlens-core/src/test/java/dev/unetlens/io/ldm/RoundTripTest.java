@@ -1,5 +1,6 @@
 package dev.unetlens.io.ldm;
 
+import ai.djl.ndarray.NDManager;
 import dev.unetlens.config.ClipTextConfig;
 import dev.unetlens.golden.Golden;
 import dev.unetlens.io.DType;
@@ -8,11 +9,9 @@ import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorSource;
 import dev.unetlens.model.WeightsException;
 import dev.unetlens.model.clip.ClipTextModel;
-import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -21,6 +20,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -188,11 +188,11 @@ class RoundTripTest {
                 assertThatThrownBy(() -> ClipTextModel.load(ckpt.component(LdmComponent.TEXT_ENCODER),
                         ClipTextConfig.read(folder.config("text_encoder")), m))
                         .isInstanceOf(WeightsException.class)
-                        .hasMessageContaining("unexpected 1: text_model.extra_norm.weight");
+                        .hasMessageContaining("unexpected 1: 'text_model.extra_norm.weight'");
                 assertThatThrownBy(() -> ClipTextModel.load(ckpt.component(LdmComponent.TEXT_ENCODER_2),
                         ClipTextConfig.read(folder.config("text_encoder_2")), m))
                         .isInstanceOf(WeightsException.class)
-                        .hasMessageContaining("unexpected 1: transformer.resblocks.0.attn.extra_bias");
+                        .hasMessageContaining("unexpected 1: 'transformer.resblocks.0.attn.extra_bias'");
             }
         }
     }
