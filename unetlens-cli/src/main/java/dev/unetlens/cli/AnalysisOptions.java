@@ -5,9 +5,8 @@ import dev.unetlens.analysis.TimestepList;
 import dev.unetlens.analysis.images.Preprocess;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.unetlens.io.InputFiles;
+
 import java.nio.file.Path;
 import java.util.List;
 
@@ -61,13 +60,7 @@ final class AnalysisOptions extends ImageInputOptions {
 
     /** The prompts of {@code --prompts}: its non-blank lines. */
     List<String> prompts() {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(promptsFile, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UnetlensException("--prompts: cannot read " + promptsFile + " (" + e.getMessage() + ")", e);
-        }
-        List<String> prompts = lines.stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+        List<String> prompts = InputFiles.readText(promptsFile).lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
         if (prompts.isEmpty()) {
             throw new UnetlensException("--prompts: " + promptsFile + " has no prompts (one per line)");
         }

@@ -1,6 +1,7 @@
 package dev.unetlens.analysis.images;
 
 import dev.unetlens.UnetlensException;
+import dev.unetlens.io.InputFiles;
 import dev.unetlens.io.RgbImage;
 
 import javax.imageio.ImageIO;
@@ -43,11 +44,13 @@ public final class ImageFiles {
         for (Path in : inputs) {
             if (Files.isDirectory(in)) {
                 out.addAll(list(in));
-            } else if (Files.isRegularFile(in)) {
-                out.add(in);
-            } else {
-                throw new UnetlensException(in + ": no such image file or folder");
+                continue;
             }
+            String problem = InputFiles.problem(in);
+            if (problem != null) {
+                throw new UnetlensException(in + ": " + (problem.equals("no such file") ? "no such image file or folder" : problem));
+            }
+            out.add(in);
         }
         return out;
     }
@@ -81,8 +84,9 @@ public final class ImageFiles {
 
     /** Decodes the whole file (alpha dropped, grey expanded to RGB), or fails with one line naming it. */
     public static RgbImage read(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new UnetlensException(file + ": no such image file");
+        String problem = InputFiles.problem(file);
+        if (problem != null) {       // a FIFO or device is refused before it could block a read
+            throw new UnetlensException(file + ": " + (problem.equals("no such file") ? "no such image file" : problem));
         }
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             Iterator<ImageReader> readers = in == null ? java.util.Collections.emptyIterator() : ImageIO.getImageReaders(in);

@@ -127,6 +127,9 @@ class ImageSetTest {
                 .hasMessage("no images in " + empty + " (searched recursively for PNG, JPEG, WebP, BMP or GIF files)");
         assertThatThrownBy(() -> ImageSet.read(List.of(tmp.resolve("nope")), Preprocess.NONE, false))
                 .hasMessageContaining("no such image file or folder");
+        Path fifo = dev.unetlens.io.SpecialFiles.fifo(tmp.resolve("pipe.png"));     // refused without a read that would block
+        assertThatThrownBy(() -> ImageSet.read(List.of(fifo), Preprocess.NONE, false)).hasMessageContaining("FIFO");
+        assertThatThrownBy(() -> ImageFiles.read(fifo)).hasMessageContaining("FIFO");
     }
 
     /**
