@@ -20,6 +20,7 @@ import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +41,11 @@ abstract class AnalyzeKind implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nImages, modules, timesteps and draws%n", exclusive = false)
     AnalysisOptions input = new AnalysisOptions();
 
-    @ArgGroup(validate = false, heading = "%nGeneration (--prompts, --generated) and the text condition (--prompt)%n", exclusive = false)
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
+            description = "The text the U-Net reads for every image (default: the empty prompt, as sdhelper's img2repr).")
+    String prompt;
+
+    @ArgGroup(validate = false, heading = "%nGenerating the images (--prompts, --generated)%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
     @ArgGroup(validate = false, heading = "%nOutput%n", exclusive = false)
@@ -98,7 +103,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
             double load = (System.nanoTime() - t0) / 1e9;
             BlockNames blocks = BlockNames.of(sd.unet().config());
             List<String> points = Selector.resolve(input.at != null ? input.at : defaultModules(), sd.unet().hooks(), blocks);
-            String condition = generation.prompts == null ? "" : generation.prompts.getFirst();
+            String condition = prompt == null ? "" : prompt;
             Sampling s = new Sampling(points, timesteps, input.samples(defaultSamples()), input.batchSize, generation.seed(),
                     condition, input.latent(), input.unitRange);
             int[] size = images != null ? new int[] {images.entry(0).width(), images.entry(0).height()} : generatedSize(sd);
@@ -121,7 +126,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
             m.set("request", req);
             run(sd, images, s, out, request);
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
-            out.saveManifest();
+            out.finish();
         }
         System.out.println("wrote " + out.dir());
         return 0;

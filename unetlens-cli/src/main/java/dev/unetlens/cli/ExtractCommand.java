@@ -2,6 +2,7 @@ package dev.unetlens.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
+import dev.unetlens.analysis.images.ImageSet;
 import dev.unetlens.extract.Dumps;
 import dev.unetlens.extract.GenerationFeatures;
 import dev.unetlens.extract.ImageFeatures;
@@ -12,17 +13,19 @@ import dev.unetlens.hook.StepSelection;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.OutputDirectory;
-import dev.unetlens.analysis.images.ImageSet;
 import dev.unetlens.model.ForwardContext.Branch;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
 import dev.unetlens.pipeline.Pipeline;
 import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.pipeline.StepPlan;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -34,16 +37,25 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code unetlens extract}: module outputs during a generation ({@code --prompt}) or for existing images at a
- * timestep over many noise draws ({@code --image}), written as self-describing npy / npz / safetensors files.
+ * timestep over many noise draws ({@code --images}), written as self-describing npy / npz / safetensors files.
  */
 @Command(name = "extract", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Extract U-Net module outputs from a generation or from existing images.",
         description = {"Extract U-Net module outputs: at chosen steps of a generation (--prompt …), or for existing",
-            "images at a timestep over many noise samples (--image …). Modules: diffusers paths (down_blocks[1],",
-            "mid_block, …attn2:probs) or WebUI blocks (IN00-OUT11(+2), M00). See 'unetlens inspect'."})
+            "images at a timestep over many noise samples (--images …), where the U-Net reads --prompt's text (default:",
+            "the empty prompt). Modules: diffusers paths (down_blocks[1], mid_block, …attn2:probs) or WebUI blocks",
+            "(IN00-OUT11(+2), M00). See 'unetlens inspect'."})
 public final class ExtractCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model;
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
+            description = "Prompt of the generation to extract from (repeat for a batch); with --images, the one text the"
+                    + " U-Net reads for every image (default: the empty prompt).")
+    List<String> prompts;
 
     @Option(names = "--at", paramLabel = "NAMES", required = true,
             description = "Modules to extract: IN05, M00, IN00-OUT11(+2), down_blocks[1].attentions[0], … (comma-separated).")
@@ -52,7 +64,7 @@ public final class ExtractCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nDuring a generation%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
-    @Option(names = "--at-steps", paramLabel = "SEL", description = "Steps to keep, from 1: 1,5-20(+5) (default: all).")
+    @Option(names = "--at-steps", paramLabel = "SEL", description = "Steps to keep, from 1: '1,5-20(+5)' (default: all).")
     String atSteps;
 
     @Option(names = "--cfg-branch", paramLabel = "WHICH", defaultValue = "cond",
@@ -92,9 +104,11 @@ public final class ExtractCommand implements Callable<Integer> {
             default -> throw new UnetlensException("--dtype must be f16 or f32, got '" + dump.dtype + "'");
         };
         boolean imageMode = images.given();
-        if (!imageMode && (generation.prompts == null || generation.prompts.isEmpty())) {
-            throw new UnetlensException("give --prompt (extract during a generation) or --images (extract from images)");
+        if (!imageMode && (prompts == null || prompts.isEmpty())) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "give --prompt (extract during a generation) or --images (extract from existing images)");
         }
+        checkMode(imageMode);
         ImageSet inputs = imageMode ? images.read(false) : null;
         OutputDirectory out = output.open("extract");
         long t0 = System.nanoTime();
@@ -109,7 +123,7 @@ public final class ExtractCommand implements Callable<Integer> {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("tool", "unetlens extract");
             meta.put("model", sd.source().toString());
-            GenerationRequest request = imageMode ? null : generation.request(sd);
+            GenerationRequest request = imageMode ? null : generation.request(sd, prompts);
             Set<Integer> steps = imageMode ? Set.of() : steps(sd, request);
             try (Dumps dumps = new Dumps(out, format, half, blocks, meta)) {
                 if (imageMode) {
@@ -119,7 +133,7 @@ public final class ExtractCommand implements Callable<Integer> {
                 }
             }
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
-            out.saveManifest();
+            out.finish();
         }
         System.out.println("wrote " + out.dir());
         return 0;
@@ -127,31 +141,35 @@ public final class ExtractCommand implements Callable<Integer> {
 
     /** The 1-based steps to keep (empty: all), checked against the run's step count. */
     private Set<Integer> steps(StableDiffusion sd, GenerationRequest r) {
-        int total = new Pipeline(sd).executedSteps(r);
+        int total = new Pipeline(sd).plan(r).steps();
         return atSteps == null ? Set.of() : new HashSet<>(StepSelection.parse(atSteps, total));
     }
 
     private void generationMode(StableDiffusion sd, GenerationRequest r, Set<Integer> steps, List<String> points,
                                 Dumps dumps, ObjectNode m) {
-        int total = new Pipeline(sd).executedSteps(r);
+        StepPlan plan = new Pipeline(sd).plan(r);
         Set<Branch> branches = GenerationFeatures.branches(cfgBranch);
         m.put("mode", "generation");
         m.set("request", RunRecords.request(r));
-        m.put("steps_total", total);
+        m.put("steps_total", plan.steps());
         m.put("at_steps", atSteps == null ? "all" : atSteps);
         m.put("cfg_branch", cfgBranch);
         int f = sd.vae().downscale();
         int[] latent = {r.height() / f, r.width() / f};
-        GenerationResult result = new GenerationFeatures(sd).run(r, points, steps,
-                (c, step) -> dumps.generation(c, step, branches, latent), ConsoleProgress.forStderr());
+        ConsoleProgress progress = ConsoleProgress.forStderr();
+        GenerationResult result;
+        try (BlockProgress watch = BlockProgress.watch(sd, progress)) {
+            result = new GenerationFeatures(sd).run(r, points, steps,
+                    (c, step) -> dumps.generation(c, step, branches, latent), progress);
+        }
         dumps.finish();
         m.set("scheduler", result.schedulerConfig());
-        m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(result.timesteps()).mapToObj(m::numberNode).toList()));
+        GenerateCommand.steps(m, result.steps());
     }
 
     private void imageMode(StableDiffusion sd, List<String> points, ImageSet inputs, Dumps dumps, ObjectNode m) {
         long seed = generation.seed();
-        String prompt = generation.prompts == null ? "" : generation.prompts.getFirst();
+        String prompt = prompts == null ? "" : prompts.getFirst();
         ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep(50), images.samples(1), images.batchSize,
                 seed, prompt, images.latent(), images.unitRange, images.spatialMean);
         m.put("mode", "images");
@@ -182,6 +200,35 @@ public final class ExtractCommand implements Callable<Integer> {
         }, ConsoleProgress.forStderr());
         if (current[0] >= 0) {
             dumps.finishImage(inputs.entry(current[0]).name());
+        }
+    }
+
+    /**
+     * Refuses options of the other mode, which would be ignored: generation options (but --seed) with --images, image
+     * options without; and more than one prompt with --images (the U-Net reads one text for all images).
+     */
+    private void checkMode(boolean imageMode) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        for (CommandLine.Model.ArgGroupSpec g : spec.argGroups()) {
+            Class<?> type = g.typeInfo().getType();
+            boolean other = imageMode ? type == GenerationOptions.class : type == ImageOptions.class;
+            for (CommandLine.Model.OptionSpec o : g.options()) {
+                if (other && parsed.hasMatchedOption(o) && !o.longestName().equals("--seed")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), o.longestName() + (imageMode
+                            ? " applies to extraction during a generation (--prompt); --images runs none"
+                            : " applies to extraction from --images; without it, extract runs a generation"));
+                }
+            }
+        }
+        for (String o : List.of("--at-steps", "--cfg-branch")) {
+            if (imageMode && parsed.hasMatchedOption(o)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), o
+                        + " applies to extraction during a generation (--prompt); --images runs none");
+            }
+        }
+        if (imageMode && prompts != null && prompts.size() > 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "with --images the U-Net reads one text for"
+                    + " every image; give one --prompt (or none for the empty prompt), got " + prompts.size());
         }
     }
 

@@ -324,7 +324,7 @@ class AnalyzeCliTest {
             a.add(s.replace("EMPTY", empty.toString()).replace("BAD", bad.toString()).replace("A", imageA.toString()));
         }
         a.addAll(List.of("--model", model, "--out", out.toString()));
-        CliErrorsTest.Run r = CliErrorsTest.run(a.toArray(String[]::new));
+        CliRun r = CliRun.of(a.toArray(String[]::new));
         assertThat(r.code()).as(what).isNotZero();
         assertThat(r.err()).as(what).contains(message);
         assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: error:")).count()).as(what + ": one error line").isEqualTo(1);
@@ -334,6 +334,7 @@ class AnalyzeCliTest {
     /** Every PNG the manifest lists decodes at its recorded size (each has an SVG twin for charts); returns the count. */
     static int picturesListed(Path out) throws Exception {
         JsonNode m = JSON.readTree(out.resolve("manifest.json").toFile());
+        assertThat(m.path("status").asText()).isEqualTo("complete");
         int n = 0;
         for (JsonNode f : m.get("files")) {
             String name = f.get("file").asText();

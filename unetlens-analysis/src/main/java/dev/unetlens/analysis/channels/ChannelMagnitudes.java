@@ -116,13 +116,13 @@ public final class ChannelMagnitudes {
      */
     public static Result ofGeneration(StableDiffusion sd, GenerationRequest request, Options o, Progress progress) {
         Pipeline pipeline = new Pipeline(sd);
-        int last = pipeline.executedSteps(request) - 1;
+        int last = pipeline.plan(request).steps() - 1;                  // 0-based; its last evaluation is kept
         Map<String, double[]> lastStep = new LinkedHashMap<>();
         double[] timestep = {Double.NaN};
         GenerationResult g;
         try (HookScope scope = HookScope.open(sd.unet().hooks())) {
             scope.capture(o.sampling().points(), Capture.Rows.COND, c -> {
-                if (c.step() == last && !lastStep.containsKey(c.point())) {
+                if (c.step() == last) {
                     long[] s = c.value().getShape().getShape();
                     double[] perRow = Maps.meanAbsPerChannel(c.value().toFloatArray(), (int) s[0], (int) s[1], (int) (s[2] * s[3]));
                     RunningMean m = new RunningMean((int) s[1]);
