@@ -61,13 +61,13 @@ final class ConsoleProgress implements Progress {
         this.unitStarted = System.nanoTime();
         this.lastInside = unitStarted;
         double secs = (unitStarted - started) / 1e9;
+        String eta = total > 0 && done > 0 && done < total ? String.format(" %.0fs left", secs / done * (total - done)) : "";
         if (terminal) {
             int filled = total > 0 ? (int) (WIDTH * Math.min(1.0, (double) done / total)) : 0;
             String bar = "█".repeat(filled) + "░".repeat(WIDTH - filled);
-            String eta = total > 0 && done > 0 ? String.format(" %.0fs left", secs / done * (total - done)) : "";
             out.printf("\r%s %s %d/%d %.1fs%s %s\u001b[K", phase, bar, done, total, secs, eta, detail);
         } else {
-            out.printf("%s %d/%d %.1fs %s%n", phase, done, total, secs, detail);
+            out.printf("%s %d/%d %.1fs%s %s%n", phase, done, total, secs, eta, detail);
         }
         out.flush();
     }

@@ -2,6 +2,7 @@ package dev.unetlens.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
+import dev.unetlens.analysis.images.ImageSet;
 import dev.unetlens.extract.Dumps;
 import dev.unetlens.extract.GenerationFeatures;
 import dev.unetlens.extract.ImageFeatures;
@@ -12,11 +13,9 @@ import dev.unetlens.hook.StepSelection;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.OutputDirectory;
-import dev.unetlens.io.RgbImage;
 import dev.unetlens.model.ForwardContext.Branch;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
-import dev.unetlens.pipeline.Images;
 import dev.unetlens.pipeline.Pipeline;
 import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
@@ -28,8 +27,6 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,35 +81,9 @@ public final class ExtractCommand implements Callable<Integer> {
     OutputOptions output = new OutputOptions();
 
     /** Options of the image mode (sdhelper's img2repr). */
-    static final class ImageOptions {
-        @Option(names = "--images", arity = "1..*", paramLabel = "FILE",
-                description = "Existing images to extract from (instead of generating).")
-        List<Path> files;
-
-        @Option(names = "--timestep", paramLabel = "T", defaultValue = "50", description = "Noise level t in [0, 999] (default: ${DEFAULT-VALUE}).")
-        int timestep;
-
-        @Option(names = "--samples", paramLabel = "N", defaultValue = "1", description = "Noise samples per image (default: ${DEFAULT-VALUE}).")
-        int samples;
-
-        @Option(names = "--batch-size", paramLabel = "B", defaultValue = "8", description = "Samples per U-Net forward (default: ${DEFAULT-VALUE}).")
-        int batchSize;
-
-        @Option(names = "--latent", paramLabel = "KIND", defaultValue = "sample",
-                description = "VAE posterior mean or sample (default: ${DEFAULT-VALUE}).")
-        String latent;
-
-        @Option(names = "--resize", paramLabel = "PX", description = "Resize the shorter side to PX (then --crop to a square).")
-        Integer resize;
-
-        @Option(names = "--crop", description = "Centre-crop to a square (after --resize).")
-        boolean crop;
-
+    static final class ImageOptions extends ImageInputOptions {
         @Option(names = "--spatial-mean", description = "Average each map over its positions (shape samples × channels).")
         boolean spatialMean;
-
-        @Option(names = "--unit-range", description = "Feed pixels in [0, 1] as sdhelper does (default: [-1, 1] as the pipelines).")
-        boolean unitRange;
     }
 
     /** File options. */
@@ -132,13 +103,13 @@ public final class ExtractCommand implements Callable<Integer> {
             case "f16", "float16" -> true;
             default -> throw new UnetlensException("--dtype must be f16 or f32, got '" + dump.dtype + "'");
         };
-        boolean imageMode = images.files != null && !images.files.isEmpty();
+        boolean imageMode = images.given();
         if (!imageMode && (prompts == null || prompts.isEmpty())) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "give --prompt (extract during a generation) or --images (extract from existing images)");
         }
         checkMode(imageMode);
-        List<RgbImage> inputs = imageMode ? loadImages() : List.of();
+        ImageSet inputs = imageMode ? images.read(false) : null;
         OutputDirectory out = output.open("extract");
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
@@ -196,45 +167,39 @@ public final class ExtractCommand implements Callable<Integer> {
         GenerateCommand.steps(m, result.steps());
     }
 
-    private void imageMode(StableDiffusion sd, List<String> points, List<RgbImage> inputs, Dumps dumps, ObjectNode m) {
-        ImageFeatures.Latent latent = switch (images.latent.toLowerCase(Locale.ROOT)) {
-            case "mean" -> ImageFeatures.Latent.MEAN;
-            case "sample" -> ImageFeatures.Latent.SAMPLE;
-            default -> throw new UnetlensException("--latent must be mean or sample, got '" + images.latent + "'");
-        };
+    private void imageMode(StableDiffusion sd, List<String> points, ImageSet inputs, Dumps dumps, ObjectNode m) {
         long seed = generation.seed();
         String prompt = prompts == null ? "" : prompts.getFirst();
-        ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep, images.samples, images.batchSize,
-                seed, prompt, latent, images.unitRange, images.spatialMean);
+        ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep(50), images.samples(1), images.batchSize,
+                seed, prompt, images.latent(), images.unitRange, images.spatialMean);
         m.put("mode", "images");
         ObjectNode req = m.putObject("request");
-        req.set("images", m.arrayNode().addAll(images.files.stream().map(p -> m.textNode(p.toAbsolutePath().toString())).toList()));
+        req.set("images", m.arrayNode().addAll(inputs.entries().stream().map(e -> m.textNode(e.file().toAbsolutePath().toString())).toList()));
         req.put("timestep", o.timestep());
         req.put("samples", o.samples());
         req.put("batch_size", o.batchSize());
         req.put("seed", seed);
         req.put("rng", "noise sample k: torch.Generator('cpu').manual_seed(seed + k); draws: posterior ε (if sampled), then noise ε");
         req.put("prompt", prompt);
-        req.put("latent", latent.name().toLowerCase(Locale.ROOT));
+        req.put("latent", o.latent().name().toLowerCase(Locale.ROOT));
         req.put("pixel_range", o.unitRange() ? "[0, 1]" : "[-1, 1]");
         req.put("resize", images.resize);
         req.put("crop", images.crop);
         req.put("spatial_mean", o.spatialMean());
         req.put("noise", "DDPM add_noise with the model's scheduler config: sqrt(acp[t])·x0 + sqrt(1−acp[t])·ε");
-        List<String> names = imageNames();
         ImageFeatures features = new ImageFeatures(sd);
         int[] current = {-1};
-        features.run(inputs, o, (image, point, first, value) -> {
+        features.run(inputs.images(), o, (image, point, first, value) -> {
             if (current[0] >= 0 && current[0] != image) {
-                dumps.finishImage(names.get(current[0]));
+                dumps.finishImage(inputs.entry(current[0]).name());
             }
             current[0] = image;
             int f = sd.vae().downscale();
-            int[] latentSize = {inputs.get(image).height() / f, inputs.get(image).width() / f};
-            dumps.image(names.get(image), image, point, first, value, o.samples(), latentSize);
+            int[] latentSize = {inputs.entry(image).height() / f, inputs.entry(image).width() / f};
+            dumps.image(inputs.entry(image).name(), image, point, first, value, o.samples(), latentSize);
         }, ConsoleProgress.forStderr());
         if (current[0] >= 0) {
-            dumps.finishImage(names.get(current[0]));
+            dumps.finishImage(inputs.entry(current[0]).name());
         }
     }
 
@@ -265,43 +230,6 @@ public final class ExtractCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "with --images the U-Net reads one text for"
                     + " every image; give one --prompt (or none for the empty prompt), got " + prompts.size());
         }
-    }
-
-    private List<RgbImage> loadImages() {
-        List<RgbImage> out = new ArrayList<>();
-        for (Path p : images.files) {
-            RgbImage img = RgbImage.read(p);
-            if (images.resize != null) {
-                if (images.resize < 8 || images.resize % 8 != 0) {
-                    throw new UnetlensException("--resize must be a positive multiple of 8, got " + images.resize);
-                }
-                double s = (double) images.resize / Math.min(img.width(), img.height());
-                img = Images.resize(img, (int) Math.round(img.width() * s), (int) Math.round(img.height() * s));
-            }
-            if (images.crop) {
-                int side = Math.min(img.width(), img.height());
-                side -= side % 8;
-                img = Images.centerCrop(img, side, side);
-            } else if (img.width() % 8 != 0 || img.height() % 8 != 0) {
-                img = Images.centerCrop(img, img.width() - img.width() % 8, img.height() - img.height() % 8);
-            }
-            out.add(img);
-        }
-        return out;
-    }
-
-    /** Unique file-safe names for the images (their file stems). */
-    private List<String> imageNames() {
-        List<String> names = new ArrayList<>();
-        for (Path p : images.files) {
-            String stem = p.getFileName().toString().replaceAll("\\.[^.]*$", "").replaceAll("[^A-Za-z0-9._-]", "_");
-            String n = stem;
-            for (int k = 2; names.contains(n); k++) {
-                n = stem + "-" + k;
-            }
-            names.add(n);
-        }
-        return names;
     }
 
     private static Spool.Format format(String f) {

@@ -85,6 +85,11 @@ public final class GenerationOptions {
 
     /** The request of {@code prompts} with these options, sizes defaulted from the model (or the img2img input). */
     GenerationRequest request(StableDiffusion sd, List<String> prompts) {
+        return request(sd, prompts, seed());
+    }
+
+    /** The same with another seed ({@code analyze --prompts}: image i gets seed + i). */
+    GenerationRequest request(StableDiffusion sd, List<String> prompts, long seed) {
         int h;
         int w;
         if (image != null && height == null && width == null) {
@@ -99,7 +104,7 @@ public final class GenerationOptions {
         GenerationRequest.Builder b = GenerationRequest.builder()
                 .prompts(prompts).negativePrompts(negativePrompts).prompts2(prompts2).negativePrompts2(negativePrompts2)
                 .sampler(new GenerationRequest.Sampler(scheduler, karras, spacing(), eta))
-                .steps(steps).guidance(guidance).seed(seed()).size(h, w).imagesPerPrompt(batch)
+                .steps(steps).guidance(guidance).seed(seed).size(h, w).imagesPerPrompt(batch)
                 .latents(latents).clipSkip(clipSkip);
         if (image != null) {
             b.img2img(image, strength);

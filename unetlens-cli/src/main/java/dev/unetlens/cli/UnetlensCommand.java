@@ -16,6 +16,7 @@ import java.util.concurrent.Callable;
             DemoCommand.class,
             GenerateCommand.class,
             ExtractCommand.class,
+            AnalyzeCommand.class,
             VizCommand.class,
             DiffCommand.class,
             SweepCommand.class,

@@ -81,12 +81,37 @@ public final class ImageFeatures {
                 prompt = "";
             }
         }
+
+        /** The same options at another timestep (checked like the first). */
+        public Options atTimestep(int t) {
+            return new Options(points, t, samples, batchSize, seed, prompt, latent, unitRange, spatialMean);
+        }
     }
 
     /** Receives each batch's tensor of a point: rows are samples {@code first .. first + value.rows − 1}. */
     @FunctionalInterface
     public interface Sink {
         void accept(int image, String point, int first, NDArray value);
+    }
+
+    /**
+     * One point's tensor of one U-Net batch: noise samples {@code first .. first + rows − 1} of image {@code image}
+     * at {@code timestep}; {@code value} [rows, …] is valid only during {@link BatchSink#accept}.
+     */
+    public record Batch(int image, int timestep, String point, int first, NDArray value) {
+    }
+
+    /**
+     * Receives batches as they stream out of the U-Net, and is told when every sample of an image at a timestep
+     * has been delivered, so that a statistic over the samples can be finished and its state dropped: memory then
+     * grows with neither the images nor the samples.
+     */
+    public interface BatchSink {
+        void accept(Batch batch);
+
+        /** All samples of {@code image} at {@code timestep} have been delivered. */
+        default void samplesDone(int image, int timestep) {
+        }
     }
 
     public ImageFeatures(StableDiffusion sd) {
@@ -105,9 +130,24 @@ public final class ImageFeatures {
 
     /** Extracts from each image in turn, streaming every batch to {@code sink}. */
     public void run(List<RgbImage> images, Options o, Sink sink, Progress progress) {
+        stream(images, o, List.of(o.timestep()), b -> sink.accept(b.image(), b.point(), b.first(), b.value()), progress);
+    }
+
+    /**
+     * Extracts from each image at each of {@code timesteps} (the options' own timestep is not used), streaming every
+     * batch to {@code sink}: each image is encoded once, then for each timestep its samples run in batches. Sample k
+     * draws from {@code manual_seed(seed + k)} at every timestep, so each timestep gives exactly what a run with only
+     * that timestep gives. Each image is asked of {@code images} once, when its turn comes: a list that reads files on
+     * demand keeps one image in memory at a time.
+     */
+    public void stream(List<RgbImage> images, Options o, List<Integer> timesteps, BatchSink sink, Progress progress) {
+        if (timesteps.isEmpty()) {
+            throw new UnetlensException("name at least one timestep");
+        }
+        List<Options> perTimestep = timesteps.stream().map(o::atTimestep).toList();
         NoiseSchedule schedule = SchedulerConfig.parse(sd.schedulerConfig(), SchedulerKind.DDIM, Map.of()).noise();
         StopAfter stop = earlyExit ? sd.unet().stopAfter(o.points()) : StopAfter.END;
-        progress.start("extracting", (long) images.size() * o.samples());
+        progress.start("extracting", (long) images.size() * perTimestep.size() * o.samples());
         long done = 0;
         for (int i = 0; i < images.size(); i++) {
             RgbImage img = images.get(i);
@@ -118,13 +158,18 @@ public final class ImageFeatures {
             try (NDManager m = sd.manager().newSubManager()) {
                 DiagonalGaussian posterior = encode(m, img, o);
                 Conditioning cond = conditioning(m, o, img);
-                for (int k0 = 0; k0 < o.samples(); k0 += o.batchSize()) {
-                    int b = Math.min(o.batchSize(), o.samples() - k0);
-                    try (ForwardScope scope = new ForwardScope()) {
-                        runBatch(m, i, k0, b, posterior, cond, schedule, stop, o, sink);
+                for (Options ot : perTimestep) {
+                    for (int k0 = 0; k0 < o.samples(); k0 += o.batchSize()) {
+                        int b = Math.min(o.batchSize(), o.samples() - k0);
+                        try (ForwardScope scope = new ForwardScope()) {
+                            runBatch(m, i, k0, b, posterior, cond, schedule, stop, ot, sink);
+                        }
+                        done += b;
+                        progress.advance(done, "image " + (i + 1) + "/" + images.size()
+                                + (perTimestep.size() > 1 ? " t = " + ot.timestep() : "")
+                                + " samples " + (k0 + 1) + "–" + (k0 + b));
                     }
-                    done += b;
-                    progress.advance(done, "image " + (i + 1) + " samples " + (k0 + 1) + "–" + (k0 + b));
+                    sink.samplesDone(i, ot.timestep());
                 }
             }
         }
@@ -146,7 +191,7 @@ public final class ImageFeatures {
     }
 
     private void runBatch(NDManager m, int image, int k0, int b, DiagonalGaussian posterior, Conditioning cond,
-                          NoiseSchedule schedule, StopAfter stop, Options o, Sink sink) {
+                          NoiseSchedule schedule, StopAfter stop, Options o, BatchSink sink) {
         Shape latentShape = posterior.mean().getShape();                         // [1, L, h, w]
         NDList xs = new NDList();
         List<RowLabel> rows = new ArrayList<>();
@@ -170,7 +215,7 @@ public final class ImageFeatures {
         try (HookScope hooks = HookScope.open(sd.unet().hooks())) {
             hooks.capture(o.points(), Capture.Rows.ALL, c -> {
                 NDArray v = o.spatialMean() && c.value().getShape().dimension() == 4 ? c.value().mean(new int[] {3}).mean(new int[] {2}) : c.value();
-                sink.accept(image, c.point(), k0, v);
+                sink.accept(new Batch(image, o.timestep(), c.point(), k0, v));
             });
             sd.unet().forward(in, stop);
         } finally {

@@ -165,16 +165,9 @@ public record Representation(String name, long[] shape, float[] data, boolean ha
         if (reps.isEmpty()) {
             throw new UnetlensException("nothing to concatenate");
         }
-        int minH = reps.stream().mapToInt(Representation::height).min().orElseThrow();
-        int minW = reps.stream().mapToInt(Representation::width).min().orElseThrow();
-        int maxH = reps.stream().mapToInt(Representation::height).max().orElseThrow();
-        int maxW = reps.stream().mapToInt(Representation::width).max().orElseThrow();
-        int sh = minH;
-        int sw = minW;
-        while (sh < maxH || sw < maxW) {            // numpy: while (max > spatial).any(): spatial *= 2
-            sh *= 2;
-            sw *= 2;
-        }
+        int[] size = concatSize(reps.stream().map(r -> new int[] {r.height(), r.width()}).toList());
+        int sh = size[0];
+        int sw = size[1];
         int channels = reps.stream().mapToInt(r -> r.n() * r.channels()).sum();
         float[] out = new float[channels * sh * sw];
         int c0 = 0;
@@ -195,6 +188,24 @@ public record Representation(String name, long[] shape, float[] data, boolean ha
         }
         String name = String.join("+", reps.stream().map(Representation::name).toList());
         return new Representation(name, new long[] {1, channels, sh, sw}, out, false);
+    }
+
+    /**
+     * The spatial size {@link #concat} brings maps of these [H, W] sizes to: the smallest size doubled until it covers
+     * the largest in both directions.
+     */
+    public static int[] concatSize(List<int[]> sizes) {
+        int minH = sizes.stream().mapToInt(s -> s[0]).min().orElseThrow();
+        int minW = sizes.stream().mapToInt(s -> s[1]).min().orElseThrow();
+        int maxH = sizes.stream().mapToInt(s -> s[0]).max().orElseThrow();
+        int maxW = sizes.stream().mapToInt(s -> s[1]).max().orElseThrow();
+        int sh = minH;
+        int sw = minW;
+        while (sh < maxH || sw < maxW) {            // numpy: while (max > spatial).any(): spatial *= 2
+            sh *= 2;
+            sw *= 2;
+        }
+        return new int[] {sh, sw};
     }
 
     /**

@@ -145,6 +145,45 @@ class ExtractionTest {
         }
     }
 
+    /**
+     * Streaming over several timesteps gives, at each timestep, exactly what a run at that timestep alone gives, and
+     * says when each image's samples at a timestep are complete (after its last batch, images in order).
+     */
+    @Test
+    void streamingOverTimestepsEqualsOneRunPerTimestep() {
+        RgbImage img = testImage();
+        ImageFeatures f = new ImageFeatures(sd);
+        ImageFeatures.Options o = new ImageFeatures.Options(List.of("mid_block"), 0, 3, 2, 7, "", ImageFeatures.Latent.SAMPLE, false, false);
+        Map<Integer, List<float[]>> streamed = new java.util.TreeMap<>();
+        List<String> events = new ArrayList<>();
+        f.stream(List.of(img, img), o, List.of(500, 20), new ImageFeatures.BatchSink() {
+            public void accept(ImageFeatures.Batch b) {
+                events.add("batch " + b.image() + " t" + b.timestep() + " from " + b.first());
+                if (b.image() == 1) {
+                    streamed.computeIfAbsent(b.timestep(), k -> new ArrayList<>()).add(b.value().toFloatArray());
+                }
+            }
+
+            public void samplesDone(int image, int timestep) {
+                events.add("done " + image + " t" + timestep);
+            }
+        }, dev.unetlens.pipeline.Progress.NONE);
+        assertThat(events).containsExactly("batch 0 t500 from 0", "batch 0 t500 from 2", "done 0 t500",
+                "batch 0 t20 from 0", "batch 0 t20 from 2", "done 0 t20",
+                "batch 1 t500 from 0", "batch 1 t500 from 2", "done 1 t500",
+                "batch 1 t20 from 0", "batch 1 t20 from 2", "done 1 t20");
+        for (int t : List.of(20, 500)) {
+            float[] alone = f.collect(List.of(img), o.atTimestep(t)).getFirst().get("mid_block").data();
+            List<float[]> parts = streamed.get(t);
+            float[] joined = new float[alone.length];
+            System.arraycopy(parts.get(0), 0, joined, 0, parts.get(0).length);
+            System.arraycopy(parts.get(1), 0, joined, parts.get(0).length, parts.get(1).length);
+            assertThat(joined).as("t = " + t).containsExactly(alone);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.stream(List.of(img), o, List.of(1000),
+                b -> { }, dev.unetlens.pipeline.Progress.NONE)).hasMessageContaining("[0, 999], got 1000");
+    }
+
     @Test
     void spatialMeanAndTheMeanLatent() {
         RgbImage img = testImage();

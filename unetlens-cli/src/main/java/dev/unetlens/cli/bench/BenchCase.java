@@ -147,6 +147,11 @@ public interface BenchCase {
         }
     }
 
+    /** A hook point as case names write it: {@code up_blocks.1} → {@code up1}, {@code mid_block} → {@code mid}. */
+    static String shortPoint(String point) {
+        return point.replace("_blocks.", "").replace("_block", "").replace('.', '_');
+    }
+
     /** Every case, by name, in the order {@code bench} runs them. */
     Map<String, BenchCase> ALL = cases();
 
@@ -155,7 +160,8 @@ public interface BenchCase {
         for (BenchCase c : List.of(
                 new UNetCase(64, 1), new UNetCase(64, 2), new UNetCase(32, 1), new UNetCase(32, 2),
                 new VaeDecodeCase(64), new ClipCase(TEXT_TOKENS),
-                new ExtractCase(512, "up_blocks.1", 50, 100, 4), new Txt2ImgCase(512, 20))) {
+                new ExtractCase(512, "up_blocks.1", 50, 100, 4), new DispersionCase(512, "up_blocks.1", 50, 100, 200, 4),
+                new Txt2ImgCase(512, 20))) {
             m.put(c.name(), c);
         }
         return java.util.Collections.unmodifiableMap(m);

@@ -32,7 +32,7 @@ record ExtractCase(int size, String point, int timestep, int samples, int batchS
 
     @Override
     public String name() {
-        return "extract_" + size + "_" + point.replace("_blocks.", "").replace("_block", "").replace('.', '_') + "_t" + timestep;
+        return "extract_" + size + "_" + BenchCase.shortPoint(point) + "_t" + timestep;
     }
 
     @Override

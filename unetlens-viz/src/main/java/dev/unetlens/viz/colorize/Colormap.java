@@ -9,24 +9,25 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 
 /**
- * A perceptually uniform colour map as matplotlib lists it: 256 RGB entries from low to high, read from
+ * A colour map as matplotlib lists it (viridis and magma, perceptually uniform; hot, black–red–yellow–white, the
+ * colour map of sdhelper's dispersion plots): 256 RGB entries from low to high, read from
  * {@code colormaps/NAME.txt} (matplotlib's published data, CC0; the file names its source). A value x in [0, 1]
  * takes entry {@code min(255, floor(256·x))} and the entry's bytes are {@code floor(255·channel)}, both as
  * matplotlib's {@code Colormap.__call__(x, bytes=True)} does, so pictures match matplotlib's pixel for pixel.
  */
 public enum Colormap {
-    VIRIDIS, MAGMA;
+    VIRIDIS, MAGMA, HOT;
 
     private final int[] rgb = load(name().toLowerCase(Locale.ROOT));
 
-    /** The map by its matplotlib name ({@code viridis}, {@code magma}), case-insensitive. */
+    /** The map by its matplotlib name ({@code viridis}, {@code magma}, {@code hot}), case-insensitive. */
     public static Colormap parse(String name) {
         for (Colormap m : values()) {
             if (m.name().equalsIgnoreCase(name.strip())) {
                 return m;
             }
         }
-        throw new IllegalArgumentException("colour map must be viridis or magma, got '" + name + "'");
+        throw new IllegalArgumentException("colour map must be viridis, magma or hot, got '" + name + "'");
     }
 
     /** The packed 0xRRGGBB colour of x in [0, 1] (clamped; NaN gives entry 0). */

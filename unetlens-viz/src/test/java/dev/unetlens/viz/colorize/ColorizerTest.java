@@ -103,6 +103,12 @@ class ColorizerTest {
         // → (251, 252, 191)
         assertThat(Colormap.MAGMA.entry(0)).isEqualTo(rgb(0, 0, 3));
         assertThat(Colormap.MAGMA.entry(255)).isEqualTo(rgb(251, 252, 191));
+        // hot: red from 0.0416 at 0 to 1 at 0.365079, then green to 1 at 0.746032, then blue: entry 0 = (10, 0, 0),
+        // entry 93 (x = 93/255 = 0.3647) still short of full red, entry 255 white
+        assertThat(Colormap.HOT.entry(0)).isEqualTo(rgb(10, 0, 0));
+        assertThat(Colormap.HOT.entry(93) >> 16).isEqualTo(254);
+        assertThat(Colormap.HOT.entry(94)).isEqualTo(rgb(255, 2, 0));
+        assertThat(Colormap.HOT.entry(255)).isEqualTo(rgb(255, 255, 255));
         // Auto [-1,1] through a colour map reads [−1, 1] as [0, 1]: the middle value is entry 128 again
         Colorizer signed = new Colorizer(new ValueTransform.AutoSigned(), new ColorMethod.Lut(Colormap.VIRIDIS));
         assertThat(signed.rgb(2, -2, 6)).isEqualTo(rgb(32, 144, 140));
