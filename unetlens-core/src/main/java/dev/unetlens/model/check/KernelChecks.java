@@ -179,7 +179,8 @@ public final class KernelChecks {
         }
     }
 
-    /** The CPU seconds spent in checks (gathering samples and the float64 sums, not the kernels). */    public static double checkSeconds() {
+    /** The CPU seconds spent in checks (gathering samples and the float64 sums, not the kernels). */
+    public static double checkSeconds() {
         return CHECK_NANOS.get() / 1e9;
     }
 

@@ -7,7 +7,9 @@ import java.util.SplittableRandom;
 /**
  * A matrix product's output checked at sampled entries against float64 sums computed here: y = x·Wᵀ + b over the
  * last axis, x [..., K] (R rows in all), W [O, K], y [..., O]. A thorough check takes rows and output columns as
- * {@link Samples#along} does (edges, 8- and 16-wide block boundaries, random), a spot check a few random ones.
+ * {@link Samples#along} does (edges, 8- and 16-wide block boundaries, random), a spot check up to
+ * {@value #SPOT_ROWS} × {@value #SPOT_COLUMNS} random ones, as many as {@link ConvCheck#SPOT_MACS} multiply-adds
+ * allow, at least {@link ConvCheck#SPOT_MIN} (rows apart).
  */
 public final class LinearCheck {
     private static final int ROWS = 12;
@@ -42,8 +44,11 @@ public final class LinearCheck {
         if (y.size() == 0) {
             return new Comparison.Tally().result();
         }
-        int[] rows = Samples.random(x.size() / Math.max(1, k), SPOT_ROWS, random);
-        int[] picks = Samples.random(w.count(), SPOT_COLUMNS, random);
+        long outputs = Math.clamp(ConvCheck.SPOT_MACS / Math.max(1, k), ConvCheck.SPOT_MIN,
+                (long) SPOT_ROWS * SPOT_COLUMNS);
+        int columns = outputs >= 2L * SPOT_COLUMNS ? SPOT_COLUMNS : 1;
+        int[] rows = Samples.random(x.size() / Math.max(1, k), (int) (outputs / columns), random);
+        int[] picks = Samples.random(w.count(), columns, random);
         int[] cols = new int[picks.length];
         for (int i = 0; i < picks.length; i++) {
             cols[i] = w.row(picks[i]);
@@ -63,15 +68,12 @@ public final class LinearCheck {
         }
         float[] yv = Samples.at(y, yIndex);
         Comparison.Tally tally = new Comparison.Tally();
+        double[] dot = new double[2];
         for (int r = 0; r < rows.length; r++) {
             for (int c = 0; c < cols.length; c++) {
-                double sum = bv[c];
-                double abs = Math.abs(sum);
-                for (int t = 0; t < k; t++) {
-                    double prod = (double) xv[(int) (r * k + t)] * wv[offsets[c] + t];
-                    sum += prod;
-                    abs += Math.abs(prod);
-                }
+                ExactDot.dot(xv, (int) (r * k), wv, offsets[c], (int) k, dot);
+                double sum = bv[c] + dot[0];
+                double abs = Math.abs(bv[c]) + dot[1];
                 int row = rows[r];
                 int col = cols[c];
                 tally.add(yv[r * cols.length + c], sum, abs, k, () -> "(row " + row + ", column " + col + ")");

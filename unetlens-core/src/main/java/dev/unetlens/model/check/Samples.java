@@ -40,19 +40,19 @@ final class Samples {
      * can, else from a whole copy (small arrays) or a gather.
      */
     static float[] at(NDArray a, long[] flatIndices) {
+        NativeView view = NativeView.of(a);
+        if (view != null) {
+            float[] out = new float[flatIndices.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = view.at(flatIndices[i]);
+            }
+            return out;
+        }
         if (a.size() <= COPY_WHOLE && a.getDataType() == DataType.FLOAT32) {
             float[] all = a.toFloatArray();
             float[] out = new float[flatIndices.length];
             for (int i = 0; i < out.length; i++) {
                 out[i] = all[(int) flatIndices[i]];
-            }
-            return out;
-        }
-        java.nio.FloatBuffer view = NativeView.floats(a);
-        if (view != null) {
-            float[] out = new float[flatIndices.length];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = view.get(Math.toIntExact(flatIndices[i]));
             }
             return out;
         }
@@ -73,12 +73,20 @@ final class Samples {
      */
     static float[] rows(NDArray a, int[] rows, int width) {
         float[] out = new float[rows.length * width];
-        java.nio.FloatBuffer view = NativeView.floats(a);
+        NativeView view = NativeView.of(a);
+        if (view != null && !view.rowMajor()) {
+            for (int r = 0; r < rows.length; r++) {
+                for (int t = 0; t < width; t++) {
+                    out[r * width + t] = view.at((long) rows[r] * width + t);
+                }
+            }
+            return out;
+        }
         if (view != null || a.size() <= COPY_WHOLE) {
             float[] all = view == null ? a.toType(DataType.FLOAT32, false).toFloatArray() : null;
             for (int r = 0; r < rows.length; r++) {
                 if (view != null) {
-                    view.get(rows[r] * width, out, r * width, width);
+                    view.data().get(rows[r] * width, out, r * width, width);
                 } else {
                     System.arraycopy(all, rows[r] * width, out, r * width, width);
                 }

@@ -104,6 +104,74 @@ class KernelChecksTest {
         }
     }
 
+    /** Long sums get fewer spot outputs (the check's cost stays near {@link ConvCheck#SPOT_MACS}), never fewer than {@link ConvCheck#SPOT_MIN}. */
+    @ParameterizedTest(name = "{0} input channels")
+    @ValueSource(ints = {3, 24, 700, 1300, 2600})
+    void aSpotCheckOfALongSumStillCatchesAKernelWrongAlmostEverywhere(int channels) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(1, channels, 16, 8));
+            NDArray w = m.randomNormal(new Shape(O, channels, 3, 3)).mul(0.2);
+            NDArray b = m.randomNormal(new Shape(O)).mul(0.05);
+            NDArray y = exact(x, w, b);
+            NDArray wrong = with(y, ":, :, 1:, :", 0.5f);
+            WeightRows rows = WeightRows.of(w, b);
+            long terms = channels * 9L;
+            for (int call = 0; call < 20; call++) {
+                Comparison spot = ConvCheck.spot(x, w.getShape(), rows, 1, 1, 1, y, new SplittableRandom(call));
+                assertThat(spot.passed()).isTrue();
+                assertThat(spot.samples()).isBetween(ConvCheck.SPOT_MIN, (int) Math.max(ConvCheck.SPOT_MIN, ConvCheck.SPOT_MACS / terms));
+                Comparison caught = ConvCheck.spot(x, w.getShape(), rows, 1, 1, 1, wrong, new SplittableRandom(call));
+                assertThat(caught.failures()).as("call %d", call).isGreaterThan(0);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "k = {0}")
+    @ValueSource(ints = {7, 320, 1280, 5120, 9000})
+    void aLinearSpotCheckSpendsAboutItsBudgetAndCatchesAWrongProduct(int k) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray x = m.randomNormal(new Shape(2, 9, k));
+            NDArray w = m.randomNormal(new Shape(33, k)).mul(0.1);
+            NDArray y = x.toType(DataType.FLOAT64, true).matMul(w.toType(DataType.FLOAT64, true).transpose())
+                    .toType(DataType.FLOAT32, true);
+            WeightRows rows = WeightRows.of(w, null);
+            for (int call = 0; call < 20; call++) {
+                Comparison spot = LinearCheck.spot(x, k, 33, rows, y, new SplittableRandom(call));
+                assertThat(spot.passed()).isTrue();
+                assertThat(spot.samples()).isBetween(ConvCheck.SPOT_MIN, (int) Math.clamp(ConvCheck.SPOT_MACS / k, ConvCheck.SPOT_MIN, 16));
+                assertThat(LinearCheck.spot(x, k, 33, rows, y.mul(-1), new SplittableRandom(call)).failures())
+                        .isGreaterThan(0);
+            }
+        }
+    }
+
+    /** Maps libtorch keeps channels-last (after a transformer) are read in place and checked like any other. */
+    @Test
+    void channelsLastMapsAreCheckedInPlace() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Case c = conv(m);
+            NDArray x = channelsLast(m, c.x());
+            NDArray y = channelsLast(m, c.y());
+            NDArray wrong = channelsLast(m, corruptions().get(1).apply(c.y()));
+            assertThat(NativeView.of(x).rowMajor()).isFalse();
+            WeightRows rows = WeightRows.of(c.w(), c.b());
+            assertThat(ConvCheck.compare(x, c.w(), c.b(), 1, 1, 1, y, new SplittableRandom(1)).passed()).isTrue();
+            assertThat(ConvCheck.compare(x, c.w(), c.b(), 1, 1, 1, wrong, new SplittableRandom(1)).passed()).isFalse();
+            for (int call = 0; call < 20; call++) {
+                assertThat(ConvCheck.spot(x, c.w().getShape(), rows, 1, 1, 1, y, new SplittableRandom(call)).passed()).isTrue();
+                assertThat(ConvCheck.spot(x, c.w().getShape(), rows, 1, 1, 1, wrong, new SplittableRandom(call)).passed())
+                        .isFalse();
+            }
+        }
+    }
+
+    /** The same values in NHWC memory behind NCHW indices. */
+    private static NDArray channelsLast(NDManager m, NDArray a) {
+        Shape s = a.getShape();
+        return m.create(a.transpose(0, 2, 3, 1).toFloatArray(), new Shape(s.get(0), s.get(2), s.get(3), s.get(1)))
+                .transpose(0, 3, 1, 2);
+    }
+
     /** A fake operation: the paths in {@code badPaths} give a corrupted output, others the exact one. */
     private static final class Fake implements KernelChecks.Way<String> {
         final Case c;

@@ -16,8 +16,10 @@ class NativeViewTest {
     void contiguousTensorsAreReadInPlace() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.arange(24f).reshape(2, 3, 4);
-            FloatBuffer view = NativeView.floats(x);
-            assertThat(view).isNotNull();
+            NativeView native_ = NativeView.of(x);
+            assertThat(native_).isNotNull();
+            assertThat(native_.rowMajor()).isTrue();
+            FloatBuffer view = native_.data();
             assertThat(view.capacity()).isEqualTo(24);
             float[] values = new float[24];
             view.get(values);
@@ -27,13 +29,37 @@ class NativeViewTest {
         }
     }
 
+    /** libtorch keeps maps channels-last after a transformer's permute; they are read in place, in logical order. */
+    @Test
+    void channelsLastMapsAreReadInPlaceInLogicalOrder() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray nhwc = m.arange(2f * 5 * 3 * 7).reshape(2, 3, 7, 5);             // memory order N, H, W, C
+            NDArray x = nhwc.transpose(0, 3, 1, 2);                                  // logical N, C, H, W
+            NativeView view = NativeView.of(x);
+            assertThat(view).isNotNull();
+            assertThat(view.rowMajor()).isFalse();
+            float[] logical = x.toFloatArray();
+            for (int i = 0; i < logical.length; i++) {
+                assertThat(view.at(i)).isEqualTo(logical[i]);
+            }
+            assertThat(view.at(1, 4, 2, 6)).isEqualTo(x.getFloat(1, 4, 2, 6));
+            int[] rows = {0, 17, 29};
+            float[] expected = new float[rows.length * 7];
+            for (int r = 0; r < rows.length; r++) {
+                System.arraycopy(logical, rows[r] * 7, expected, r * 7, 7);
+            }
+            assertThat(Samples.rows(x, rows, 7)).containsExactly(expected);
+        }
+    }
+
     @Test
     void otherTensorsAreDeclined() {
         try (NDManager m = NDManager.newBaseManager()) {
             NDArray x = m.arange(24f).reshape(2, 3, 4);
-            assertThat(NativeView.floats(x.transpose(0, 2, 1))).isNull();
-            assertThat(NativeView.floats(x.get(":, 1:, :"))).isNull();
-            assertThat(NativeView.floats(x.toType(DataType.FLOAT64, true))).isNull();
+            assertThat(NativeView.of(x.transpose(0, 2, 1))).isNull();
+            assertThat(NativeView.of(x.get(":, 1:, :"))).isNull();
+            assertThat(NativeView.of(x.toType(DataType.FLOAT64, true))).isNull();
+            assertThat(NativeView.of(x.reshape(2, 3, 2, 2).transpose(0, 2, 1, 3))).isNull();  // 4-D, neither layout
             assertThat(Samples.at(x.transpose(0, 2, 1), new long[] {0, 1, 23}))
                     .containsExactly(0f, 4f, 23f);                                   // gathered in logical order
         }
