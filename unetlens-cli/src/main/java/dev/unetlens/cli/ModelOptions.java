@@ -12,7 +12,8 @@ import java.nio.file.Path;
 /** Which model to load: {@code --model} and the options of single-file checkpoints. */
 public final class ModelOptions {
     @Option(names = "--model", paramLabel = "PATH",
-            description = "A diffusers model folder or a single .safetensors checkpoint (default: the bundled tiny model).")
+            description = "A diffusers model folder or a single-file checkpoint: .safetensors, or .ckpt/.pt read without"
+                    + " running its pickle (default: the bundled tiny model).")
     Path model;
 
     @Option(names = "--variant", paramLabel = "NAME",
@@ -33,7 +34,7 @@ public final class ModelOptions {
             return BundledModel.ensure();
         }
         if (!Files.exists(model)) {
-            throw new UnetlensException(model + ": no such model; give a diffusers folder or a .safetensors checkpoint");
+            throw new UnetlensException(model + ": no such model; give a diffusers folder or a .safetensors or .ckpt checkpoint");
         }
         return model;
     }

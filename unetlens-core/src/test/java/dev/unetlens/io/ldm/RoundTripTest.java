@@ -5,8 +5,8 @@ import dev.unetlens.config.ClipTextConfig;
 import dev.unetlens.golden.Golden;
 import dev.unetlens.io.DType;
 import dev.unetlens.io.DiffusersFolder;
-import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorSource;
+import dev.unetlens.io.WeightFiles;
 import dev.unetlens.model.WeightsException;
 import dev.unetlens.model.clip.ClipTextModel;
 import org.junit.jupiter.api.DynamicTest;
@@ -55,7 +55,7 @@ class RoundTripTest {
             DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(f.model(), "unet")));
             DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs(f.model(), "vae")));
             DiffusersToLdm.prefixed(ldm, LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER), folderBlobs(f.model(), "text_encoder"));
-            try (SafetensorsFile golden = SafetensorsFile.open(Golden.get().use(f.file()))) {
+            try (TensorSource golden = WeightFiles.open(Golden.get().use(f.file()))) {
                 assertSameTensors(ldm, Blob.readAll(golden), f.file());
             }
         }
@@ -67,7 +67,7 @@ class RoundTripTest {
         GoldenSingleFiles f = GoldenSingleFiles.all().getFirst();
         String te = LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER);
         Map<String, Blob> legacy = new LinkedHashMap<>();
-        try (SafetensorsFile golden = SafetensorsFile.open(Golden.get().use(f.file()))) {
+        try (TensorSource golden = WeightFiles.open(Golden.get().use(f.file()))) {
             Blob.readAll(golden).forEach((k, v) -> legacy.put(k.replace(te + "text_model.", te), v));
         }
         legacy.put(te + "embeddings.position_ids", new Blob(DType.I64, new long[] {1, 77}, new byte[77 * 8]));
