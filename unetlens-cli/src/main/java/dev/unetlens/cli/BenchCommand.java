@@ -67,7 +67,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "libtorch intra-op threads (default: UNETLENS_THREADS, else all cores).")
     Integer threads;
 
-    @Option(names = "--model-dir", paramLabel = "DIR",
+    @Option(names = "--model", paramLabel = "DIR",
             description = "Diffusers SD 1.5 folder to run (default: the random full-size model in the cache, written on first use).")
     Path modelDir;
 
@@ -116,7 +116,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (String name : cases == null ? List.copyOf(BenchCase.ALL.keySet()) : cases) {
             selected.add(caseNamed(name.trim()));
         }
-        int t = threads != null ? threads : defaultThreads();
+        int t = threads != null ? threads : Threads.count();
         if (t < 1) {
             throw new UnetlensException("--threads must be ≥ 1, got " + t);
         }
@@ -149,6 +149,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         Set<Component> components = EnumSet.noneOf(Component.class);
         selected.forEach(c -> components.addAll(c.components()));
+        BenchModel.checkShapes(dir, components);
         Map<Component, Double> written = BenchModel.ensure(dir, components, BenchCommand::progress);
         ObjectNode model = root.putObject("model");
         model.put("dir", dir.toAbsolutePath().toString());
@@ -201,6 +202,15 @@ public final class BenchCommand implements Callable<Integer> {
         if (ref == null) {
             return;
         }
+        String different = different(r, ref);
+        if (different != null) {
+            ObjectNode ratio = r.putObject("vs_reference");
+            ratio.put("comparable", false);
+            ratio.put("why", different);
+            progress(String.format(Locale.ROOT, "%s: median %.2f s; not compared with the reference: %s", c.name(),
+                    median, different));
+            return;
+        }
         double refTime = ref.path("median_s").asDouble();
         ObjectNode rn = r.putObject("reference");
         if (ref.has("rule")) {
@@ -227,6 +237,21 @@ public final class BenchCommand implements Callable<Integer> {
                 r.has("gflops") ? String.format(Locale.ROOT, ", %.1f GFLOP/s", r.path("gflops").asDouble()) : ""));
     }
 
+    /**
+     * Why a result cannot be held against the reference figures (another model than full-size SD 1.5: other
+     * parameter count or output shape), or null when it can.
+     */
+    static String different(JsonNode result, JsonNode ref) {
+        if (ref.has("params") && result.has("params") && ref.path("params").asLong() != result.path("params").asLong()) {
+            return String.format(Locale.ROOT, "this model has %,d parameters, the reference's %,d (the targets are for"
+                    + " full-size SD 1.5)", result.path("params").asLong(), ref.path("params").asLong());
+        }
+        if (ref.has("out_shape") && result.has("out_shape") && !ref.path("out_shape").equals(result.path("out_shape"))) {
+            return "the output shape " + result.path("out_shape") + " is not the reference's " + ref.path("out_shape");
+        }
+        return null;
+    }
+
     /** Runs one case in a child JVM and returns its result (or {@code {case, error}}). */
     private ObjectNode runChild(BenchCase c, Path dir, int t) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
@@ -238,7 +263,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         cmd.add("-Dai.djl.pytorch.num_threads=" + t);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
-                "--child", c.name(), "--model-dir", dir.toString(), "--runs", Integer.toString(runs),
+                "--child", c.name(), "--model", dir.toString(), "--runs", Integer.toString(runs),
                 "--hook-overhead", Integer.toString(hookPairs), "--memory-check", Integer.toString(memoryChecks)));
         if (profile) {
             cmd.add("--profile");
@@ -296,18 +321,6 @@ public final class BenchCommand implements Callable<Integer> {
                 throw new IllegalStateException("missing resource " + REFERENCE);
             }
             return JSON.readTree(in);
-        }
-    }
-
-    /** UNETLENS_THREADS, else the thread count the launcher gave libtorch, else all cores. */
-    private static int defaultThreads() {
-        String env = System.getenv("UNETLENS_THREADS");
-        String prop = System.getProperty("ai.djl.pytorch.num_threads");
-        String v = env != null && !env.isBlank() ? env : prop;
-        try {
-            return v != null ? Integer.parseInt(v.trim()) : Runtime.getRuntime().availableProcessors();
-        } catch (NumberFormatException e) {
-            throw new UnetlensException("UNETLENS_THREADS must be a whole number, got '" + v + "'");
         }
     }
 

@@ -6,19 +6,35 @@ import java.io.PrintStream;
 
 /**
  * Progress on stderr: a redrawn bar with rate and time left when stderr is a terminal, one plain line per unit
- * otherwise (logs, CI, pipes).
+ * otherwise (logs, CI, pipes). A unit that takes long (a step of a 4096² image) also shows where it is
+ * ({@link #inside}, fed by {@link BlockProgress}): on the bar after {@value #INSIDE_AFTER_S} s, as a line every
+ * {@value #INSIDE_EVERY_S} s otherwise.
  */
 final class ConsoleProgress implements Progress {
     private static final int WIDTH = 30;
+    static final double INSIDE_AFTER_S = 2;
+    static final double INSIDE_EVERY_S = 10;
     private final PrintStream out;
     private final boolean terminal;
+    private final double insideAfter;
+    private final double insideEvery;
     private String phase = "";
     private long total;
     private long started;
+    private long done;
+    private long unitStarted;
+    private long lastInside;
 
     ConsoleProgress(PrintStream out, boolean terminal) {
+        this(out, terminal, INSIDE_AFTER_S, INSIDE_EVERY_S);
+    }
+
+    /** With other thresholds for {@link #inside} (seconds), for tests. */
+    ConsoleProgress(PrintStream out, boolean terminal, double insideAfter, double insideEvery) {
         this.out = out;
         this.terminal = terminal;
+        this.insideAfter = insideAfter;
+        this.insideEvery = insideEvery;
     }
 
     static ConsoleProgress forStderr() {
@@ -31,6 +47,9 @@ final class ConsoleProgress implements Progress {
         this.phase = phase;
         this.total = total;
         this.started = System.nanoTime();
+        this.done = 0;
+        this.unitStarted = started;
+        this.lastInside = started;
         if (!terminal) {
             out.println(phase + (total > 0 ? " (" + total + ")" : "") + " …");
         }
@@ -38,7 +57,10 @@ final class ConsoleProgress implements Progress {
 
     @Override
     public void advance(long done, String detail) {
-        double secs = (System.nanoTime() - started) / 1e9;
+        this.done = done;
+        this.unitStarted = System.nanoTime();
+        this.lastInside = unitStarted;
+        double secs = (unitStarted - started) / 1e9;
         if (terminal) {
             int filled = total > 0 ? (int) (WIDTH * Math.min(1.0, (double) done / total)) : 0;
             String bar = "█".repeat(filled) + "░".repeat(WIDTH - filled);
@@ -46,6 +68,24 @@ final class ConsoleProgress implements Progress {
             out.printf("\r%s %s %d/%d %.1fs%s %s\u001b[K", phase, bar, done, total, secs, eta, detail);
         } else {
             out.printf("%s %d/%d %.1fs %s%n", phase, done, total, secs, detail);
+        }
+        out.flush();
+    }
+
+    /** Where the unit in progress is ("U-Net OUT05 (18 of 25 blocks)"), shown only once the unit has run a while. */
+    synchronized void inside(String detail) {
+        long now = System.nanoTime();
+        double unit = (now - unitStarted) / 1e9;
+        if (unit < insideAfter || !terminal && (now - lastInside) / 1e9 < insideEvery) {
+            return;
+        }
+        lastInside = now;
+        String where = String.format("%s%s: %s, %.0fs into it", phase, total > 0 ? " " + (done + 1) + "/" + total : "",
+                detail, unit);
+        if (terminal) {
+            out.printf("\r%s\u001b[K", where);
+        } else {
+            out.println(where);
         }
         out.flush();
     }

@@ -44,6 +44,9 @@ public final class DiffCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    PromptOption prompt;
+
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
@@ -65,7 +68,7 @@ public final class DiffCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
-            GenerationRequest changedRequest = generation.request(sd);
+            GenerationRequest changedRequest = generation.request(sd, prompt.prompts());
             if (!LayerPrompts.uses(changedRequest) && edits.isEmpty()) {
                 throw new UnetlensException("nothing to compare: give a prompt with a layer group (~: BLOCKS: TEXT :~)"
                         + " or an --edit");
@@ -75,14 +78,15 @@ public final class DiffCommand implements Callable<Integer> {
                 BlockNames blocks = BlockNames.of(sd.unet().config());
                 List<String> points = Selector.resolve(diff.at != null ? diff.at
                         : blocks.names().getFirst() + "-" + blocks.names().getLast(), sd.unet().hooks(), blocks);
-                int forwards = new Pipeline(sd).timesteps(changedRequest).length;
-                Set<Integer> steps = diff.steps(forwards, DiffOptions.firstMiddleLast(forwards));
+                int stepCount = new Pipeline(sd).plan(changedRequest).steps();
+                Set<Integer> steps = diff.steps(stepCount, DiffOptions.firstMiddleLast(stepCount));
                 InterventionRecords.warn(changed, System.err);
                 ConsoleProgress progress = ConsoleProgress.forStderr();
                 int f = sd.vae().downscale();
                 DifferenceWriter writer = new DifferenceWriter(out, "", blocks, changedRequest.height() / f,
                         changedRequest.width() / f);
-                try (Recording source = interventions.recordSource(changed, progress);
+                try (BlockProgress watch = BlockProgress.watch(sd, progress);
+                     Recording source = interventions.recordSource(changed, progress);
                      Recording base = new Recording(sd.manager())) {
                     GenerationResult b = baseline.generate(null, s -> base.record(s, points, steps::contains, rows), progress);
                     GenerationResult c = changed.generate(source, s -> Differences.observe(s, base, points, steps::contains,
@@ -95,6 +99,7 @@ public final class DiffCommand implements Callable<Integer> {
                             points, steps, rows, mae, load, b, c);
                 }
             }
+            out.finish();
             System.out.println("wrote " + out.dir());
         }
         return 0;

@@ -30,18 +30,18 @@ public final class DiffOptions {
             description = "The run to compare with (default: the prompt with its (~: … :~) groups removed).")
     String baselinePrompt;
 
-    /** 0-based steps of {@code forwards} selected by {@code --at-steps}, or by {@code fallback} (from 1) without it. */
-    Set<Integer> steps(int forwards, String fallback) {
+    /** 0-based steps of a run of {@code stepCount} selected by {@code --at-steps}, or by {@code fallback} (from 1) without it. */
+    Set<Integer> steps(int stepCount, String fallback) {
         Set<Integer> out = new TreeSet<>();
-        for (int s : StepSelection.parse(atSteps != null ? atSteps : fallback, forwards)) {
+        for (int s : StepSelection.parse(atSteps != null ? atSteps : fallback, stepCount)) {
             out.add(s - 1);
         }
         return out;
     }
 
     /** First, middle and last step, from 1. */
-    static String firstMiddleLast(int forwards) {
-        return new TreeSet<>(List.of(1, (forwards + 1) / 2, forwards)).stream().map(String::valueOf)
+    static String firstMiddleLast(int stepCount) {
+        return new TreeSet<>(List.of(1, (stepCount + 1) / 2, stepCount)).stream().map(String::valueOf)
                 .reduce((a, b) -> a + "," + b).orElseThrow();
     }
 

@@ -28,6 +28,8 @@ final class DifferenceWriter {
     private final int latentH;
     private final int latentW;
     private final List<String> rows = new ArrayList<>();
+    /** What the values of image_diff.npy and .png are. */
+    static final String IMAGE_UNIT = "Δ pixel value (VAE output, black −1 … white 1)";
 
     DifferenceWriter(OutputDirectory out, String prefix, BlockNames blocks, int latentH, int latentW) {
         this.out = out;
@@ -138,10 +140,14 @@ final class DifferenceWriter {
                 mean[k] = (v[(i * 3) * h * w + k] + v[(i * 3 + 1) * h * w + k] + v[(i * 3 + 2) * h * w + k]) / 3;
                 max = Math.max(max, Math.abs(mean[k]));
             }
-            RgbImage pic = Pictures.signed(mean, 0, h, w, max);
+            RgbImage pic = Pictures.signedPicture("Image difference: with − without" + (b == 1 ? "" : ", image " + (i + 1)),
+                    "decoded image, mean over R, G, B; red brighter, blue darker; Red/Blue over ±max |Δ|", mean, h, w, max,
+                    IMAGE_UNIT);
             String name = prefix + (b == 1 ? "image_diff.png" : String.format(Locale.ROOT, "image_diff-%03d.png", i));
-            out.write(name, o -> pic.writePng(o, Map.of()),
-                    "image with − without, mean over RGB: red brighter, blue darker (one scale: max |Δ|)").put("max_abs", max);
+            ObjectNode e = out.write(name, o -> pic.writePng(o, Map.of()),
+                    "image with − without, mean over RGB: red brighter, blue darker (one scale: max |Δ|)");
+            e.put("max_abs", max);
+            e.put("unit", IMAGE_UNIT);
             mae[i] = meanAbs(baseline.images().get(i), changed.images().get(i));
         }
         return mae;

@@ -48,10 +48,11 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler, Comm
     }
 
     @Override
-    public int handleParseException(CommandLine.ParameterException ex, String[] args) {
+    public int handleParseException(CommandLine.ParameterException problem, String[] args) {
+        CommandLine.ParameterException ex = Suggestions.firstProblem(problem, args);
         CommandLine cli = ex.getCommandLine();
         PrintWriter err = cli.getErr();
-        err.println("unetlens: error: " + Messages.line(ex.getMessage()));
+        err.println("unetlens: error: " + Messages.line(ex.getMessage()) + Suggestions.of(ex));
         err.println("run '" + cli.getCommandSpec().qualifiedName() + " --help' for usage");
         err.flush();
         return USAGE;

@@ -20,10 +20,13 @@ import dev.unetlens.pipeline.Images;
 import dev.unetlens.pipeline.Pipeline;
 import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.pipeline.StepPlan;
+import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,16 +40,25 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code unetlens extract}: module outputs during a generation ({@code --prompt}) or for existing images at a
- * timestep over many noise draws ({@code --image}), written as self-describing npy / npz / safetensors files.
+ * timestep over many noise draws ({@code --images}), written as self-describing npy / npz / safetensors files.
  */
 @Command(name = "extract", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Extract U-Net module outputs from a generation or from existing images.",
         description = {"Extract U-Net module outputs: at chosen steps of a generation (--prompt …), or for existing",
-            "images at a timestep over many noise samples (--image …). Modules: diffusers paths (down_blocks[1],",
-            "mid_block, …attn2:probs) or WebUI blocks (IN00-OUT11(+2), M00). See 'unetlens inspect'."})
+            "images at a timestep over many noise samples (--images …), where the U-Net reads --prompt's text (default:",
+            "the empty prompt). Modules: diffusers paths (down_blocks[1], mid_block, …attn2:probs) or WebUI blocks",
+            "(IN00-OUT11(+2), M00). See 'unetlens inspect'."})
 public final class ExtractCommand implements Callable<Integer> {
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Mixin
     ModelOptions model;
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
+            description = "Prompt of the generation to extract from (repeat for a batch); with --images, the one text the"
+                    + " U-Net reads for every image (default: the empty prompt).")
+    List<String> prompts;
 
     @Option(names = "--at", paramLabel = "NAMES", required = true,
             description = "Modules to extract: IN05, M00, IN00-OUT11(+2), down_blocks[1].attentions[0], … (comma-separated).")
@@ -55,7 +67,7 @@ public final class ExtractCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nDuring a generation%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
-    @Option(names = "--at-steps", paramLabel = "SEL", description = "Steps to keep, from 1: 1,5-20(+5) (default: all).")
+    @Option(names = "--at-steps", paramLabel = "SEL", description = "Steps to keep, from 1: '1,5-20(+5)' (default: all).")
     String atSteps;
 
     @Option(names = "--cfg-branch", paramLabel = "WHICH", defaultValue = "cond",
@@ -121,9 +133,11 @@ public final class ExtractCommand implements Callable<Integer> {
             default -> throw new UnetlensException("--dtype must be f16 or f32, got '" + dump.dtype + "'");
         };
         boolean imageMode = images.files != null && !images.files.isEmpty();
-        if (!imageMode && (generation.prompts == null || generation.prompts.isEmpty())) {
-            throw new UnetlensException("give --prompt (extract during a generation) or --images (extract from images)");
+        if (!imageMode && (prompts == null || prompts.isEmpty())) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "give --prompt (extract during a generation) or --images (extract from existing images)");
         }
+        checkMode(imageMode);
         List<RgbImage> inputs = imageMode ? loadImages() : List.of();
         OutputDirectory out = output.open("extract");
         long t0 = System.nanoTime();
@@ -138,7 +152,7 @@ public final class ExtractCommand implements Callable<Integer> {
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("tool", "unetlens extract");
             meta.put("model", sd.source().toString());
-            GenerationRequest request = imageMode ? null : generation.request(sd);
+            GenerationRequest request = imageMode ? null : generation.request(sd, prompts);
             Set<Integer> steps = imageMode ? Set.of() : steps(sd, request);
             try (Dumps dumps = new Dumps(out, format, half, blocks, meta)) {
                 if (imageMode) {
@@ -148,7 +162,7 @@ public final class ExtractCommand implements Callable<Integer> {
                 }
             }
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
-            out.saveManifest();
+            out.finish();
         }
         System.out.println("wrote " + out.dir());
         return 0;
@@ -156,26 +170,30 @@ public final class ExtractCommand implements Callable<Integer> {
 
     /** The 1-based steps to keep (empty: all), checked against the run's step count. */
     private Set<Integer> steps(StableDiffusion sd, GenerationRequest r) {
-        int total = new Pipeline(sd).executedSteps(r);
+        int total = new Pipeline(sd).plan(r).steps();
         return atSteps == null ? Set.of() : new HashSet<>(StepSelection.parse(atSteps, total));
     }
 
     private void generationMode(StableDiffusion sd, GenerationRequest r, Set<Integer> steps, List<String> points,
                                 Dumps dumps, ObjectNode m) {
-        int total = new Pipeline(sd).executedSteps(r);
+        StepPlan plan = new Pipeline(sd).plan(r);
         Set<Branch> branches = GenerationFeatures.branches(cfgBranch);
         m.put("mode", "generation");
         m.set("request", RunRecords.request(r));
-        m.put("steps_total", total);
+        m.put("steps_total", plan.steps());
         m.put("at_steps", atSteps == null ? "all" : atSteps);
         m.put("cfg_branch", cfgBranch);
         int f = sd.vae().downscale();
         int[] latent = {r.height() / f, r.width() / f};
-        GenerationResult result = new GenerationFeatures(sd).run(r, points, steps,
-                (c, step) -> dumps.generation(c, step, branches, latent), ConsoleProgress.forStderr());
+        ConsoleProgress progress = ConsoleProgress.forStderr();
+        GenerationResult result;
+        try (BlockProgress watch = BlockProgress.watch(sd, progress)) {
+            result = new GenerationFeatures(sd).run(r, points, steps,
+                    (c, step) -> dumps.generation(c, step, branches, latent), progress);
+        }
         dumps.finish();
         m.set("scheduler", result.schedulerConfig());
-        m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(result.timesteps()).mapToObj(m::numberNode).toList()));
+        GenerateCommand.steps(m, result.steps());
     }
 
     private void imageMode(StableDiffusion sd, List<String> points, List<RgbImage> inputs, Dumps dumps, ObjectNode m) {
@@ -185,7 +203,7 @@ public final class ExtractCommand implements Callable<Integer> {
             default -> throw new UnetlensException("--latent must be mean or sample, got '" + images.latent + "'");
         };
         long seed = generation.seed();
-        String prompt = generation.prompts == null ? "" : generation.prompts.getFirst();
+        String prompt = prompts == null ? "" : prompts.getFirst();
         ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep, images.samples, images.batchSize,
                 seed, prompt, latent, images.unitRange, images.spatialMean);
         m.put("mode", "images");
@@ -217,6 +235,35 @@ public final class ExtractCommand implements Callable<Integer> {
         }, ConsoleProgress.forStderr());
         if (current[0] >= 0) {
             dumps.finishImage(names.get(current[0]));
+        }
+    }
+
+    /**
+     * Refuses options of the other mode, which would be ignored: generation options (but --seed) with --images, image
+     * options without; and more than one prompt with --images (the U-Net reads one text for all images).
+     */
+    private void checkMode(boolean imageMode) {
+        CommandLine.ParseResult parsed = spec.commandLine().getParseResult();
+        for (CommandLine.Model.ArgGroupSpec g : spec.argGroups()) {
+            Class<?> type = g.typeInfo().getType();
+            boolean other = imageMode ? type == GenerationOptions.class : type == ImageOptions.class;
+            for (CommandLine.Model.OptionSpec o : g.options()) {
+                if (other && parsed.hasMatchedOption(o) && !o.longestName().equals("--seed")) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), o.longestName() + (imageMode
+                            ? " applies to extraction during a generation (--prompt); --images runs none"
+                            : " applies to extraction from --images; without it, extract runs a generation"));
+                }
+            }
+        }
+        for (String o : List.of("--at-steps", "--cfg-branch")) {
+            if (imageMode && parsed.hasMatchedOption(o)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), o
+                        + " applies to extraction during a generation (--prompt); --images runs none");
+            }
+        }
+        if (imageMode && prompts != null && prompts.size() > 1) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "with --images the U-Net reads one text for"
+                    + " every image; give one --prompt (or none for the empty prompt), got " + prompts.size());
         }
     }
 

@@ -13,6 +13,7 @@ import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
 import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.pipeline.StepPlan;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +44,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    PromptOption prompt;
+
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
@@ -60,19 +64,35 @@ public final class GenerateCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            GenerationRequest request = generation.request(sd);
+            GenerationRequest request = generation.request(sd, prompt.prompts());
             ConsoleProgress progress = ConsoleProgress.forStderr();
-            try (Intervention iv = Intervention.prepare(sd, request, edits);
+            try (BlockProgress watch = BlockProgress.watch(sd, progress);
+                 Intervention iv = Intervention.prepare(sd, request, edits);
                  Recording source = interventions.recordSource(iv, progress)) {
                 InterventionRecords.warn(iv, System.err);
                 GenerationResult result = iv.generate(source, null, progress);
                 write(out, sd, result, loadSeconds);
                 InterventionRecords.describe(out.manifest(), iv, source == null ? null : interventions.sourceRequest(request));
-                out.saveManifest();
+                out.finish();
             }
-            System.out.println("wrote " + out.dir().resolve(OutputDirectory.MANIFEST).getParent());
+            System.out.println("wrote " + out.dir());
         }
         return 0;
+    }
+
+    /**
+     * The steps into a manifest: {@code timesteps} (one per step), and where PNDM evaluates the U-Net once more than
+     * the steps, {@code unet_evaluations} with each evaluation's timestep and a note saying why.
+     */
+    static void steps(ObjectNode m, StepPlan plan) {
+        m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(plan.stepTimesteps()).mapToObj(m::numberNode).toList()));
+        if (plan.evaluations() != plan.steps()) {
+            ObjectNode e = m.putObject("unet_evaluations");
+            e.put("count", plan.evaluations());
+            e.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(plan.evaluationTimesteps())
+                    .mapToObj(m::numberNode).toList()));
+            e.put("note", plan.note());
+        }
     }
 
     /** Writes a run's images, final latents and manifest. */
@@ -83,8 +103,7 @@ public final class GenerateCommand implements Callable<Integer> {
         m.set("model", RunRecords.model(sd, hashes));
         m.set("request", RunRecords.request(r));
         m.set("scheduler", result.schedulerConfig());
-        m.set("timesteps", m.arrayNode().addAll(java.util.Arrays.stream(result.timesteps())
-                .mapToObj(t -> m.numberNode(t)).toList()));
+        steps(m, result.steps());
         m.set("versions", RunRecords.versions());
         ObjectNode secs = m.putObject("seconds");
         secs.put("load", loadSeconds);

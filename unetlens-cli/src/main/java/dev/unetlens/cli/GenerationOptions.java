@@ -18,10 +18,6 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /** The options of a txt2img / img2img run, shared by {@code generate}, {@code extract}, {@code diff} and {@code sweep}. */
 public final class GenerationOptions {
-    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", required = true,
-            description = "Prompt; repeat for a batch of prompts.")
-    List<String> prompts;
-
     @Option(names = {"-n", "--negative-prompt"}, paramLabel = "TEXT",
             description = "Negative prompt (one for all prompts, or one per prompt).")
     List<String> negativePrompts;
@@ -36,7 +32,7 @@ public final class GenerationOptions {
             description = "ddim, pndm, euler, euler-a, lms or dpmpp-2m (default: the model's own).")
     SchedulerKind scheduler;
 
-    @Option(names = "--karras", description = "Karras sigmas (euler, lms, dpmpp-2m).")
+    @Option(names = "--karras", description = "Karras sigmas (euler, lms and dpmpp-2m; the others have none).")
     boolean karras;
 
     @Option(names = "--timestep-spacing", paramLabel = "MODE", description = "leading, linspace or trailing (default: the model's).")
@@ -45,7 +41,8 @@ public final class GenerationOptions {
     @Option(names = "--eta", paramLabel = "ETA", defaultValue = "0", description = "DDIM eta in [0, 1] (default: ${DEFAULT-VALUE}).")
     double eta;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "30", description = "Sampling steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "30",
+            description = "Sampling steps (default: ${DEFAULT-VALUE}); pndm evaluates the U-Net twice in step 1, as diffusers.")
     int steps;
 
     @Option(names = "--guidance", paramLabel = "G", defaultValue = "7.5",
@@ -86,8 +83,8 @@ public final class GenerationOptions {
             description = "Use the text encoder's output K layers before the last (default: ${DEFAULT-VALUE}).")
     int clipSkip;
 
-    /** The request these options describe, with sizes defaulted from the model (or the img2img input). */
-    GenerationRequest request(StableDiffusion sd) {
+    /** The request of {@code prompts} with these options, sizes defaulted from the model (or the img2img input). */
+    GenerationRequest request(StableDiffusion sd, List<String> prompts) {
         int h;
         int w;
         if (image != null && height == null && width == null) {

@@ -13,6 +13,7 @@ import dev.unetlens.io.ldm.InferOptions;
 import dev.unetlens.io.ldm.LdmComponent;
 import dev.unetlens.io.ldm.SingleFileCheckpoint;
 import dev.unetlens.hook.BlockNames;
+import dev.unetlens.hook.Selector;
 import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.Weights;
 import dev.unetlens.model.unet.HookShape;
@@ -23,7 +24,9 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
@@ -35,6 +38,9 @@ import java.util.concurrent.Callable;
         description = {"List every extractable U-Net position: diffusers module path, WebUI block name, class and",
             "output shape for an image of the given size. Reads only the config; loads no weights."})
 public final class InspectCommand implements Callable<Integer> {
+    /** {@code --blocks} without a value. */
+    private static final String ALL_BLOCKS = "all";
+
     @Mixin
     ModelOptions model;
 
@@ -47,8 +53,10 @@ public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--batch", paramLabel = "N", defaultValue = "1", description = "Batch rows (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--blocks", description = "Only the WebUI blocks (IN00 … OUT11).")
-    boolean blocksOnly;
+    @Option(names = "--blocks", arity = "0..1", paramLabel = "BLOCKS", fallbackValue = ALL_BLOCKS,
+            description = "Only WebUI blocks: all of them (IN00 … OUT11) with no value, or those named, like sweep's"
+                    + " --blocks: IN04,M00 or IN00-OUT11(+2).")
+    String blocks;
 
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
@@ -68,6 +76,10 @@ public final class InspectCommand implements Callable<Integer> {
             shapes = unet.shapes(batch, h / f, w / f);
         }
         BlockNames names = BlockNames.of(config);
+        if (blocks != null) {
+            Set<String> keep = new HashSet<>(blocks.equals(ALL_BLOCKS) ? names.names() : Selector.blocks(blocks, names));
+            shapes = shapes.stream().filter(s -> names.blockName(s.name()).filter(keep::contains).isPresent()).toList();
+        }
         if (json) {
             printJson(shapes, names, h, w);
         } else {
@@ -85,9 +97,6 @@ public final class InspectCommand implements Callable<Integer> {
                 continue;
             }
             String block = names.blockName(s.name()).orElse("");
-            if (blocksOnly && block.isEmpty()) {
-                continue;
-            }
             System.out.printf("%-" + width + "s  %-5s  %-26s  %s%n", s.name(), block, s.className(), s.shape());
         }
     }
@@ -101,7 +110,7 @@ public final class InspectCommand implements Callable<Integer> {
         ArrayNode points = root.putArray("points");
         for (HookShape s : shapes) {
             String block = names.blockName(s.name()).orElse(null);
-            if (s.name().isEmpty() || blocksOnly && block == null) {
+            if (s.name().isEmpty()) {
                 continue;
             }
             ObjectNode p = points.addObject();

@@ -14,13 +14,17 @@ import java.util.List;
 
 /** {@code --edit} and the source run of {@code patch} edits, shared by {@code generate}, {@code diff} and {@code sweep}. */
 public final class InterventionOptions {
-    @Option(names = "--edit", paramLabel = "EDIT",
-            description = "Change module outputs; repeatable. TARGET:OP[@QUALIFIERS], e.g. mid_block:scale=0.5@steps=1-10,"
-                    + "channels=0-31,box=0.25,0.25,0.75,0.75. TARGET: IN05, M00, IN00-OUT11(+2), mid_block, "
-                    + "down_blocks[1].attentions[0], …attn2:probs, or a list. OP: zero, scale=K, add=X|FILE.npy, "
-                    + "replace=X|FILE.npy, steer=FILE.npy[*A] (A times a vector along the channels), patch (copy from "
-                    + "the --source-* run). QUALIFIERS: steps=1,5-20(+5) (from 1), channels=0-31,64 (from 0), "
-                    + "box=X0,Y0,X1,Y1 (fractions of the map), mask=FILE.png (white = edited), rows=all|cond|uncond.")
+    // lines of up to 80 characters: picocli would wrap the example inside its numbers
+    @Option(names = "--edit", paramLabel = "EDIT", description = {
+        "Change module outputs; repeatable. TARGET:OP[@QUALIFIERS], for example",
+        "  mid_block:scale=0.5@steps=1-10,channels=0-31,box=0.25,0.25,0.75,0.75",
+        "TARGET: IN05, M00, IN00-OUT11(+2), mid_block, down_blocks[1].attentions[0],",
+        "  …attn2:probs, or a list.",
+        "OP: zero, scale=K, add=X|FILE.npy, replace=X|FILE.npy, patch (copy from the",
+        "  --source-* run), steer=FILE.npy[*A] (A times a vector along the channels).",
+        "QUALIFIERS: steps=1,5-20(+5) (from 1), channels=0-31,64 (from 0),",
+        "  box=X0,Y0,X1,Y1 (fractions of the map), mask=FILE.png (white = edited),",
+        "  rows=all|cond|uncond."})
     List<String> edits = new ArrayList<>();
 
     @Option(names = "--source-prompt", paramLabel = "TEXT",

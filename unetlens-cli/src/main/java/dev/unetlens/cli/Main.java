@@ -1,5 +1,7 @@
 package dev.unetlens.cli;
 
+import dev.unetlens.UnetlensException;
+import dev.unetlens.io.OutputDirectory;
 import picocli.CommandLine;
 
 /** Entry point: {@code unetlens <command> ...}. */
@@ -11,15 +13,28 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        OutputDirectory.haltAfterInterrupt(130);                       // Ctrl-C: the hook's one line is the last word
         System.exit(run(args));
     }
 
     /** Runs the CLI and returns its exit code (tests call this); every failure is one line and a non-zero code. */
     public static int run(String... args) {
+        try {
+            Threads.configure(System.getenv(Threads.VARIABLE));
+        } catch (UnetlensException e) {
+            System.err.println("unetlens: error: " + e.getMessage());
+            return ErrorHandler.USAGE;
+        }
         CommandLine cli = new CommandLine(new UnetlensCommand());
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setUsageHelpWidth(USAGE_WIDTH);
-        return execute(cli, args);
+        cli.setExecutionStrategy(parsed -> {
+            GroupChecks.check(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
+        int code = execute(cli, args);
+        OutputDirectory.failUnfinished();
+        return code;
     }
 
     /** Executes {@code cli} with unetlens' error handling: exceptions and Errors alike end as one line. */

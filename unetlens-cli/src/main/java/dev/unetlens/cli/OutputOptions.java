@@ -11,7 +11,7 @@ public final class OutputOptions {
             description = "Directory to write into (created; must be empty unless --force).")
     Path out;
 
-    @Option(names = "--force", description = "Overwrite files in an existing output directory.")
+    @Option(names = "--force", description = "Replace the outputs of an earlier unetlens run in --out (other files are kept).")
     boolean force;
 
     OutputDirectory open(String command) {

@@ -12,6 +12,7 @@ import dev.unetlens.viz.grid.FeatureGrid;
 import dev.unetlens.viz.grid.GridOptions;
 import dev.unetlens.viz.grid.ReducedMap;
 import dev.unetlens.viz.grid.Reduction;
+import dev.unetlens.viz.render.ColorBar;
 import dev.unetlens.viz.render.Layout;
 
 import java.awt.image.BufferedImage;
@@ -34,6 +35,24 @@ final class Pictures {
     static Colorizer signedColors(double scale) {
         double s = scale > 0 ? scale : 1;
         return new Colorizer(new ValueTransform.Linear(-s, s), new ColorMethod.RedBlue());
+    }
+
+    /** The colour bar of {@link #signedColors}: [−scale, scale] with ticks, captioned with the values' unit. */
+    static ColorBar signedBar(double scale, String unit) {
+        double s = scale > 0 ? scale : 1;
+        Colorizer c = signedColors(s);
+        return ColorBar.of(-s, s, v -> c.rgb(v, -s, s), unit);
+    }
+
+    /**
+     * A signed h×w map as a titled picture with its colour bar: Red/Blue over [−scale, scale], enlarged (nearest) to at
+     * least {@value #MIN_THUMB} px.
+     */
+    static RgbImage signedPicture(String title, String subtitle, float[] v, int h, int w, double scale, String unit) {
+        BufferedImage img = signed(v, 0, h, w, scale).toBufferedImage();
+        int f = Math.max(1, (MIN_THUMB + w - 1) / w);
+        List<Layout.Row> rows = List.of(new Layout.Row(null, List.of(new Layout.Panel(Layout.scaled(img, w * f, h * f)))));
+        return RgbImage.of(Layout.panels(title, List.of(subtitle), rows, signedBar(scale, unit)));
     }
 
     /** A signed h×w map (values from {@code offset}) as an image, Red/Blue over [−scale, scale]. */
@@ -67,6 +86,11 @@ final class Pictures {
 
     /** A titled grid of labelled images, in order, {@code cols} per row (≤ 0: about square). */
     static RgbImage contactSheet(String title, String subtitle, List<Cell> cells, int cols) {
+        return contactSheet(title, subtitle, cells, cols, null);
+    }
+
+    /** The same with a colour bar (null for none): for sheets of signed differences. */
+    static RgbImage contactSheet(String title, String subtitle, List<Cell> cells, int cols, ColorBar bar) {
         int n = cells.size();
         int perRow = cols > 0 ? cols : (int) Math.ceil(Math.sqrt(n));
         List<Layout.Row> rows = new ArrayList<>();
@@ -79,6 +103,6 @@ final class Pictures {
             }
             rows.add(new Layout.Row(null, panels));
         }
-        return RgbImage.of(Layout.panels(title, List.of(subtitle), rows, null));
+        return RgbImage.of(Layout.panels(title, List.of(subtitle), rows, bar));
     }
 }

@@ -77,7 +77,7 @@ final class RunPictures {
             frames.put(point, new ArrayList<>());
             scope.add(point, HookScope.observe((v, ctx) -> {
                 int step = ctx.step() + 1;
-                if (plan.steps().contains(step) || step == totalSteps) {
+                if (!ctx.warmup() && (plan.steps().contains(step) || step == totalSteps)) {
                     int row = ctx.rowsOf(dev.unetlens.model.ForwardContext.Branch.COND)[0];
                     frames.get(point).add(new FeatureFrame(new MapLabel(point, step, ctx.timestep()), map(v, row)));
                 }
@@ -92,6 +92,9 @@ final class RunPictures {
             }
             String module = p.name().substring(0, p.name().length() - ":probs".length());
             scope.add(p.name(), HookScope.observe((v, ctx) -> {
+                if (ctx.warmup()) {
+                    return;                                               // one map per step
+                }
                 long[] s = v.getShape().getShape();                       // [B, N, T, S]
                 int[] hw = AttentionProbs.blockSize((int) s[2], request.height() / f, request.width() / f);
                 AttentionProbs probs = new AttentionProbs(v.toFloatArray(), (int) s[0], (int) s[1], (int) s[2],

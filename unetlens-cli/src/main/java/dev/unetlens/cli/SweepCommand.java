@@ -59,6 +59,9 @@ public final class SweepCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    PromptOption prompt;
+
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
@@ -97,13 +100,15 @@ public final class SweepCommand implements Callable<Integer> {
     }
 
     private static final String BLOCK = "{block}";
+    /** What the values of contact_sheet_diff.png are. */
+    private static final String SHEET_UNIT = "Δ of the 8-bit images (0–255), mean of R, G, B";
 
     /** The source run of patch edits, once run. */
     private GenerationResult sourceResult;
 
     @Override
     public Integer call() {
-        boolean template = generation.prompts != null && generation.prompts.stream().anyMatch(p -> p.contains(BLOCK));
+        boolean template = prompt.prompts().stream().anyMatch(p -> p.contains(BLOCK));
         int kinds = (sweep.layerText != null ? 1 : 0) + (template ? 1 : 0) + (interventions.edits.isEmpty() ? 0 : 1);
         if (kinds != 1) {
             throw new UnetlensException(kinds == 0
@@ -132,9 +137,9 @@ public final class SweepCommand implements Callable<Integer> {
             BlockNames names = BlockNames.of(sd.unet().config());
             List<String> blocks = Selector.blocks(sweep.blocks != null ? sweep.blocks
                     : names.names().getFirst() + "-" + names.names().getLast(), names);
-            GenerationRequest request = generation.request(sd);
-            int forwards = new Pipeline(sd).timesteps(request).length;
-            List<Integer> sweepSteps = sweep.sweepSteps == null ? null : StepSelection.parse(sweep.sweepSteps, forwards);
+            GenerationRequest request = generation.request(sd, prompt.prompts());
+            int stepCount = new Pipeline(sd).plan(request).steps();
+            List<Integer> sweepSteps = sweep.sweepSteps == null ? null : StepSelection.parse(sweep.sweepSteps, stepCount);
             List<Cell> cells = cells(request, blocks, sweepSteps, editTemplates, template);
             GenerationRequest baselineRequest = baseline(request, editTemplates.isEmpty() ? cells.getFirst() : null, names);
             // check every cell (layer syntax, edit targets and shapes) before any run
@@ -144,7 +149,7 @@ public final class SweepCommand implements Callable<Integer> {
                 }
                 Edits.resolve(sd, c.request(), c.edits());
             }
-            Set<Integer> steps = diff.steps(forwards, Integer.toString(forwards));
+            Set<Integer> steps = diff.steps(stepCount, Integer.toString(stepCount));
             Map<String, List<String>> pointsByBlock = new LinkedHashMap<>();
             Set<String> union = new LinkedHashSet<>();
             for (String b : blocks) {
@@ -155,8 +160,11 @@ public final class SweepCommand implements Callable<Integer> {
             }
             ConsoleProgress progress = ConsoleProgress.forStderr();
             int f = sd.vae().downscale();
-            run(out, sd, names, request, baselineRequest, cells, pointsByBlock, union, steps, rows, progress,
-                    request.height() / f, request.width() / f, load);
+            try (BlockProgress watch = BlockProgress.watch(sd, progress)) {
+                run(out, sd, names, request, baselineRequest, cells, pointsByBlock, union, steps, rows, progress,
+                        request.height() / f, request.width() / f, load);
+            }
+            out.finish();
             System.out.println("wrote " + out.dir());
         }
         return 0;
@@ -290,10 +298,12 @@ public final class SweepCommand implements Callable<Integer> {
             }
             RgbImage contactDiff = Pictures.contactSheet("Sweep differences: " + request.prompts().getFirst(),
                     String.format(Locale.ROOT, "image with − without, mean over RGB; Red/Blue over ±%.3g (one scale)", max),
-                    diffSheet, cols);
-            out.write("contact_sheet_diff.png", o -> contactDiff.writePng(o, Map.of()),
+                    diffSheet, cols, Pictures.signedBar(max, SHEET_UNIT));
+            ObjectNode sheetEntry = out.write("contact_sheet_diff.png", o -> contactDiff.writePng(o, Map.of()),
                     "the baseline, then each run's image difference (mean over RGB; red brighter, blue darker; one scale"
-                    + " for all cells: the largest |Δ|)").put("max_abs", max);
+                    + " for all cells: the largest |Δ|)");
+            sheetEntry.put("max_abs", max);
+            sheetEntry.put("unit", SHEET_UNIT);
             String csv = "block,step,reads_change,latent_l2_to_baseline,image_mean_abs_diff,latent_l2_to_source\n"
                     + String.join("\n", metrics) + "\n";
             out.write("metrics.csv", o -> o.write(csv.getBytes(StandardCharsets.UTF_8)),

@@ -1,8 +1,11 @@
 package dev.unetlens.cli;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The root command; each subcommand is its own class. */
+import java.util.concurrent.Callable;
+
+/** The root command; each subcommand is its own class. Without one: the usage on stderr, and a usage error's exit. */
 @Command(name = "unetlens",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
@@ -17,14 +20,17 @@ import picocli.CommandLine.Command;
             DiffCommand.class,
             SweepCommand.class,
             InspectCommand.class,
-            picocli.CommandLine.HelpCommand.class
+            TestCommand.class,
+            CommandLine.HelpCommand.class
         })
-public final class UnetlensCommand implements Runnable {
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec spec;
+public final class UnetlensCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Override
-    public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+        spec.commandLine().usage(System.err);
+        System.err.println("unetlens: error: give a command (listed above)");
+        return ErrorHandler.USAGE;
     }
 }

@@ -2,6 +2,7 @@ package dev.unetlens.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.NpyArray;
@@ -14,6 +15,7 @@ import dev.unetlens.viz.MapLabel;
 import dev.unetlens.viz.Picture;
 import dev.unetlens.viz.attention.AttentionProbs;
 import dev.unetlens.viz.attention.CrossAttentionGrid;
+import dev.unetlens.viz.colorize.Clamping;
 import dev.unetlens.viz.colorize.Colorizer;
 import dev.unetlens.viz.grid.FeatureGrid;
 import dev.unetlens.viz.grid.GridOptions;
@@ -52,14 +54,16 @@ public final class VizCommand implements Callable<Integer> {
     Path dump;
 
     @Option(names = "--row", paramLabel = "N", defaultValue = "0",
-            description = "Which row of each tensor (image of the batch, or noise sample) to draw (default: ${DEFAULT-VALUE}).")
+            description = "Which row of each tensor to draw: the image of a generation's batch, or the noise sample of an"
+                    + " --images dump, from 0 (default: ${DEFAULT-VALUE}).")
     int row;
 
     @Option(names = "--channels", paramLabel = "A-B", description = "Channels for the grids, e.g. 0-63 (default: all, paged).")
     String channels;
 
     @Option(names = "--reduce", paramLabel = "R", defaultValue = "l2",
-            description = "Channel reduction for maps and strips: sum, l1 or l2 (default: ${DEFAULT-VALUE}).")
+            description = "Channel reduction for the maps and step strips: mean, l1 (mean |v|) or l2 (RMS) (default:"
+                    + " ${DEFAULT-VALUE}).")
     String reduce;
 
     @ArgGroup(validate = false, heading = "%nColours%n", exclusive = false)
@@ -77,6 +81,21 @@ public final class VizCommand implements Callable<Integer> {
         int step() {
             return info.path("step").asInt(-1);
         }
+
+        long rows() {
+            return array.shape()[0];
+        }
+    }
+
+    /**
+     * Which input a picture shows, where a dump has several: the image (its pictures go into a folder of its name)
+     * and noise sample of an --images dump, the batch row of a generation's.
+     *
+     * @param folder "cat/" or ""
+     * @param suffix "-sample-2", "-row-1" or ""
+     * @param text   "image cat · noise sample 2 of 8" or ""
+     */
+    private record Source(String folder, String suffix, String text) {
     }
 
     @Override
@@ -87,31 +106,44 @@ public final class VizCommand implements Callable<Integer> {
         }
         JsonNode manifest = JSON.readTree(manifestFile.toFile());
         Colorizer colorizer = colors.colorizer();
-        Reduction reduction = Reduction.parse(reduce);
+        Reduction reduction = reduction();
+        Colorizer reducedColors = colors.reducedColorizer(reduction);
         List<Integer> chosen = channels == null ? List.of() : range(channels);
+        List<Item> items = read(manifest);
+        for (Item it : items) {
+            checkRow(it);
+            checkChannels(it, chosen);
+        }
         OutputDirectory out = output.open("viz");
         out.manifest().put("dump", dump.toAbsolutePath().toString());
-        List<Item> items = read(manifest);
         ConsoleProgress progress = ConsoleProgress.forStderr();
         progress.start("drawing", items.size());
         Map<String, List<FeatureFrame>> strips = new LinkedHashMap<>();
+        ClampReport clamps = new ClampReport(colorizer);
         int done = 0;
         for (Item it : items) {
-            String stem = stem(it);
+            Source src = source(it);
+            String stem = src.folder() + stem(it) + src.suffix();
+            MapLabel label = new MapLabel(it.module(), it.step(), it.info().path("timestep").asDouble(Double.NaN), src.text());
             if (it.module().endsWith(":probs")) {
-                attention(out, it, stem, manifest);
+                attention(out, it, stem, label, manifest);
             } else if (it.array().shape().length == 4) {
-                FeatureMap map = FeatureMap.of(it.array(), checkRow(it));
-                MapLabel label = new MapLabel(it.module(), it.step(), it.info().path("timestep").asDouble(Double.NaN));
+                FeatureMap map = FeatureMap.of(it.array(), row);
                 List<Picture> pages = FeatureGrid.render(map, label, new GridOptions(colorizer, chosen, colors.scope(),
                         GridOptions.DEFAULT_MAX_PAGE_SIDE));
+                Clamping clamping = Clamping.of(colorizer.transform(), chosenValues(map, chosen));
+                clamps.add(label, clamping);
                 for (int i = 0; i < pages.size(); i++) {
-                    pages.get(i).write(out, stem + "-grid" + (pages.size() > 1 ? "-page-" + (i + 1) : "") + ".png");
+                    ObjectNode e = pages.get(i).write(out, stem + "-grid" + (pages.size() > 1 ? "-page-" + (i + 1) : "") + ".png");
+                    if (clamping.fraction() > 0) {
+                        e.put("clamped_fraction", clamping.fraction());
+                        out.saveManifest();
+                    }
                 }
-                ReducedMap.render(map, label, reduction, colorizer).write(out, stem + "-" + reduction.cliName() + ".png");
+                ReducedMap.render(map, label, reduction, reducedColors).write(out, stem + "-" + reduction.cliName() + ".png");
                 if (it.step() > 0) {
-                    strips.computeIfAbsent(it.module() + "|" + it.info().path("cfg_branch").asText(), k -> new ArrayList<>())
-                            .add(new FeatureFrame(label, map));
+                    strips.computeIfAbsent(src.folder() + it.module() + "|" + it.info().path("cfg_branch").asText() + "|"
+                            + src.suffix(), k -> new ArrayList<>()).add(new FeatureFrame(label, map));
                 }
             }
             progress.advance(++done, stem);
@@ -119,25 +151,77 @@ public final class VizCommand implements Callable<Integer> {
         progress.finish();
         for (Map.Entry<String, List<FeatureFrame>> e : strips.entrySet()) {
             if (e.getValue().size() > 1) {
-                String[] key = e.getKey().split("\\|");
-                String name = key[0].replace(':', '-') + (key[1].equals("unconditional") ? "-uncond" : "") + "-steps.png";
-                StepStrip.render(e.getValue(), List.of(new StripRow.Reduced(reduction)), colorizer, colors.scope())
+                String[] key = e.getKey().split("\\|", -1);
+                String name = key[0].replace(':', '-') + (key[1].equals("unconditional") ? "-uncond" : "") + key[2]
+                        + "-steps.png";
+                StepStrip.render(e.getValue(), List.of(new StripRow.Reduced(reduction)), reducedColors, colors.scope())
                         .write(out, name);
             }
         }
+        clamps.warn();
+        out.finish();
         System.out.println("wrote " + out.dir());
         return 0;
     }
 
-    private int checkRow(Item it) {
-        long rows = it.array().shape()[0];
-        if (row < 0 || row >= rows) {
-            throw new UnetlensException("--row " + row + " is outside the " + rows + " rows of " + it.module());
+    private void checkRow(Item it) {
+        if (row < 0 || row >= it.rows()) {
+            throw new UnetlensException("--row " + row + " is outside the " + it.rows() + " rows of " + it.module()
+                    + " (rows 0–" + (it.rows() - 1) + ")");
         }
-        return row;
     }
 
-    private void attention(OutputDirectory out, Item it, String stem, JsonNode manifest) {
+    private void checkChannels(Item it, List<Integer> chosen) {
+        long[] s = it.array().shape();
+        if (chosen.isEmpty() || s.length != 4 || it.module().endsWith(":probs")) {
+            return;
+        }
+        int last = chosen.stream().max(Integer::compare).orElseThrow();
+        if (last >= s[1]) {
+            throw new UnetlensException("--channels " + channels + ": " + it.module() + " has " + s[1] + " channels (0–"
+                    + (s[1] - 1) + ")");
+        }
+    }
+
+    private Reduction reduction() {
+        try {
+            return Reduction.parse(reduce);
+        } catch (IllegalArgumentException e) {
+            throw new UnetlensException("--reduce: " + e.getMessage());
+        }
+    }
+
+    /** The values the grid draws: the chosen channels, or all. */
+    private static float[] chosenValues(FeatureMap map, List<Integer> chosen) {
+        if (chosen.isEmpty()) {
+            return map.values();
+        }
+        int hw = map.height() * map.width();
+        float[] out = new float[chosen.size() * hw];
+        for (int i = 0; i < chosen.size(); i++) {
+            System.arraycopy(map.values(), chosen.get(i) * hw, out, i * hw, hw);
+        }
+        return out;
+    }
+
+    /** Which input the tensor's row {@link #row} is: see {@link Source}. */
+    private Source source(Item it) {
+        JsonNode info = it.info();
+        long rows = it.rows();
+        if (info.has("image")) {
+            String image = info.get("image").asText();
+            return new Source(image + "/", rows > 1 ? "-sample-" + row : "",
+                    "image " + image + (rows > 1 ? " · noise sample " + row + " (0–" + (rows - 1) + ")" : ""));
+        }
+        if (rows > 1) {
+            JsonNode prompt = info.path("prompt_index").path(row);
+            return new Source("", "-row-" + row, "batch row " + row + " (0–" + (rows - 1) + ")"
+                    + (prompt.isMissingNode() ? "" : " · prompt " + (prompt.asInt() + 1)));
+        }
+        return new Source("", "", "");
+    }
+
+    private void attention(OutputDirectory out, Item it, String stem, MapLabel label, JsonNode manifest) {
         long[] s = it.array().shape();
         JsonNode latent = it.info().get("latent");
         if (latent == null || s.length != 4) {
@@ -146,9 +230,8 @@ public final class VizCommand implements Callable<Integer> {
         int[] hw = AttentionProbs.blockSize((int) s[2], latent.get(0).asInt(), latent.get(1).asInt());
         AttentionProbs probs = AttentionProbs.of(it.array(), hw[0], hw[1]);
         List<String> labels = tokenLabels(manifest, (int) s[3]);
-        MapLabel label = new MapLabel(it.module(), it.step(), it.info().path("timestep").asDouble(Double.NaN));
         CrossAttentionGrid.Options o = CrossAttentionGrid.Options.defaults(probs);
-        o = new CrossAttentionGrid.Options(checkRow(it), o.heads(), o.tokens(), o.colorizer(), o.scope(), o.maxPageSide());
+        o = new CrossAttentionGrid.Options(row, o.heads(), o.tokens(), o.colorizer(), o.scope(), o.maxPageSide());
         List<Picture> pages = CrossAttentionGrid.render(probs, label, labels, o);
         for (int i = 0; i < pages.size(); i++) {
             pages.get(i).write(out, stem + (pages.size() > 1 ? "-page-" + (i + 1) : "") + ".png");

@@ -6,9 +6,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,19 +19,8 @@ class CliErrorsTest {
     @TempDir
     Path tmp;
 
-    record Run(int code, String err) {
-    }
-
-    static Run run(String... args) {
-        PrintStream old = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
-        try {
-            int code = Main.run(args);
-            return new Run(code, buf.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(old);
-        }
+    static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     private String model() {
@@ -48,7 +34,12 @@ class CliErrorsTest {
         "strength above 1|--image IMG --strength 1.5|--strength must be in (0, 1]",
         "strength zero|--image IMG --strength 0|--strength must be in (0, 1]",
         "no steps|--steps 0|--steps must be in [1, 1000]",
-        "negative guidance|--guidance -1|--guidance must be ≥ 0",
+        "negative guidance|--guidance -1|--guidance must be a finite number ≥ 0",
+        "infinite guidance|--guidance Infinity|--guidance must be a finite number ≥ 0, got Infinity",
+        "repeated option|--guidance 7 --guidance 5|option '--guidance' (G) should be specified only once",
+        "karras without karras sigmas|--karras --scheduler ddim|--karras changes the sigmas of euler, lms, dpmpp-2m;"
+                + " this run's scheduler is ddim, which has none",
+        "missing latents|--latents /nonexistent.npy|/nonexistent.npy: no such file",
         "unreadable image|--image NOTIMG|not a readable image",
         "missing image|--image /nonexistent.png|no such image file",
         "bad spacing|--timestep-spacing sideways|--timestep-spacing must be leading, linspace or trailing",
@@ -67,16 +58,56 @@ class CliErrorsTest {
         }
         Path out = tmp.resolve("out");
         args.addAll(List.of("--out", out.toString()));
-        Run r = run(args.toArray(String[]::new));
+        CliRun r = run(args.toArray(String[]::new));
         assertThat(r.code()).as(what).isNotZero();
         assertThat(r.err()).as(what).contains(message);
         assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: error:")).count()).as(what + ": one error line").isEqualTo(1);
         assertThat(out).as(what + ": nothing written").doesNotExist();
     }
 
+    /** float64 latents are converted (with a note) and give the float32 latents' image; integer latents are refused. */
+    @Test
+    void latentsOfOtherTypes() throws Exception {
+        float[] v = new float[4 * 8 * 8];
+        java.util.Random rnd = new java.util.Random(3);
+        java.nio.ByteBuffer f64 = java.nio.ByteBuffer.allocate(v.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer i64 = java.nio.ByteBuffer.allocate(v.length * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < v.length; i++) {
+            v[i] = (float) rnd.nextGaussian();
+            f64.putDouble(i * 8, v[i]);
+            i64.putLong(i * 8, i);
+        }
+        long[] shape = {1, 4, 8, 8};
+        Path f32File = tmp.resolve("f32.npy");
+        Path f64File = tmp.resolve("f64.npy");
+        Path intFile = tmp.resolve("i64.npy");
+        dev.unetlens.io.Npy.write(f32File, dev.unetlens.io.NpyArray.ofFloats(shape, v));
+        dev.unetlens.io.Npy.write(f64File, new dev.unetlens.io.NpyArray(dev.unetlens.io.DType.F64, shape, f64));
+        dev.unetlens.io.Npy.write(intFile, new dev.unetlens.io.NpyArray(dev.unetlens.io.DType.I64, shape, i64));
+        List<String> base = List.of("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--height", "64",
+                "--width", "64", "--scheduler", "ddim", "--latents");
+        CliRun a = run(with(base, f32File.toString(), "--out", tmp.resolve("a").toString()));
+        CliRun b = run(with(base, f64File.toString(), "--out", tmp.resolve("b").toString()));
+        assertThat(a.code()).as(a.err()).isZero();
+        assertThat(b.code()).as(b.err()).isZero();
+        assertThat(a.err()).doesNotContain("note");
+        assertThat(b.err()).contains("unetlens: note: " + f64File + " holds f64 latents; converted to float32");
+        assertThat(Files.readAllBytes(tmp.resolve("b/latents.npy"))).isEqualTo(Files.readAllBytes(tmp.resolve("a/latents.npy")));
+        CliRun c = run(with(base, intFile.toString(), "--out", tmp.resolve("c").toString()));
+        assertThat(c.code()).isNotZero();
+        assertThat(c.err()).contains("--latents must hold floating-point values, this file has i64");
+        assertThat(tmp.resolve("c")).doesNotExist();
+    }
+
+    private static String[] with(List<String> base, String... more) {
+        List<String> all = new ArrayList<>(base);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+
     @Test
     void missingModelFailsInOneLine() {
-        Run r = run("generate", "--model", tmp.resolve("nope").toString(), "--prompt", "x", "--out", tmp.resolve("o").toString());
+        CliRun r = run("generate", "--model", tmp.resolve("nope").toString(), "--prompt", "x", "--out", tmp.resolve("o").toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("no such model").doesNotContain("Exception");
         assertThat(tmp.resolve("o")).doesNotExist();
@@ -86,12 +117,12 @@ class CliErrorsTest {
     void existingOutputIsNotOverwrittenWithoutForce() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("out"));
         Path keep = Files.writeString(out.resolve("keep.txt"), "mine");
-        Run r = run("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--out", out.toString());
+        CliRun r = run("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--out", out.toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("already exists").contains("--force");
         assertThat(Files.readString(keep)).isEqualTo("mine");
         assertThat(Arrays.asList(out.toFile().list())).containsExactly("keep.txt");
-        Run forced = run("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--height", "64", "--width", "64",
+        CliRun forced = run("generate", "--model", model(), "--prompt", "x", "--steps", "1", "--height", "64", "--width", "64",
                 "--out", out.toString(), "--force");
         assertThat(forced.code()).isZero();
         assertThat(out.resolve("image.png")).exists();
@@ -142,7 +173,7 @@ class CliErrorsTest {
             dev.unetlens.golden.ModelCopy.writeString(copy, "scheduler/scheduler_config.json", cfg);
         }
         Path out = tmp.resolve("out");
-        Run r = run("generate", "--model", copy.toString(), "--prompt", "x", "--steps", "1", "--height", "64",
+        CliRun r = run("generate", "--model", copy.toString(), "--prompt", "x", "--steps", "1", "--height", "64",
                 "--width", "64", "--out", out.toString());
         assertThat(r.code()).as(what).isEqualTo(1);
         assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: ")).toList()).as(what).hasSize(1)
@@ -152,7 +183,7 @@ class CliErrorsTest {
 
     @Test
     void unknownOptionIsAUsageError() {
-        Run r = run("generate", "--bogus");
+        CliRun r = run("generate", "--bogus");
         assertThat(r.code()).isEqualTo(2);
         assertThat(r.err()).contains("Unknown option").contains("--help");
     }

@@ -134,16 +134,16 @@ class ExtractCliTest {
     @Test
     void badSelectionsFailInOneLine() {
         Path out = tmp.resolve("bad");
-        CliErrorsTest.Run r = CliErrorsTest.run("extract", "--model", model(), "--prompt", "x", "--at", "IN13",
+        CliRun r = CliRun.of("extract", "--model", model(), "--prompt", "x", "--at", "IN13",
                 "--out", out.toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.err()).contains("unknown block 'IN13'");
         assertThat(out).doesNotExist();
-        r = CliErrorsTest.run("extract", "--model", model(), "--prompt", "x", "--scheduler", "ddim", "--steps", "3", "--at", "M00",
+        r = CliRun.of("extract", "--model", model(), "--prompt", "x", "--scheduler", "ddim", "--steps", "3", "--at", "M00",
                 "--at-steps", "5", "--out", out.toString());
         assertThat(r.err()).contains("outside 1–3");
         assertThat(out).doesNotExist();
-        r = CliErrorsTest.run("extract", "--model", model(), "--at", "M00", "--out", out.toString());
+        r = CliRun.of("extract", "--model", model(), "--at", "M00", "--out", out.toString());
         assertThat(r.err()).contains("give --prompt").contains("--images");
     }
 }

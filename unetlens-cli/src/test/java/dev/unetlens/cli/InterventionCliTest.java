@@ -3,14 +3,10 @@ package dev.unetlens.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unetlens.io.Npy;
-import dev.unetlens.synth.SyntheticModel;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,27 +35,23 @@ class InterventionCliTest {
 
     @BeforeAll
     static void writeModel() {
-        model = shared.resolve("tiny-sd15");
-        SyntheticModel.TINY_SD15.write(model, 20241);
+        model = TinyModel.write(shared);
     }
 
-    /** Exit code and stderr of one CLI run. */
-    record Run(int code, String err) {
-    }
-
-    private static Run cli(String command, List<String> args) {
+    private static CliRun cli(String command, List<String> args) {
         List<String> all = new ArrayList<>(List.of(command, "--model", model.toString()));
         all.addAll(FAST);
         all.addAll(args);
-        PrintStream old = System.err;
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try (PrintStream p = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            System.setErr(p);
-            int code = Main.run(all.toArray(String[]::new));
-            return new Run(code, err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setErr(old);
+        return CliRun.of(all);
+    }
+
+    private static JsonNode entry(JsonNode manifest, String file) {
+        for (JsonNode f : manifest.get("files")) {
+            if (f.get("file").asText().equals(file)) {
+                return f;
+            }
         }
+        throw new AssertionError(file + " is not in the manifest");
     }
 
     private static JsonNode manifest(Path dir) throws Exception {
@@ -89,7 +81,7 @@ class InterventionCliTest {
         Path plain = tmp.resolve("plain");
         Path edited = tmp.resolve("edited");
         assertThat(cli("generate", List.of("-p", "a cat", "--out", plain.toString())).code()).isZero();
-        Run r = cli("generate", List.of("-p", "a (~: IN00, M00: dog ; _: cat :~)", "--edit", "mid_block:scale=0.5@steps=1",
+        CliRun r = cli("generate", List.of("-p", "a (~: IN00, M00: dog ; _: cat :~)", "--edit", "mid_block:scale=0.5@steps=1",
                 "--edit", "OUT11:zero@channels=0-3,box=0,0,0.5,0.5", "--out", edited.toString()));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("warning: IN00 has no cross-attention; a layer prompt there has no effect");
@@ -112,7 +104,7 @@ class InterventionCliTest {
     @Test
     void badInputWritesNothing() {
         Path out = tmp.resolve("never");
-        Run caret = cli("generate", List.of("-p", "a (~: IN00 cute :~) girl", "--out", out.toString()));
+        CliRun caret = cli("generate", List.of("-p", "a (~: IN00 cute :~) girl", "--out", out.toString()));
         assertThat(caret.code()).isEqualTo(1);
         assertThat(caret.err()).contains("""
                 unetlens: error: bad layer prompt at column 12: expected ':' after the block names (separate blocks with ',')
@@ -135,7 +127,7 @@ class InterventionCliTest {
                 List.of("sweep", "-p", "a (~:{block}:b", "--blocks", "M00"))) {
             List<String> rest = new ArrayList<>(args.subList(1, args.size()));
             rest.addAll(List.of("--out", out.toString()));
-            Run r = cli(args.getFirst(), rest);
+            CliRun r = cli(args.getFirst(), rest);
             assertThat(r.code()).as(args + ": " + r.err()).isEqualTo(1);
             assertThat(r.err()).as(args.toString()).startsWith("unetlens: error: ");
             assertThat(out).as(args + " wrote nothing").doesNotExist();
@@ -149,7 +141,7 @@ class InterventionCliTest {
     @Test
     void diffOfALayerPrompt() throws Exception {
         Path out = tmp.resolve("diff");
-        Run r = cli("diff", List.of("-p", "a (~: M00: dog ; _: cat :~)", "--baseline-prompt", "a cat", "--at", "IN04,M00,OUT11",
+        CliRun r = cli("diff", List.of("-p", "a (~: M00: dog ; _: cat :~)", "--baseline-prompt", "a cat", "--at", "IN04,M00,OUT11",
                 "--at-steps", "1,2", "--out", out.toString()));
         assertThat(r.code()).as(r.err()).isZero();
         for (String f : List.of("baseline.png", "changed.png", "image_diff.png", "image_diff.npy", "latents_diff.npy",
@@ -167,8 +159,11 @@ class InterventionCliTest {
         assertThat(m.get("captured").get("steps").toString()).isEqualTo("[1,2]");
         assertThat(m.get("results").get("latent_l2").asDouble()).isPositive();
         assertThat(Files.readAllLines(out.resolve("differences.csv"))).hasSize(1 + 3 * 2);
+        assertThat(entry(m, "image_diff.png").get("unit").asText()).contains("VAE output");
+        assertThat(dev.unetlens.io.RgbImage.read(out.resolve("image_diff.png")).width())
+                .as("a titled picture with a colour bar, wider than the 64 px image").isGreaterThan(200);
         // an existing folder is not overwritten without --force
-        Run again = cli("diff", List.of("-p", "a (~: M00: dog ; _: cat :~)", "--out", out.toString()));
+        CliRun again = cli("diff", List.of("-p", "a (~: M00: dog ; _: cat :~)", "--out", out.toString()));
         assertThat(again.code()).isEqualTo(1);
         assertThat(again.err()).contains("--force");
     }
@@ -177,7 +172,7 @@ class InterventionCliTest {
     @Test
     void diffOfAnEdit() throws Exception {
         Path out = tmp.resolve("diff-edit");
-        Run r = cli("diff", List.of("-p", "a cat", "--edit", "OUT11:zero@steps=2", "--at", "OUT10,OUT11", "--at-steps", "1-2",
+        CliRun r = cli("diff", List.of("-p", "a cat", "--edit", "OUT11:zero@steps=2", "--at", "OUT10,OUT11", "--at-steps", "1-2",
                 "--rows", "all", "--out", out.toString()));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(Npy.read(out.resolve("diff/OUT11/step-001.npy")).toFloats()).containsOnly(0f);
@@ -190,7 +185,7 @@ class InterventionCliTest {
     @Test
     void sweepOfALayerText() throws Exception {
         Path out = tmp.resolve("sweep");
-        Run r = cli("sweep", List.of("-p", "a cute girl", "--layer-text", "bad anatomy", "--blocks", "IN00,IN05,M00",
+        CliRun r = cli("sweep", List.of("-p", "a cute girl", "--layer-text", "bad anatomy", "--blocks", "IN00,IN05,M00",
                 "--out", out.toString()));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.err()).contains("sweep: IN05 (2/3)");
@@ -205,6 +200,7 @@ class InterventionCliTest {
         assertThat(metrics.get(1)).startsWith("IN00,,false,0.0,0.0,");
         assertThat(metrics.get(2)).startsWith("IN05,,true,").doesNotContain(",0.0,0.0,");
         JsonNode m = manifest(out);
+        assertThat(entry(m, "contact_sheet_diff.png").get("unit").asText()).contains("8-bit");
         assertThat(m.get("baseline_request").get("prompts").get(0).asText()).isEqualTo("a cute girl, ");
         assertThat(m.get("cells")).hasSize(3);
         assertThat(m.get("cells").get(1).get("prompts").get(0).asText()).isEqualTo("a cute girl, (~:IN05:bad anatomy:~)");
@@ -215,7 +211,7 @@ class InterventionCliTest {
     @Test
     void sweepOfEditsAndPatches() throws Exception {
         Path out = tmp.resolve("sweep-edit");
-        Run r = cli("sweep", List.of("-p", "a cat", "--edit", "scale=0", "--blocks", "M00,OUT00", "--sweep-steps", "1-2",
+        CliRun r = cli("sweep", List.of("-p", "a cat", "--edit", "scale=0", "--blocks", "M00,OUT00", "--sweep-steps", "1-2",
                 "--columns", "3", "--out", out.toString()));
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(out.resolve("blocks/M00/step-001/image.png")).exists();
@@ -231,7 +227,7 @@ class InterventionCliTest {
         assertThat(m.get("cells").get(1).get("edits").get(0).get("edit").asText()).isEqualTo("M00:scale=0@steps=2");
 
         Path patch = tmp.resolve("sweep-patch");
-        Run p = cli("sweep", List.of("-p", "a cat", "--edit", "{block}:patch", "--source-prompt", "a dog", "--blocks", "IN00,M00", "--out", patch.toString()));
+        CliRun p = cli("sweep", List.of("-p", "a cat", "--edit", "{block}:patch", "--source-prompt", "a dog", "--blocks", "IN00,M00", "--out", patch.toString()));
         assertThat(p.code()).as(p.err()).isZero();
         List<String> metrics = Files.readAllLines(patch.resolve("metrics.csv"));
         assertThat(metrics.get(0)).endsWith(",latent_l2_to_source");

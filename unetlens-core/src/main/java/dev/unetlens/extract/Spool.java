@@ -29,7 +29,9 @@ import java.util.function.Consumer;
  * Streams captured tensors to disk as they are produced, so memory stays bounded however many modules, steps and
  * noise samples a run extracts: each tensor's rows are appended to a raw file in a hidden spool folder of the
  * output directory, and a finished file ({@code .npy}, {@code .npz} or {@code .safetensors}) is assembled from
- * them and moved into place atomically, then recorded in the manifest.
+ * them and moved into place atomically, then recorded in the manifest. The spool folder is the output directory's
+ * {@link OutputDirectory#partialFolder()}: an interrupted run's hook removes it, a killed run's is named in its
+ * manifest and removed by the next {@code --force} run.
  */
 public final class Spool implements AutoCloseable {
     /** The file formats a dump can be written in. */
@@ -102,7 +104,7 @@ public final class Spool implements AutoCloseable {
     public Spool(OutputDirectory out, boolean half) {
         this.out = out;
         this.half = half;
-        this.dir = out.dir().resolve(".spool-" + UUID.randomUUID());   // created with the first tensor
+        this.dir = out.partialFolder();                                // created with the first tensor
     }
 
     public DType dtype() {
@@ -119,8 +121,12 @@ public final class Spool implements AutoCloseable {
             throw new IllegalStateException("tensor " + entry + " of " + file + " opened twice");
         }
         try {
-            Files.createDirectories(dir);
-            Tensor t = new Tensor(file, entry, shape, info);
+            Tensor t;
+            synchronized (out) {
+                out.requireRunning();
+                Files.createDirectories(dir);
+                t = new Tensor(file, entry, shape, info);
+            }
             open.put(key, t);
             return t;
         } catch (IOException e) {

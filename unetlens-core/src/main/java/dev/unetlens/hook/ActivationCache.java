@@ -35,6 +35,9 @@ public final class ActivationCache implements AutoCloseable {
 
     Hook hook() {
         return (value, ctx) -> {
+            if (ctx.warmup()) {
+                return value;                                // one forward per step (see HookScope.capture)
+            }
             Capture c = Capture.of(ctx, rows, value);
             NDArray copy = ForwardScope.detach(c.value().duplicate());
             copy.attach(manager);

@@ -12,12 +12,13 @@ import java.util.List;
  * @param point    hook point name
  * @param module   diffusers class of the module
  * @param step     0-based sampling step (−1 outside a sampling loop)
+ * @param evaluation 0-based U-Net evaluation of the run (the step, except after PNDM's warm-up evaluation)
  * @param timestep model timestep
  * @param rows     labels of the rows kept (CFG branch, prompt, noise sample), in order
  * @param value    [rows, ...]; valid only during {@link Sink#accept} unless copied
  */
-public record Capture(String point, String module, int step, double timestep, List<ForwardContext.RowLabel> rows,
-                      NDArray value) {
+public record Capture(String point, String module, int step, int evaluation, double timestep,
+                      List<ForwardContext.RowLabel> rows, NDArray value) {
 
     /** Which batch rows to keep when the batch carries classifier-free guidance. */
     public enum Rows {
@@ -44,19 +45,19 @@ public record Capture(String point, String module, int step, double timestep, Li
         boolean batchFirst = !labels.isEmpty() && value.getShape().dimension() > 0
                 && value.getShape().get(0) == labels.size();
         if (!batchFirst || rows == Rows.ALL) {
-            return new Capture(ctx.point(), ctx.module(), ctx.step(), ctx.timestep(), labels, value);
+            return new Capture(ctx.point(), ctx.module(), ctx.step(), ctx.evaluation(), ctx.timestep(), labels, value);
         }
         ForwardContext.Branch want = rows == Rows.COND ? ForwardContext.Branch.COND : ForwardContext.Branch.UNCOND;
         int[] idx = ctx.rowsOf(want);
         if (idx.length == labels.size()) {
-            return new Capture(ctx.point(), ctx.module(), ctx.step(), ctx.timestep(), labels, value);
+            return new Capture(ctx.point(), ctx.module(), ctx.step(), ctx.evaluation(), ctx.timestep(), labels, value);
         }
         List<ForwardContext.RowLabel> kept = new ArrayList<>();
         for (int i : idx) {
             kept.add(labels.get(i));
         }
         NDArray sel = idx.length == 0 ? value.get("0:0") : selectRows(value, idx);
-        return new Capture(ctx.point(), ctx.module(), ctx.step(), ctx.timestep(), kept, sel);
+        return new Capture(ctx.point(), ctx.module(), ctx.step(), ctx.evaluation(), ctx.timestep(), kept, sel);
     }
 
     private static NDArray selectRows(NDArray value, int[] idx) {

@@ -79,7 +79,7 @@ final class HookRegistry {
 
     private static NDArray run(List<Entry> chain, HookTable.PointInfo point, NDArray input, NDArray output,
                                ForwardContext fc) {
-        HookContext ctx = new HookContext(point.name(), point.module().typeName(), input, fc.step(), fc.timestep(), fc.rows());
+        HookContext ctx = new HookContext(point.name(), point.module().typeName(), input, fc);
         NDArray value = output;
         for (Entry e : chain) {
             NDArray next = e.hook().apply(value, ctx);

@@ -59,7 +59,8 @@ public final class HookScope implements AutoCloseable {
 
     /**
      * Captures copies of the named points' tensors into an in-memory cache that lives until this scope closes
-     * (or {@link ActivationCache#close}).
+     * (or {@link ActivationCache#close}). Like every capture, one forward per sampling step: PNDM's warm-up
+     * evaluation ({@link HookContext#warmup()}) is left out.
      */
     public ActivationCache capture(Collection<String> names, Capture.Rows rows) {
         ActivationCache cache = new ActivationCache(rows);
@@ -70,10 +71,27 @@ public final class HookScope implements AutoCloseable {
         return cache;
     }
 
-    /** Streams the named points' tensors to {@code sink} as they are produced (for writing to disk). */
+    /**
+     * Streams the named points' tensors to {@code sink} as they are produced (for writing to disk), one forward per
+     * sampling step: PNDM's warm-up evaluation is left out.
+     */
     public HookScope capture(Collection<String> names, Capture.Rows rows, Capture.Sink sink) {
+        return captureEvery(names, rows, sink, true);
+    }
+
+    /**
+     * Streams the named points' tensors of every U-Net evaluation, PNDM's warm-up evaluation included (for runs that
+     * are replayed evaluation by evaluation: the source of activation patching, the baseline of a difference).
+     */
+    public HookScope captureEvaluations(Collection<String> names, Capture.Rows rows, Capture.Sink sink) {
+        return captureEvery(names, rows, sink, false);
+    }
+
+    private HookScope captureEvery(Collection<String> names, Capture.Rows rows, Capture.Sink sink, boolean skipWarmup) {
         Hook h = (value, ctx) -> {
-            sink.accept(Capture.of(ctx, rows, value));
+            if (!(skipWarmup && ctx.warmup())) {
+                sink.accept(Capture.of(ctx, rows, value));
+            }
             return value;
         };
         return add(names, h);

@@ -53,7 +53,7 @@ public final class Differences {
             if (!steps.test(c.step())) {
                 return;
             }
-            NDArray base = baseline.get(c.point(), c.step());
+            NDArray base = baseline.get(c.point(), c.evaluation());
             if (!base.getShape().equals(c.value().getShape())) {
                 throw new UnetlensException(c.point() + " is " + c.value().getShape() + " in this run but "
                         + base.getShape() + " in the baseline; compare runs of the same size and batch");

@@ -38,9 +38,9 @@ import java.util.regex.Pattern;
  * </pre>
  * Example: {@code mid_block:scale=0.5@steps=1-10,channels=0-31,box=0.25,0.25,0.75,0.75}. A qualifier ends where the
  * next {@code ,key=} starts, so lists of steps, channels and box corners need no quoting (file names therefore
- * cannot contain {@code ,key=} or {@code @}). Steps count the U-Net forwards of the run's schedule from 1, as
- * captures number them: PNDM's schedule has one more forward than {@code --steps}; img2img's first executed forward
- * is the schedule's {@code beginIndexForStrength} + 1.
+ * cannot contain {@code ,key=} or {@code @}). Steps count the run's sampling steps from 1, as captures number them
+ * ({@link dev.unetlens.pipeline.StepPlan}): {@code --steps N} runs steps 1 … N (img2img the last ⌊N·strength⌋ of the
+ * schedule, numbered from 1); an edit of PNDM's step 1 applies to both of its U-Net evaluations.
  *
  * <p>Where it applies: channels are axis 1 of feature maps [B, C, H, W], the last axis of tokens [B, T, C] and of
  * a context [B, S, Dc], the heads of attention probabilities [B, N, T, S]; a region applies to maps, to tokens

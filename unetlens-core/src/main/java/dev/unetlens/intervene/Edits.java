@@ -75,7 +75,7 @@ public final class Edits {
             return new Edits(List.of(), h, w);
         }
         long batch = (long) r.batch() * (r.cfg() ? 2 : 1);
-        int forwards = new Pipeline(sd).timesteps(r).length;
+        int stepCount = new Pipeline(sd).plan(r).steps();
         Map<String, long[]> shapes = new HashMap<>();
         for (HookShape s : unet.shapes(new UNet2DConditionModel.InputSize(batch, h, w,
                 sd.prompts().tokenizer().modelMaxLength(), UNet2DConditionModel.TIME_IDS))) {
@@ -94,7 +94,7 @@ public final class Edits {
             if (e.steps() != null) {
                 steps = new TreeSet<>();
                 try {
-                    for (int s : StepSelection.parse(e.steps(), forwards)) {
+                    for (int s : StepSelection.parse(e.steps(), stepCount)) {
                         steps.add(s - 1);
                     }
                 } catch (UnetlensException ex) {
@@ -312,7 +312,7 @@ public final class Edits {
                     yield x.add(array(m, a).reshape(new Shape(s)).mul(a.alpha()));
                 }
                 case PATCH -> {
-                    NDArray src = source.get(r.point(), ctx.step());
+                    NDArray src = source.get(r.point(), ctx.evaluation());
                     if (!src.getShape().equals(x.getShape())) {
                         throw bad(e, "the source run's " + r.point() + " is " + src.getShape() + " but this run's is "
                                 + x.getShape() + "; patch between runs of the same size and batch");

@@ -95,7 +95,7 @@ public final class Intervention implements AutoCloseable {
             }
             result = new Pipeline(sd).generate(run, new TorchGenerator(run.seed()), Pipeline.StepCallback.NONE, progress);
         }
-        return new GenerationResult(request, result.images(), result.finalLatents(), result.decoded(), result.timesteps(),
+        return new GenerationResult(request, result.images(), result.finalLatents(), result.decoded(), result.steps(),
                 result.schedulerConfig(), result.truncated(), result.seconds());
     }
 

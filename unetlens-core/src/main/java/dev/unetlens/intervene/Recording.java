@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.hook.Capture;
+import dev.unetlens.hook.HookContext;
 import dev.unetlens.hook.HookScope;
 import dev.unetlens.model.ForwardScope;
 
@@ -18,8 +19,10 @@ import java.util.TreeSet;
 import java.util.function.IntPredicate;
 
 /**
- * Copies of hook-point tensors from one run, by point and 0-based step, that outlive the run's hook scope: the clean
- * run of activation patching, the baseline of a difference. Owns its arrays; close it when done.
+ * Copies of hook-point tensors from one run, by point and 0-based U-Net evaluation, that outlive the run's hook scope:
+ * the clean run of activation patching, the baseline of a difference. Evaluations, not steps, so that a replay of the
+ * same request finds each of its evaluations' counterpart, PNDM's warm-up evaluation included
+ * ({@link dev.unetlens.pipeline.StepPlan}). Owns its arrays; close it when done.
  */
 public final class Recording implements AutoCloseable {
     private final NDManager manager;
@@ -31,17 +34,17 @@ public final class Recording implements AutoCloseable {
     }
 
     /**
-     * Records {@code points} at the steps {@code steps} accepts (0-based; −1 outside a sampling loop), keeping the
-     * batch rows {@code rows} selects, during the runs {@code scope} is open for.
+     * Records {@code points} at every U-Net evaluation of the steps {@code steps} accepts (0-based; −1 outside a
+     * sampling loop), keeping the batch rows {@code rows} selects, during the runs {@code scope} is open for.
      */
     public void record(HookScope scope, Collection<String> points, IntPredicate steps, Capture.Rows rows) {
-        scope.capture(points, rows, c -> {
+        scope.captureEvaluations(points, rows, c -> {
             if (steps.test(c.step())) {
                 NDArray copy = ForwardScope.detach(c.value().duplicate());
                 copy.attach(manager);
                 NDArray old;
                 synchronized (values) {
-                    old = values.computeIfAbsent(c.point(), k -> new TreeMap<>()).put(c.step(), copy);
+                    old = values.computeIfAbsent(c.point(), k -> new TreeMap<>()).put(c.evaluation(), copy);
                 }
                 if (old != null) {
                     old.close();
@@ -55,19 +58,19 @@ public final class Recording implements AutoCloseable {
         pointSteps.forEach((point, steps) -> record(scope, List.of(point), steps == null ? s -> true : steps::contains, rows));
     }
 
-    /** Whether {@code point} was recorded at {@code step}. */
-    public boolean has(String point, int step) {
+    /** Whether {@code point} was recorded at 0-based U-Net evaluation {@code evaluation}. */
+    public boolean has(String point, int evaluation) {
         TreeMap<Integer, NDArray> m = values.get(point);
-        return m != null && m.containsKey(step);
+        return m != null && m.containsKey(evaluation);
     }
 
-    /** The tensor of {@code point} at 0-based {@code step}. */
-    public NDArray get(String point, int step) {
+    /** The tensor of {@code point} at 0-based U-Net evaluation {@code evaluation} ({@link HookContext#evaluation()}). */
+    public NDArray get(String point, int evaluation) {
         TreeMap<Integer, NDArray> m = values.get(point);
-        NDArray v = m == null ? null : m.get(step);
+        NDArray v = m == null ? null : m.get(evaluation);
         if (v == null) {
-            throw new UnetlensException("nothing recorded at " + point + " step " + (step + 1)
-                    + (m == null ? " (the point was not recorded)" : " (recorded steps: "
+            throw new UnetlensException("nothing recorded at " + point + " U-Net evaluation " + (evaluation + 1)
+                    + (m == null ? " (the point was not recorded)" : " (recorded evaluations: "
                     + m.keySet().stream().map(s -> s + 1).toList() + ")"));
         }
         return v;
@@ -78,8 +81,8 @@ public final class Recording implements AutoCloseable {
         return Collections.unmodifiableSet(values.keySet());
     }
 
-    /** The 0-based steps recorded for {@code point}. */
-    public SortedSet<Integer> steps(String point) {
+    /** The 0-based U-Net evaluations recorded for {@code point}. */
+    public SortedSet<Integer> evaluations(String point) {
         TreeMap<Integer, NDArray> m = values.get(point);
         return m == null ? new TreeSet<>() : new TreeSet<>(m.keySet());
     }

@@ -56,7 +56,7 @@ public final class AtomicFiles {
             tmp = null;
             syncDirectory(dir);
         } catch (IOException e) {
-            throw new UnetlensException("cannot write " + target + ": " + e.getMessage(), e);
+            throw new UnetlensException("cannot write " + target + ": " + IoErrors.reason(e), e);
         } finally {
             if (tmp != null) {
                 try {

@@ -40,7 +40,7 @@ public final class InputFiles {
         } catch (NoSuchFileException e) {
             return "no such file";
         } catch (IOException | SecurityException e) {
-            return "cannot be read (" + Messages.value(e.getMessage()) + ")";
+            return "cannot be read (" + Messages.value(e instanceof IOException io ? IoErrors.reason(io) : e.getMessage()) + ")";
         }
         if (a.isRegularFile()) {
             return null;
@@ -73,7 +73,7 @@ public final class InputFiles {
                 return bytes;
             }
         } catch (IOException e) {
-            throw new UnetlensException(file + ": cannot read (" + Messages.value(e.getMessage()) + ")", e);
+            throw new UnetlensException(file + ": cannot read (" + Messages.value(IoErrors.reason(e)) + ")", e);
         }
     }
 

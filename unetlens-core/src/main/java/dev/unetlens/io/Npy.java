@@ -202,7 +202,7 @@ public final class Npy {
                 out.put(name, parse(ByteBuffer.wrap(zip.readAllBytes()), file + "!" + e.getName()));
             }
         } catch (IOException e) {
-            throw new NpyException(file + ": cannot read .npz (" + e.getMessage() + ")", e);
+            throw new NpyException(file + ": cannot read .npz (" + IoErrors.reason(e) + ")", e);
         }
         return out;
     }

@@ -28,6 +28,7 @@ public final class TorchRuntime {
     public static final String THP_VARIABLE = "THP_MEM_ALLOC_ENABLE";
     private static final Path THP_MODE = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
     private static final String HUGE_PAGES = configure();
+    private static final String OPENMP_WAIT = OpenMp.configure();
 
     private TorchRuntime() {
     }
@@ -36,9 +37,21 @@ public final class TorchRuntime {
         dev.unetlens.io.OutputDirectory.recordInEveryManifest("compute", dev.unetlens.model.check.ComputeRecord::json);
     }
 
-    /** A new base manager, after the process settings are in place. */
+    /** A new base manager, after the process settings are in place (and, once libtorch is loaded, NNPACK off). */
     public static NDManager newBaseManager() {
-        return NDManager.newBaseManager();
+        NDManager m = NDManager.newBaseManager();
+        nnpack();
+        return m;
+    }
+
+    private static String nnpack;
+
+    /** {@link Nnpack#disable()}, once, after libtorch is loaded; what was done, for run records. */
+    public static synchronized String nnpack() {
+        if (nnpack == null) {
+            nnpack = Nnpack.disable();
+        }
+        return nnpack;
     }
 
     /**
@@ -47,6 +60,11 @@ public final class TorchRuntime {
      */
     public static String hugePages() {
         return HUGE_PAGES;
+    }
+
+    /** libgomp's wait policy as set for libtorch's threads ({@link OpenMp}), for run records. */
+    public static String openMpWaitPolicy() {
+        return OPENMP_WAIT;
     }
 
     private static String configure() {
@@ -144,7 +162,7 @@ public final class TorchRuntime {
         }
     }
 
-    private static void setenv(String name, String value) throws Throwable {
+    static void setenv(String name, String value) throws Throwable {
         Linker linker = Linker.nativeLinker();
         MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().find("setenv").orElseThrow(),
                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,

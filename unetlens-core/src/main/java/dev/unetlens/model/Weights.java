@@ -205,6 +205,14 @@ public final class Weights {
     }
 
     private NDArray generate(String key, long[] shape) {
+        return ForwardScope.detach(manager.create(randomValues(seed, key, shape), new Shape(shape)));
+    }
+
+    /**
+     * The values {@link #random} weights of this {@code seed} give tensor {@code key} of {@code shape}, without a
+     * manager: a model can be written tensor by tensor, never held whole ({@code SyntheticModel}).
+     */
+    public static float[] randomValues(long seed, String key, long[] shape) {
         int n = Math.toIntExact(dev.unetlens.io.NpyArray.elementCount(shape));
         SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ stableHash(key));
         boolean bias = key.endsWith(".bias");
@@ -226,7 +234,7 @@ public final class Weights {
         for (int i = 0; i < n; i++) {
             v[i] = (float) (mean + std * rnd.nextGaussian());
         }
-        return ForwardScope.detach(manager.create(v, new Shape(shape)));
+        return v;
     }
 
     private static long stableHash(String s) {

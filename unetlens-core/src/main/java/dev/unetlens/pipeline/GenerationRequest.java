@@ -67,7 +67,7 @@ public record GenerationRequest(List<String> prompts, List<String> negativePromp
             throw new UnetlensException("--steps must be in [1, 1000], got " + steps);
         }
         if (!(guidance >= 0) || Double.isInfinite(guidance)) {
-            throw new UnetlensException("--guidance must be ≥ 0, got " + guidance);
+            throw new UnetlensException("--guidance must be a finite number ≥ 0, got " + guidance);
         }
         checkSize("--height", height);
         checkSize("--width", width);

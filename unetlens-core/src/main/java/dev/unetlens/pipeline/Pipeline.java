@@ -20,6 +20,7 @@ import dev.unetlens.rng.NoiseSource;
 import dev.unetlens.rng.TorchGenerator;
 import dev.unetlens.schedule.Scheduler;
 import dev.unetlens.schedule.SchedulerConfig;
+import dev.unetlens.schedule.SchedulerKind;
 import dev.unetlens.schedule.StepOptions;
 
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ import java.util.Map;
 public final class Pipeline {
     private final StableDiffusion sd;
 
-    /** Called after every sampling step with the latents it produced (valid only during the call). */
+    /** Called after every sampling step (0-based {@code step}) with the latents it produced (valid only during the call). */
     @FunctionalInterface
     public interface StepCallback {
         void onStep(int step, int totalSteps, double timestep, NDArray latents);
@@ -65,6 +66,7 @@ public final class Pipeline {
 
     /** Runs a request drawing every random tensor from {@code noise}. */
     public GenerationResult generate(GenerationRequest r, NoiseSource noise, StepCallback callback, Progress progress) {
+        checkFits(r);
         try (NDManager run = sd.manager().newSubManager()) {
             long t0 = System.nanoTime();
             Conditioning cond = conditioning(run, r);
@@ -72,46 +74,73 @@ public final class Pipeline {
             long t1 = System.nanoTime();
 
             Scheduler scheduler = scheduler(r);
-            int begin = r.isImg2Img() ? scheduler.beginIndexForStrength(r.strength()) : 0;
+            int begin = begin(r, scheduler);
+            StepPlan plan = plan(scheduler, begin);
             double[] timesteps = scheduler.timesteps();
-            if (begin >= timesteps.length) {
-                throw new UnetlensException("--strength " + r.strength() + " with --steps " + r.steps()
-                        + " leaves no step to run; raise one of them");
-            }
             NDArray latents = initialLatents(run, r, scheduler, begin, noise);
-            progress.start("denoising", timesteps.length - begin);
-            for (int i = begin; i < timesteps.length; i++) {
+            progress.start("denoising", plan.steps());
+            for (int e = 0; e < plan.evaluations(); e++) {
+                int i = begin + e;
+                ForwardContext fc = new ForwardContext(plan.stepOf(e), e, plan.isWarmup(e), timesteps[i], rowLabels(r));
                 try (ForwardScope scope = new ForwardScope()) {
-                    latents = scope.keep(step(r, scheduler, i, latents, cond, timeIds, noise));
+                    latents = scope.keep(step(r, scheduler, i, fc, latents, cond, timeIds, noise));
                 }
-                callback.onStep(i - begin, timesteps.length - begin, timesteps[i], latents);
-                progress.advance(i - begin + 1, "t=" + formatT(timesteps[i]));
+                if (plan.completesStep(e)) {
+                    double t = plan.stepTimesteps()[plan.stepOf(e)];
+                    callback.onStep(plan.stepOf(e), plan.steps(), t, latents);
+                    progress.advance(plan.stepOf(e) + 1, "t=" + formatT(t) + (plan.isWarmup(e)
+                            ? " (2 U-Net evaluations: PNDM's warm-up)" : ""));
+                }
             }
             progress.finish();
             long t2 = System.nanoTime();
 
             NDArray decoded;
+            progress.start("decoding", 0);
             try (ForwardScope scope = new ForwardScope()) {
                 decoded = scope.keep(sd.vae().decode(latents.div(sd.vae().scalingFactor())));
             }
+            progress.finish();
             List<RgbImage> images = ImageProcessor.toImages(decoded);
             long t3 = System.nanoTime();
-            double[] executed = java.util.Arrays.copyOfRange(timesteps, begin, timesteps.length);
-            return new GenerationResult(r, images, Tensors.toNpy(latents), Tensors.toNpy(decoded), executed,
+            return new GenerationResult(r, images, Tensors.toNpy(latents), Tensors.toNpy(decoded), plan,
                     resolvedConfig(r, scheduler), sd.prompts().truncated(r.prompts()),
                     new GenerationResult.Timings((t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9));
         }
     }
 
-    private static String formatT(double t) {
+    /** Refuses what this model cannot do with a request: second-encoder prompts for a model with one text encoder. */
+    private void checkFits(GenerationRequest r) {
+        if (sd.family() != ModelFamily.SDXL && (r.prompts2() != null || r.negativePrompts2() != null)) {
+            throw new UnetlensException("--prompt-2 and --negative-prompt-2 are for SDXL's second text encoder; this "
+                    + sd.family() + " model has one text encoder, so leave them out");
+        }
+    }
+
+    static String formatT(double t) {
         return t == Math.rint(t) ? Long.toString((long) t) : String.format("%.2f", t);
     }
 
-    /** How many U-Net steps a request runs (PNDM's PLMS runs one more than {@code steps}; img2img fewer). */
-    public int executedSteps(GenerationRequest r) {
+    /** The steps and U-Net evaluations a request runs ({@link StepPlan}: img2img runs fewer steps, PNDM one more evaluation). */
+    public StepPlan plan(GenerationRequest r) {
         Scheduler s = scheduler(r);
+        return plan(s, begin(r, s));
+    }
+
+    private static StepPlan plan(Scheduler s, int begin) {
+        double[] t = s.timesteps();
+        double[] executed = java.util.Arrays.copyOfRange(t, begin, t.length);
+        return new StepPlan(executed, s.redoesFirstStep() && executed.length > 1 ? 1 : -1);
+    }
+
+    /** The index of the first executed timestep (img2img: by the strength), checked to leave a step to run. */
+    private static int begin(GenerationRequest r, Scheduler s) {
         int begin = r.isImg2Img() ? s.beginIndexForStrength(r.strength()) : 0;
-        return s.timesteps().length - begin;
+        if (begin >= s.timesteps().length) {
+            throw new UnetlensException("--strength " + r.strength() + " with --steps " + r.steps()
+                    + " leaves no step to run; raise one of them");
+        }
+        return begin;
     }
 
     /** Prompt embeds of the batch: [negative × B, positive × B] with CFG, each prompt repeated per image. */
@@ -148,17 +177,14 @@ public final class Pipeline {
         return m.create(flat, new Shape(rows.size(), 6));
     }
 
-    /**
-     * The timesteps of the request's whole schedule, one U-Net forward each (img2img runs the tail from
-     * {@code beginIndexForStrength}); hooks see step k as index k of this array. PNDM's has {@code steps + 1}.
-     */
-    public double[] timesteps(GenerationRequest r) {
-        return scheduler(r).timesteps().clone();
-    }
-
     /** The scheduler: the request's kind (or the model's own) built from the model's config with the overrides. */
     Scheduler scheduler(GenerationRequest r) {
         SchedulerConfig config = SchedulerConfig.parse(sd.schedulerConfig(), r.sampler().kind(), overrides(r));
+        if (r.sampler().karras() && !config.kind().takesKarrasSigmas()) {
+            throw new UnetlensException("--karras changes the sigmas of " + SchedulerKind.karrasNames() + "; this run's"
+                    + " scheduler is " + config.kind() + (r.sampler().kind() == null ? " (the model's own)" : "")
+                    + ", which has none: choose one of those with --scheduler, or leave --karras out");
+        }
         Scheduler scheduler = Scheduler.create(config, StepOptions.DEFAULT.withEta(r.sampler().eta()));
         scheduler.setTimesteps(r.steps());
         return scheduler;
@@ -198,7 +224,7 @@ public final class Pipeline {
     }
 
     private static NDArray givenLatents(NDManager m, GenerationRequest r, Shape shape) {
-        NpyArray a = Npy.read(r.latents());
+        NpyArray a = readLatents(r.latents());
         if (!new Shape(a.shape()).equals(shape)) {
             throw new UnetlensException(r.latents() + ": latents of shape " + new Shape(a.shape()) + " do not fit this run,"
                     + " which needs " + shape + " (batch × channels × height/8 × width/8)");
@@ -206,13 +232,30 @@ public final class Pipeline {
         return m.create(a.toFloats(), shape);
     }
 
-    /** One sampling step: the guided noise prediction and the scheduler update. */
-    private NDArray step(GenerationRequest r, Scheduler scheduler, int i, NDArray latents, Conditioning cond,
-                         NDArray timeIds, NoiseSource noise) {
+    /**
+     * Starting latents from a {@code .npy}: float32 as they are; float16, bfloat16 and float64 converted to float32 (the
+     * model computes in float32; diffusers casts them too) with a note on stderr; anything else refused.
+     */
+    private static NpyArray readLatents(java.nio.file.Path file) {
+        NpyArray a = Npy.read(file);
+        if (!a.dtype().isFloat()) {
+            throw new UnetlensException(file + ": --latents must hold floating-point values, this file has "
+                    + a.dtype().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        if (a.dtype() != dev.unetlens.io.DType.F32) {
+            System.err.println("unetlens: note: " + file + " holds " + a.dtype().name().toLowerCase(java.util.Locale.ROOT)
+                    + " latents; converted to float32, in which the model computes");
+        }
+        return a;
+    }
+
+    /** One U-Net evaluation (timestep index {@code i}): the guided noise prediction and the scheduler update. */
+    private NDArray step(GenerationRequest r, Scheduler scheduler, int i, ForwardContext fc, NDArray latents,
+                         Conditioning cond, NDArray timeIds, NoiseSource noise) {
         double t = scheduler.timesteps()[i];
         NDArray in = r.cfg() ? latents.concat(latents, 0) : latents;                  // [2B or B, C, h, w]
         in = scheduler.scaleModelInput(in, i);
-        sd.unet().hooks().setContext(new ForwardContext(i, t, rowLabels(r)));
+        sd.unet().hooks().setContext(fc);
         NDArray eps;
         try {
             UNetInput input = UNetInput.of(in, t, cond.promptEmbeds());

@@ -77,6 +77,7 @@ public final class RunRecords {
         v.put("threads", ai.djl.engine.Engine.getInstance().getEngineName().equals("PyTorch")
                 ? Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors())
                 : Runtime.getRuntime().availableProcessors());
+        v.put("omp_wait_policy", dev.unetlens.model.TorchRuntime.openMpWaitPolicy());
         return v;
     }
 

@@ -39,6 +39,11 @@ public final class PndmScheduler extends AlphaScheduler {
     }
 
     @Override
+    public boolean redoesFirstStep() {
+        return true;
+    }
+
+    @Override
     protected void clearHistory() {
         ets.clear();
         curSample = null;

@@ -41,6 +41,14 @@ public interface Scheduler {
     int numInferenceSteps();
 
     /**
+     * Whether a run's second model evaluation redoes its first step (PNDM's PLMS warm-up: N steps evaluate the model
+     * N + 1 times, see {@link dev.unetlens.pipeline.StepPlan}); false for one evaluation per step.
+     */
+    default boolean redoesFirstStep() {
+        return false;
+    }
+
+    /**
      * The timesteps the model is evaluated at, in order (a copy). Integer-valued for DDIM, PNDM and DPM-Solver;
      * float32 values for Euler and LMS. PNDM (PLMS) has N + 1 entries, its second timestep repeated (one for N = 1).
      */

@@ -42,6 +42,17 @@ public enum SchedulerKind {
         return description;
     }
 
+    /** Whether this kind's config has {@code use_karras_sigmas} (Karras et al.'s σ ramp): Euler, LMS and DPM++ 2M. */
+    public boolean takesKarrasSigmas() {
+        return this == EULER || this == LMS || this == DPMPP_2M;
+    }
+
+    /** {@code euler, lms, dpmpp-2m}: the kinds that take Karras sigmas. */
+    public static String karrasNames() {
+        return Arrays.stream(values()).filter(SchedulerKind::takesKarrasSigmas).map(SchedulerKind::cliName)
+                .collect(Collectors.joining(", "));
+    }
+
     /** A fresh scheduler of this kind (no timesteps set yet). */
     public Scheduler create(SchedulerConfig config, StepOptions options) {
         if (config.kind() != this) {

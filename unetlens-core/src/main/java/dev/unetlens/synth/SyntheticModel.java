@@ -84,6 +84,24 @@ public enum SyntheticModel {
         }
     }
 
+    /** The config.json text of a weight component (UNET, VAE, TEXT_ENCODER) of this model. */
+    public String config(Component c) {
+        String name = switch (c) {
+            case UNET -> "unet";
+            case VAE -> "vae";
+            case TEXT_ENCODER -> "text_encoder";
+            default -> throw new IllegalArgumentException(c + " has no config.json");
+        };
+        try (InputStream in = SyntheticModel.class.getResourceAsStream(resource + "/" + name + ".json")) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + resource + "/" + name + ".json");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Builds a component from its config with random weights. */
     @FunctionalInterface
     interface Builder {
@@ -95,15 +113,25 @@ public enum SyntheticModel {
         Files.createDirectories(folder);
         Path config = folder.resolve("config.json");
         copyResource(component + ".json", config);
+        long componentSeed = seed * 31 + component.hashCode();
         try (NDManager m = TorchRuntime.newBaseManager()) {
-            Weights w = Weights.random(seed * 31 + component.hashCode(), m, component);
-            builder.build(w, JsonConfig.read(config));
+            Weights names = Weights.placeholders(m, component);           // names and shapes, in the model's order
+            builder.build(names, JsonConfig.read(config));
             SafetensorsWriter writer = new SafetensorsWriter().metadata(Map.of("format", "pt"));
-            for (Map.Entry<String, NDArray> e : w.taken().entrySet()) {
-                writer.add(e.getKey(), DType.F32, e.getValue().getShape().getShape(), e.getValue().toByteBuffer());
+            for (Map.Entry<String, NDArray> e : names.taken().entrySet()) {
+                String key = e.getKey();
+                long[] shape = e.getValue().getShape().getShape();
+                // made as the file is written, one tensor at a time: the full-size U-Net never sits in memory whole
+                writer.add(key, DType.F32, shape, out -> out.write(littleEndian(Weights.randomValues(componentSeed, key, shape))));
             }
             writer.write(folder.resolve(file));
         }
+    }
+
+    private static byte[] littleEndian(float[] v) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * Float.BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return b.array();
     }
 
     /** vocab.json, merges.txt and the tokenizer configs of SD 1.x's CLIP tokenizer, from the bundled BPE file. */

@@ -10,14 +10,31 @@ import java.util.Map;
  *
  * @param module   the hook point's name, a diffusers path ({@code down_blocks.1.attentions.0}), possibly with
  *                 {@code :internal} ({@code …attn2:probs})
- * @param step     0-based sampling step, −1 if not from a sampling loop
+ * @param step     sampling step as users count it (from 1), −1 if not from a sampling loop
  * @param timestep the model timestep of that step, NaN if unknown
+ * @param source   which input the map is of, where a run has several ("image cat · noise sample 2 of 8"), or ""
  */
-public record MapLabel(String module, int step, double timestep) {
+public record MapLabel(String module, int step, double timestep, String source) {
     public MapLabel {
         if (module == null || module.isBlank()) {
             throw new IllegalArgumentException("a map label needs the module's name");
         }
+        source = source == null ? "" : source;
+    }
+
+    /** A label of a run with one input. */
+    public MapLabel(String module, int step, double timestep) {
+        this(module, step, timestep, "");
+    }
+
+    /** The same map of {@code source}. */
+    public MapLabel withSource(String source) {
+        return new MapLabel(module, step, timestep, source);
+    }
+
+    /** "image cat · step 5 · t = 751": the source, then {@link #stepText()}. */
+    public String context() {
+        return source.isEmpty() ? stepText() : stepText().isEmpty() ? source : source + " · " + stepText();
     }
 
     /** A label without a step (a single forward, an image-to-features pass). */
@@ -43,10 +60,13 @@ public record MapLabel(String module, int step, double timestep) {
         return step >= 0 ? m + String.format(java.util.Locale.ROOT, "_step%03d", step) : m;
     }
 
-    /** Manifest fields: module, and step and timestep where known. */
+    /** Manifest fields: module, and step, timestep and source where known. */
     public Map<String, Object> fields() {
         Map<String, Object> f = new LinkedHashMap<>();
         f.put("module", module);
+        if (!source.isEmpty()) {
+            f.put("source", source);
+        }
         if (step >= 0) {
             f.put("step", step);
         }

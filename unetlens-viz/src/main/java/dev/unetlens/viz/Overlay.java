@@ -42,6 +42,19 @@ public final class Overlay {
         return img;
     }
 
+    /** The image in grey: luma Y′ = 0.299 R + 0.587 G + 0.114 B (Rec. 601) in all three channels. */
+    public static RgbImage greyscale(RgbImage image) {
+        byte[] in = image.rgb();
+        byte[] out = new byte[in.length];
+        for (int i = 0; i < in.length; i += 3) {
+            int y = (int) Math.round(0.299 * (in[i] & 0xff) + 0.587 * (in[i + 1] & 0xff) + 0.114 * (in[i + 2] & 0xff));
+            out[i] = (byte) y;
+            out[i + 1] = (byte) y;
+            out[i + 2] = (byte) y;
+        }
+        return new RgbImage(image.width(), image.height(), out);
+    }
+
     private static int mix(double a, int heat, int image) {
         return (int) Math.round(a * heat + (1 - a) * image);
     }

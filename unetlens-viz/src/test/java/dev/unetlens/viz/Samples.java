@@ -66,7 +66,7 @@ final class Samples {
             steps.add(new FeatureFrame(new MapLabel("up_blocks.2.attentions.1", s, 999 - 50 * s),
                     scene.featuresAtStep(large ? 640 : 32, 32, 32, 3, s, 20)));
         }
-        StepStrip.render(steps, List.of(new StripRow.Reduced(Reduction.SUM)), Colorizer.viridis(), AutoScope.SHARED)
+        StepStrip.render(steps, List.of(new StripRow.Reduced(Reduction.MEAN)), Colorizer.viridis(), AutoScope.SHARED)
                 .write(out, "strip-sum");
         StepStrip.render(steps, List.of(new StripRow.Reduced(Reduction.L2), new StripRow.Channel(4),
                 new StripRow.Channel(9)), Colorizer.dumpUnetFeatures(), AutoScope.SHARED).write(out, "strip-rows");

@@ -64,6 +64,7 @@ public final class BenchChild {
                 r.put("threads", JniUtils.getNumThreads());
                 r.put("libtorch", manager.getEngine().getVersion());
                 r.put("huge_pages", TorchRuntime.hugePages());                 // THP_MEM_ALLOC_ENABLE as libtorch saw it
+                r.put("omp_wait_policy", TorchRuntime.openMpWaitPolicy());
                 if (o.hookPairs() > 0 || o.memoryChecks() > 0 || o.profile() || o.torchProfile() != null) {
                     progress(c, "%s", "--hook-overhead, --memory-check and the profiles apply to single-forward cases only");
                 }
@@ -99,6 +100,7 @@ public final class BenchChild {
             r.put("torch_features", String.join(",", new java.util.TreeSet<>(JniUtils.getFeatures())));
             r.put("libtorch", manager.getEngine().getVersion());
             r.put("huge_pages", TorchRuntime.hugePages());
+            r.put("omp_wait_policy", TorchRuntime.openMpWaitPolicy());
             r.put("peak_rss_mb", ProcStatus.peakRssMb());                      // before the extras below
             if (o.hookPairs() > 0) {
                 r.set("hook_overhead", hookOverhead(c, w, o.hookPairs()));

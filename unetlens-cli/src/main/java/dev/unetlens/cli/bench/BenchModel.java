@@ -53,7 +53,7 @@ public final class BenchModel {
                 continue;
             }
             if (!ours) {
-                throw new UnetlensException(dir + " has no " + folderName(c) + "/; --model-dir needs a diffusers SD 1.5"
+                throw new UnetlensException(dir + " has no " + folderName(c) + "/; bench --model needs a diffusers SD 1.5"
                         + " folder with the components the cases use (or a new folder, to write random ones into)");
             }
             progress.accept("writing the full-size random SD 1.5 " + folderName(c) + " into " + dir + " (once) …");
@@ -62,6 +62,42 @@ public final class BenchModel {
             written.put(c, (System.nanoTime() - t0) / 1e9);
         }
         return written;
+    }
+
+    /** The config keys that fix a component's shapes: a model must match full-size SD 1.5 in them to be benched. */
+    private static final Map<Component, java.util.List<String>> SHAPE_KEYS = Map.of(
+            Component.UNET, java.util.List.of("in_channels", "block_out_channels", "layers_per_block", "cross_attention_dim",
+                    "attention_head_dim", "down_block_types", "up_block_types"),
+            Component.VAE, java.util.List.of("block_out_channels", "layers_per_block", "latent_channels"),
+            Component.TEXT_ENCODER, java.util.List.of("hidden_size", "num_hidden_layers", "num_attention_heads",
+                    "intermediate_size"));
+
+    /**
+     * Refuses a model whose components differ in shape from full-size SD 1.5 (the cases' inputs, FLOP counts and the
+     * reference figures are SD 1.5's), naming the first difference.
+     */
+    public static void checkShapes(Path dir, Set<Component> components) {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        for (Component c : components) {
+            java.util.List<String> keys = SHAPE_KEYS.get(c);
+            Path file = dir.resolve(folderName(c)).resolve("config.json");
+            if (keys == null || !Files.isRegularFile(file)) {
+                continue;
+            }
+            try {
+                var mine = json.readTree(file.toFile());
+                var sd15 = json.readTree(SyntheticModel.SD15.config(c));
+                for (String k : keys) {
+                    if (!mine.path(k).equals(sd15.path(k)) && sd15.has(k)) {
+                        throw new UnetlensException("bench --model " + dir + ": the cases time full-size SD 1.5, whose "
+                                + folderName(c) + " has " + k + " " + sd15.get(k) + "; this model's has "
+                                + (mine.has(k) ? mine.get(k).toString() : "none") + " (time it with generate or extract)");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UnetlensException(file + ": cannot read (" + e.getMessage() + ")", e);
+            }
+        }
     }
 
     private static String folderName(Component c) {
@@ -94,7 +130,7 @@ public final class BenchModel {
             }
         } catch (IOException e) {
             throw new UnetlensException("cannot write the bench model under " + dir + ": " + e.getMessage()
-                    + " (set UNETLENS_CACHE or --model-dir to a writable folder with ~4.5 GB free)", e);
+                    + " (set UNETLENS_CACHE or bench --model to a writable folder with ~4.5 GB free)", e);
         } finally {
             AtomicFiles.deleteTreeQuietly(tmp);
         }

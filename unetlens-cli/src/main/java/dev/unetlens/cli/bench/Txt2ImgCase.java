@@ -84,7 +84,7 @@ record Txt2ImgCase(int size, int steps) implements BenchCase {
         });
         double wall = (System.nanoTime() - t0) / 1e9;
         GenerationResult.Timings s = result.seconds();
-        int evaluations = pipeline.executedSteps(request);
+        int evaluations = result.steps().evaluations();
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("median_s", wall);
         r.put("median_is", "seconds of one whole generation (one run)");

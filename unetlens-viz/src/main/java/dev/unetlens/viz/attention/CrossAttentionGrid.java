@@ -123,7 +123,7 @@ public final class CrossAttentionGrid {
         int pitchY = tileH + GAP;
         int gridW = cols * pitchX - GAP;
         int gridH = heads.size() * pitchY - GAP;
-        String first = Text.join(label.stepText(), heads.size() + " heads × " + (to - from) + " tokens",
+        String first = Text.join(label.context(), heads.size() + " heads × " + (to - from) + " tokens",
                 "maps " + probs.height() + "×" + probs.width(), "batch row " + options.row(),
                 pages > 1 ? "page " + (page + 1) + " of " + pages : "");
         String second = colorizer.label() + (colorizer.transform().needsRange()

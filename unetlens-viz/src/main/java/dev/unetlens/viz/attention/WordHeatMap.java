@@ -19,7 +19,9 @@ import java.util.Map;
 /**
  * DAAM word heat maps over the generated image: each word's latent-size map is resized to the image (bicubic, as
  * DAAM's {@code WordHeatMap.expand_as}), brought to [0, 1] by min–max (DAAM's default) or clamped to [0, 1]
- * ({@code absolute}), and composited with {@link Overlay}; one panel per word, a colour bar for the scale.
+ * ({@code absolute}), and composited with {@link Overlay}; the image first, then one panel per word, a colour bar
+ * for the scale. The heat goes over a greyscale copy of the image, so that the only colours are the heat's (over the
+ * colours of an image — noise, or a sunset in magma's own hues — the map cannot be read).
  */
 public final class WordHeatMap {
     private WordHeatMap() {
@@ -34,14 +36,15 @@ public final class WordHeatMap {
      * @param absolute    false: each word min–max to [0, 1] (DAAM's default); true: values clamped to [0, 1]
      *                    (meaningful for heat maps normalised over tokens)
      * @param displaySize each panel fits this square (images are never enlarged)
+     * @param grey        the heat over a greyscale copy of the image (true), or over the image as DAAM draws it
      */
-    public record Options(Colormap colormap, boolean absolute, int displaySize) {
+    public record Options(Colormap colormap, boolean absolute, int displaySize, boolean grey) {
         public static Options defaults() {
-            return new Options(Colormap.MAGMA, false, 320);
+            return new Options(Colormap.MAGMA, false, 320, true);
         }
 
         public Options withAbsolute(boolean a) {
-            return new Options(colormap, a, displaySize);
+            return new Options(colormap, a, displaySize, grey);
         }
     }
 
@@ -74,10 +77,12 @@ public final class WordHeatMap {
             throw new IllegalArgumentException("a word heat-map picture needs at least one word");
         }
         List<Layout.Panel> panels = new ArrayList<>();
+        panels.add(new Layout.Panel(Overlay.fit(image.toBufferedImage(), options.displaySize()), "the image"));
+        RgbImage base = options.grey() ? Overlay.greyscale(image) : image;
         List<Map<String, Object>> entries = new ArrayList<>();
         for (Word w : words) {
             Plane h = expand(w.heat(), image.height(), image.width(), options.absolute());
-            BufferedImage img = Overlay.fit(Overlay.composite(image, h, options.colormap()), options.displaySize());
+            BufferedImage img = Overlay.fit(Overlay.composite(base, h, options.colormap()), options.displaySize());
             double[] raw = w.heat().range();
             panels.add(new Layout.Panel(img, w.text(), "max " + Ticks.compact(raw[1])));
             Map<String, Object> e = new LinkedHashMap<>();
@@ -91,12 +96,14 @@ public final class WordHeatMap {
                 : ColorBar.relative(map::rgb, "min", "max", "heat (min–max per word)");
         List<String> subtitles = new ArrayList<>();
         subtitles.add(describe(sources));
-        subtitles.add(map.name().toLowerCase(java.util.Locale.ROOT) + " over the image, opacity = heat (DAAM)");
+        subtitles.add(map.name().toLowerCase(java.util.Locale.ROOT) + " over " + (options.grey()
+                ? "a greyscale copy of the image" : "the image") + ", opacity = heat (DAAM)");
         var picture = Layout.panels(title, subtitles, List.of(new Layout.Row(null, panels)), bar);
         Map<String, Object> fields = new LinkedHashMap<>(sources);
         fields.put("words", entries);
         fields.put("absolute", options.absolute());
         fields.put("colormap", map.name().toLowerCase(java.util.Locale.ROOT));
+        fields.put("base", options.grey() ? "greyscale image" : "image");
         return new Picture(picture, "word-heat-map", title + " · "
                 + String.join(", ", words.stream().map(Word::text).toList()), fields);
     }

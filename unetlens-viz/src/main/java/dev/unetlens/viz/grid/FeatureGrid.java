@@ -99,7 +99,7 @@ public final class FeatureGrid {
         String channelText = contiguous
                 ? "channels " + channels.get(from) + "–" + channels.get(to - 1)
                 : count + " of " + map.channels() + " channels";
-        String first = Text.join(label.stepText(), map.shapeText(), channelText,
+        String first = Text.join(label.context(), map.shapeText(), channelText,
                 pages > 1 ? "page " + (page + 1) + " of " + pages : "");
         String second = colorizer.label() + (colorizer.transform().needsRange()
                 ? (perTile ? " · each tile scaled to its own range"

@@ -25,7 +25,7 @@ public final class ReducedMap {
         double[] range = plane.range();
         int s = Layout.fit(plane.height(), plane.width(), DISPLAY);
         var img = Layout.scaled(colorizer.image(plane, range[0], range[1]), plane.width() * s, plane.height() * s);
-        String first = Text.join(label.stepText(), map.shapeText(), reduction.description());
+        String first = Text.join(label.context(), map.shapeText(), reduction.description());
         List<String> subtitles = List.of(first, colorizer.label());
         ColorBar bar = FeatureGrid.numericBar(colorizer, range, reduction.cliName());
         var image = Layout.panels(label.module(), subtitles,

@@ -9,13 +9,13 @@ import java.util.Locale;
  * A channel-reduced map: one value per position from the C channel values v₁ … v_C there, each an average so
  * that maps of blocks with different C compare, and a map whose every channel is the constant a gives a (or |a|):
  * <pre>
- *   SUM   (1/C) Σ v_c            the mean ("sum" average; Dump U-Net's average tile)
+ *   MEAN  (1/C) Σ v_c            the mean (Dump U-Net's average tile)
  *   L1    (1/C) Σ |v_c|          the 1-norm average
  *   L2    sqrt((1/C) Σ v_c²)     the 2-norm average, ‖v‖₂/√C (root mean square)
  * </pre>
  */
 public enum Reduction {
-    SUM("mean of v over channels"),
+    MEAN("mean of v over channels"),
     L1("mean of |v| over channels"),
     L2("RMS of v over channels (‖v‖₂/√C)");
 
@@ -29,19 +29,25 @@ public enum Reduction {
         return description;
     }
 
-    /** The name the CLI takes: {@code sum}, {@code l1}, {@code l2}. */
+    /** The name the CLI takes: {@code mean}, {@code l1}, {@code l2}. */
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses {@code sum}, {@code l1}/{@code 1-norm}, {@code l2}/{@code 2-norm}. */
+    /** Parses {@code mean}, {@code l1}/{@code 1-norm}, {@code l2}/{@code 2-norm}. */
     public static Reduction parse(String text) {
         return switch (text.strip().toLowerCase(Locale.ROOT)) {
-            case "sum", "mean" -> SUM;
+            case "mean" -> MEAN;
             case "l1", "1-norm" -> L1;
             case "l2", "2-norm" -> L2;
-            default -> throw new IllegalArgumentException("reduction must be sum, l1 or l2, got '" + text + "'");
+            default -> throw new IllegalArgumentException("reduction must be mean, l1 or l2, got '" + text + "'"
+                    + (text.strip().equalsIgnoreCase("sum") ? " (the channel sum averaged is 'mean')" : ""));
         };
+    }
+
+    /** Whether the reduced values are norms (never negative): l1 and l2. */
+    public boolean isNorm() {
+        return this != MEAN;
     }
 
     /** The reduced H×W map of a feature map (in double, then float). */
@@ -55,7 +61,7 @@ public enum Reduction {
             for (int p = 0; p < hw; p++) {
                 double x = v[base + p];
                 acc[p] += switch (this) {
-                    case SUM -> x;
+                    case MEAN -> x;
                     case L1 -> Math.abs(x);
                     case L2 -> x * x;
                 };

@@ -105,6 +105,31 @@ class AttentionPicturesTest {
         assertThat(abs.values()).containsExactly(new float[] {0, 0.2265625f, 0.7734375f, 1}, within(1e-6f));
     }
 
+    /**
+     * The heat goes over a greyscale copy of the image, the image itself in colour beside it: with a saturated green
+     * image and no heat, the only green pixels are the image's own panel.
+     */
+    @Test
+    void wordMapsGoOverAGreyscaleCopyNextToTheImage() {
+        byte[] rgb = new byte[64 * 64 * 3];
+        for (int i = 1; i < rgb.length; i += 3) {
+            rgb[i] = (byte) 255;
+        }
+        RgbImage green = new RgbImage(64, 64, rgb);
+        Plane none = new Plane(new float[8 * 8], 8, 8);
+        Picture p = WordHeatMap.render(green, List.of(new WordHeatMap.Word("cat", none), new WordHeatMap.Word("dog", none)),
+                "DAAM", Map.of(), WordHeatMap.Options.defaults());
+        int greenPixels = 0;
+        for (int y = 0; y < p.height(); y++) {
+            for (int x = 0; x < p.width(); x++) {
+                greenPixels += (p.image().getRGB(x, y) & 0xffffff) == 0x00ff00 ? 1 : 0;
+            }
+        }
+        assertThat(greenPixels).isEqualTo(64 * 64);
+        assertThat(p.fields()).containsEntry("base", "greyscale image");
+        assertThat(Overlay.greyscale(green).get(3, 5, 0)).isEqualTo(150);                  // 0.587 · 255
+    }
+
     @Test
     void selfAttentionMarksTheQuery() {
         // a 2×2 self-attention where every query looks only at position 3

@@ -118,11 +118,14 @@ class FeatureGridTest {
     void reductionsAreChannelAverages() {
         // two channels on 1×3: (1, −3), (−2, 0), (3, 4)
         FeatureMap m = new FeatureMap(new float[] {1, -2, 3, -3, 0, 4}, 2, 1, 3);
-        assertThat(Reduction.SUM.apply(m).values()).containsExactly(new float[] {-1, -1, 3.5f}, within(1e-6f));
+        assertThat(Reduction.MEAN.apply(m).values()).containsExactly(new float[] {-1, -1, 3.5f}, within(1e-6f));
         assertThat(Reduction.L1.apply(m).values()).containsExactly(new float[] {2, 1, 3.5f}, within(1e-6f));
         assertThat(Reduction.L2.apply(m).values()).containsExactly(
                 new float[] {(float) Math.sqrt(5), (float) Math.sqrt(2), (float) Math.sqrt(12.5)}, within(1e-6f));
         assertThat(Reduction.parse("2-norm")).isEqualTo(Reduction.L2);
+        assertThat(Reduction.parse("mean")).isEqualTo(Reduction.MEAN);
+        assertThatThrownBy(() -> Reduction.parse("sum")).hasMessageContaining("mean, l1 or l2")
+                .hasMessageContaining("'mean'");
     }
 
     @Test
@@ -140,6 +143,22 @@ class FeatureGridTest {
                         new dev.unetlens.viz.FeatureFrame(new MapLabel("up_blocks.2", 5, 731), b)),
                 List.of(new StripRow.Channel(0)), Colorizer.viridis(), AutoScope.SHARED))
                 .hasMessageContaining("one module at one shape");
+    }
+
+    /** 30 steps of an 8×8 map (7.4k px in one line) wrap onto 4 lines of 8 or fewer, every step shown once. */
+    @Test
+    void longStepStripsWrap() {
+        List<dev.unetlens.viz.FeatureFrame> frames = new java.util.ArrayList<>();
+        for (int s = 1; s <= 30; s++) {
+            frames.add(new dev.unetlens.viz.FeatureFrame(new MapLabel("mid_block", s, 1000 - 33 * s), ramp(4, 8, 8)));
+        }
+        Picture p = StepStrip.render(frames, List.of(new StripRow.Reduced(Reduction.L2)), Colorizer.magma(), AutoScope.SHARED);
+        assertThat(p.width()).isLessThan(2100);
+        assertThat(p.height()).isGreaterThan(4 * StepStrip.DISPLAY);
+        assertThat(p.fields().get("steps")).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST).hasSize(30);
+        Picture two = StepStrip.render(frames.subList(0, 2), List.of(new StripRow.Reduced(Reduction.L2),
+                new StripRow.Channel(0)), Colorizer.magma(), AutoScope.SHARED);
+        assertThat(two.height()).isLessThan(3 * StepStrip.DISPLAY);
     }
 
     @Test
