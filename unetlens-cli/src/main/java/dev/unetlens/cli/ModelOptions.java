@@ -28,6 +28,10 @@ public final class ModelOptions {
             description = "For a single-file checkpoint: epsilon, v_prediction or sample (default: diffusers' guess).")
     String predictionType;
 
+    @Option(names = "--ema", description = "For a single-file checkpoint: use its EMA U-Net weights (model_ema.*)"
+            + " instead of the trained ones, as diffusers' extract_ema (default: the trained ones, as A1111).")
+    boolean ema;
+
     /** The model path: {@code --model}, or the bundled tiny model (written on first use). */
     Path path() {
         if (model == null) {
@@ -41,7 +45,7 @@ public final class ModelOptions {
 
     StableDiffusion load() {
         InferOptions infer = new InferOptions(predictionType, null, null);
-        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer));
+        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer, ema));
     }
 
     /** A short model name for image metadata. */

@@ -47,9 +47,15 @@ public final class StableDiffusion implements AutoCloseable {
      * @param variant weight variant of a diffusers folder ({@code fp16}, {@code bf16}) or null for float32
      * @param configs a diffusers folder whose configs describe a single-file checkpoint, or null to infer them
      * @param infer   settings a single file cannot record (prediction type, image size, attention upcast)
+     * @param ema     for a single-file checkpoint: its EMA U-Net weights ({@code model_ema.*}) in place of the trained
+     *                ones (diffusers' {@code extract_ema}); by default they are left out, as A1111 leaves them
      */
-    public record Options(String variant, Path configs, InferOptions infer) {
+    public record Options(String variant, Path configs, InferOptions infer, boolean ema) {
         public static final Options DEFAULT = new Options(null, null, InferOptions.DIFFUSERS_DEFAULTS);
+
+        public Options(String variant, Path configs, InferOptions infer) {
+            this(variant, configs, infer, false);
+        }
 
         public Options {
             if (variant != null && !variant.matches("[A-Za-z0-9_]+")) {
@@ -93,6 +99,10 @@ public final class StableDiffusion implements AutoCloseable {
 
     private static StableDiffusion loadFolder(Path model, Options options) {
         DiffusersFolder folder = DiffusersFolder.open(model);
+        if (options.ema()) {
+            throw new UnetlensException("--ema applies to single-file checkpoints; " + model + " is a diffusers folder,"
+                    + " which holds no EMA copy");
+        }
         JsonConfig index = JsonConfig.read(folder.modelIndex());
         boolean xl = index.string("_class_name", "").contains("XL") || folder.hasComponent("text_encoder_2");
         List<String> texts = xl ? List.of("text_encoder", "text_encoder_2") : List.of("text_encoder");
@@ -124,7 +134,7 @@ public final class StableDiffusion implements AutoCloseable {
         if (options.variant() != null) {
             throw new UnetlensException("--variant applies to diffusers folders; " + file + " is a single file");
         }
-        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(file)) {
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(file, options.ema())) {
             CheckpointConfigs configs = options.configs() != null
                     ? CheckpointConfigs.read(DiffusersFolder.open(options.configs()))
                     : ckpt.inferConfigs(options.infer());

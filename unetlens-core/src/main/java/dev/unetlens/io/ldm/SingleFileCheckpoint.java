@@ -35,17 +35,20 @@ import java.util.Set;
  */
 public final class SingleFileCheckpoint implements AutoCloseable {
     private final Path path;
+    private final TensorSource raw;
     private final TensorSource file;
     private final Arena arena;
+    private final List<String> notes = new ArrayList<>();
     private final LdmFamily family;
     private final Map<String, long[]> shapes;
     private final Map<LdmComponent, RemappedSource> components = new EnumMap<>(LdmComponent.class);
     private final Map<String, String> ignored = new LinkedHashMap<>();
     private final List<String> unrecognized = new ArrayList<>();
 
-    private SingleFileCheckpoint(Path path, TensorSource file, Arena arena) {
+    private SingleFileCheckpoint(Path path, TensorSource raw, boolean ema, Arena arena) {
         this.path = path;
-        this.file = file;
+        this.raw = raw;
+        this.file = weights(raw, ema);
         this.arena = arena;
         Map<String, long[]> s = new LinkedHashMap<>();
         for (String name : file.names()) {
@@ -61,15 +64,45 @@ public final class SingleFileCheckpoint implements AutoCloseable {
      * checkpoint the restricted reader accepts, or one that is not a Stable Diffusion checkpoint in LDM naming.
      */
     public static SingleFileCheckpoint open(Path path) {
+        return open(path, false);
+    }
+
+    /**
+     * {@link #open(Path)}, with the U-Net's EMA weights ({@code model_ema.*}) in place of the trained ones when
+     * {@code ema} (diffusers' {@code extract_ema}); by default they are left out, as A1111 and diffusers leave them.
+     */
+    public static SingleFileCheckpoint open(Path path, boolean ema) {
         TensorSource file = WeightFiles.open(path);
         Arena arena = Arena.ofShared();
         try {
-            return new SingleFileCheckpoint(path, file, arena);
+            return new SingleFileCheckpoint(path, file, ema, arena);
         } catch (RuntimeException e) {
             arena.close();
             file.close();
             throw e;
         }
+    }
+
+    /** The file's tensors as the components read them: as stored, or with the EMA U-Net; notes say which. */
+    private TensorSource weights(TensorSource raw, boolean ema) {
+        if (raw instanceof dev.unetlens.io.pickle.TorchCheckpoint t) {
+            notes.add("a PyTorch " + t.layout() + " checkpoint read by the restricted pickle reader; weights from "
+                    + (t.wrapper().isEmpty() ? "its top-level dict" : "'" + String.join(".", t.wrapper()) + "'")
+                    + (t.skipped().isEmpty() ? "" : "; " + t.skipped().size() + " non-tensor entries left out")
+                    + (t.keyNote() == null ? "" : "; " + t.keyNote()));
+        }
+        int copies = EmaWeights.count(raw);
+        if (ema && copies == 0) {
+            throw new UnetlensException(path + ": the checkpoint has no EMA weights (" + EmaWeights.PREFIX
+                    + "diffusion_model*) to use");
+        }
+        if (copies > 0) {
+            notes.add(ema ? "the EMA weights of " + copies + " U-Net tensors (" + EmaWeights.PREFIX + "*) are used in"
+                    + " place of the trained ones, as diffusers' extract_ema"
+                    : "the file also holds EMA weights of " + copies + " U-Net tensors (" + EmaWeights.PREFIX
+                    + "*); the trained weights are used, as A1111 and diffusers use them");
+        }
+        return ema ? EmaWeights.use(raw) : raw;
     }
 
     /** Sorts every file key into its component (mapped there), the known extras, or the unrecognized keys. */
@@ -131,7 +164,12 @@ public final class SingleFileCheckpoint implements AutoCloseable {
 
     /** Every tensor of the file under its stored (LDM) name, valid until this checkpoint closes. */
     public TensorSource file() {
-        return file;
+        return raw;
+    }
+
+    /** How the file was read, one line each: the pickle reader's wrapper, which of its U-Net weights are used. */
+    public List<String> notes() {
+        return List.copyOf(notes);
     }
 
     public LdmFamily family() {
@@ -196,6 +234,6 @@ public final class SingleFileCheckpoint implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
-        file.close();
+        raw.close();
     }
 }
