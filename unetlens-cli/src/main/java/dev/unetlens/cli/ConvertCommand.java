@@ -61,6 +61,7 @@ public final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        model.refuseLoras("convert", "writes the model's own weights and does not bake LoRAs in yet");
         if (model.ema && conversion.dropEma) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--ema and --drop-ema exclude each other");
         }

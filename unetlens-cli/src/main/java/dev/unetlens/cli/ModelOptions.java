@@ -2,12 +2,15 @@ package dev.unetlens.cli;
 
 import dev.unetlens.UnetlensException;
 import dev.unetlens.io.ldm.InferOptions;
+import dev.unetlens.lora.LoraSpec;
 import dev.unetlens.pipeline.StableDiffusion;
 import dev.unetlens.synth.BundledModel;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Which model to load: {@code --model} and the options of single-file checkpoints. */
 public final class ModelOptions {
@@ -32,6 +35,11 @@ public final class ModelOptions {
             + " instead of the trained ones, as diffusers' extract_ema (default: the trained ones, as A1111).")
     boolean ema;
 
+    @Option(names = "--lora", paramLabel = "FILE[:SCALE]",
+            description = "Merge a LoRA (kohya/A1111 or diffusers/PEFT layout; LoRA, LoCon, LoHa, LoKr) into the U-Net and"
+                    + " text encoders at SCALE (default 1); repeat for several.")
+    List<String> loras = new ArrayList<>();
+
     /** The model path: {@code --model}, or the bundled tiny model (written on first use). */
     Path path() {
         if (model == null) {
@@ -45,7 +53,20 @@ public final class ModelOptions {
 
     StableDiffusion load() {
         InferOptions infer = new InferOptions(predictionType, null, null);
-        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer, ema));
+        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer, ema, loraSpecs()));
+    }
+
+    /** Refuses {@code --lora} in a command that loads no weights to merge it into, saying what it does instead. */
+    void refuseLoras(String command, String instead) {
+        if (!loras.isEmpty()) {
+            throw new UnetlensException("--lora is merged into the weights when a model loads (generate, extract, diff,"
+                    + " sweep); " + command + " " + instead);
+        }
+    }
+
+    /** The {@code --lora} options, parsed. */
+    List<LoraSpec> loraSpecs() {
+        return loras.stream().map(LoraSpec::parse).toList();
     }
 
     /** A short model name for image metadata. */

@@ -1,6 +1,7 @@
 package dev.unetlens.convert;
 
 import dev.unetlens.io.DType;
+import dev.unetlens.io.Segments;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -21,6 +22,9 @@ public final class Casts {
     private static final ValueLayout.OfFloat LE_F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfDouble LE_F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort LE_I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** One block buffer per thread: a model streams a thousand tensors, and a buffer each would swell the heap. */
+    private static final ThreadLocal<ByteBuffer> BLOCK = ThreadLocal.withInitial(
+            () -> ByteBuffer.allocate(CHUNK * 8).order(ByteOrder.LITTLE_ENDIAN));
 
     private Casts() {
     }
@@ -33,13 +37,14 @@ public final class Casts {
     /** Writes the {@code from} elements of {@code src} as {@code to} elements, little-endian, block by block. */
     public static void write(MemorySegment src, DType from, DType to, OutputStream out) throws IOException {
         if (from == to) {
-            copy(src, out);
+            Segments.copy(src, out);
             return;
         }
         long n = src.byteSize() / from.size();
-        ByteBuffer block = ByteBuffer.allocate(CHUNK * to.size()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer block = BLOCK.get();
         for (long i = 0; i < n; ) {
             block.clear();
+            long start = i;
             long end = Math.min(n, i + CHUNK);
             for (; i < end; i++) {
                 double v = read(src, from, i);
@@ -52,6 +57,7 @@ public final class Casts {
                 }
             }
             out.write(block.array(), 0, block.position());
+            Segments.release(src, start * from.size(), (end - start) * from.size());
         }
     }
 
@@ -73,14 +79,5 @@ public final class Casts {
         int bits = Float.floatToRawIntBits(f);
         int bias = ((bits >>> 16) & 1) + 0x7FFF;
         return (short) ((bits + bias) >>> 16);
-    }
-
-    private static void copy(MemorySegment s, OutputStream out) throws IOException {
-        byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(1, s.byteSize()))];
-        for (long at = 0; at < s.byteSize(); at += chunk.length) {
-            int len = (int) Math.min(chunk.length, s.byteSize() - at);
-            MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at, chunk, 0, len);
-            out.write(chunk, 0, len);
-        }
     }
 }

@@ -57,6 +57,9 @@ public final class Converter {
     private final ObjectNode source;
     private final ObjectNode conversion;
     private long verified;
+    private double hashSeconds;
+    private double writeSeconds;
+    private double verifySeconds;
 
     private Converter(ConvertRequest request, OutputDirectory out, Progress progress, FileHashes hashes) {
         this.request = request;
@@ -81,7 +84,11 @@ public final class Converter {
         }
         c.out.manifest().put("verified", "every tensor read back and compared bit for bit with its source ("
                 + c.verified + " bytes)");
-        c.out.manifest().putObject("seconds").put("total", (System.nanoTime() - t0) / 1e9);
+        ObjectNode seconds = c.out.manifest().putObject("seconds");
+        seconds.put("hash_sources", c.hashSeconds);
+        seconds.put("write", c.writeSeconds);
+        seconds.put("verify", c.verifySeconds);
+        seconds.put("total", (System.nanoTime() - t0) / 1e9);
         c.out.saveManifest();
     }
 
@@ -213,6 +220,7 @@ public final class Converter {
         String name = request.name() != null ? request.name() : folder.root().toAbsolutePath().normalize()
                 .getFileName() + ".safetensors";
         Path file = writeChecked(name, items, null, family.label() + " checkpoint, LDM naming");
+        long t0 = System.nanoTime();
         try (SingleFileCheckpoint back = SingleFileCheckpoint.open(file)) {
             for (Map.Entry<LdmComponent, TensorSource> e : parts.entrySet()) {
                 TensorSource mapped = back.component(e.getKey());
@@ -223,6 +231,7 @@ public final class Converter {
                 verified += sameTensors(mapped, expected, file + " [" + e.getKey() + "]");
             }
         }
+        verifySeconds += (System.nanoTime() - t0) / 1e9;
     }
 
     private WeightItems.Item planned(DiffusersToLdm.Planned p) {
@@ -233,7 +242,11 @@ public final class Converter {
             java.io.ByteArrayOutputStream raw = new java.io.ByteArrayOutputStream();
             if (p.parts().size() == 1 && !p.transpose()) {
                 var part = p.parts().getFirst();
-                Casts.write(part.source().data(part.key()), p.dtype(), request.dtype(), o);
+                java.lang.foreign.MemorySegment s = part.source().data(part.key());
+                Casts.write(s, p.dtype(), request.dtype(), o);
+                if (s.isMapped()) {
+                    s.unload();
+                }
                 return;
             }
             DiffusersToLdm.writeTo(p, raw);   // fused q/k/v, a transpose or zeros: a few MB at most
@@ -279,11 +292,15 @@ public final class Converter {
 
     /** Writes a safetensors file, reads it back against its sources, and returns its path. */
     private Path writeChecked(String name, List<WeightItems.Item> items, Map<String, String> metadata, String description) {
+        long t0 = System.nanoTime();
         ObjectNode entry = WeightItems.write(out, name, items, metadata, description, progress);
         entry.put("tensors", items.size());
         entry.put("cast", items.stream().filter(i -> request.dtype() != null && i.dtype() == request.dtype()).count());
         Path file = out.resolve(name);
+        long t1 = System.nanoTime();
         verified += WeightItems.verify(file, items, progress);
+        writeSeconds += (t1 - t0) / 1e9;
+        verifySeconds += (System.nanoTime() - t1) / 1e9;
         out.saveManifest();
         return file;
     }
@@ -302,7 +319,11 @@ public final class Converter {
                 throw new UnetlensException(where + ": read back as a checkpoint, " + Messages.quote(item.name())
                         + " is " + info.dtype() + Messages.shape(info.shape()) + "; the conversion is not trusted");
             }
-            WeightItems.compare(item, mapped.data(item.name()), where);
+            java.lang.foreign.MemorySegment written = mapped.data(item.name());
+            WeightItems.compare(item, written, where);
+            if (written.isMapped()) {
+                written.unload();
+            }
             bytes += item.bytes();
         }
         return bytes;
@@ -331,7 +352,9 @@ public final class Converter {
         } catch (IOException ex) {
             throw new UnetlensException(file + ": cannot stat (" + Messages.value(ex.getMessage()) + ")", ex);
         }
+        long t0 = System.nanoTime();
         e.put("sha256", hashes.sha256(file));
+        hashSeconds += (System.nanoTime() - t0) / 1e9;
     }
 
     private void json(String path, ObjectNode node, String description) {

@@ -7,6 +7,7 @@ import dev.unetlens.io.DType;
 import dev.unetlens.io.OutputDirectory;
 import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.SafetensorsWriter;
+import dev.unetlens.io.Segments;
 import dev.unetlens.io.TensorInfo;
 import dev.unetlens.io.TensorSource;
 import dev.unetlens.pipeline.Progress;
@@ -180,6 +181,7 @@ final class WeightItems {
             if (m >= 0) {
                 throw mismatch(file, "differs from its source in " + Messages.quote(name) + " at byte " + (at + m));
             }
+            Segments.release(expected, at, len);
             at += len;
         }
     }

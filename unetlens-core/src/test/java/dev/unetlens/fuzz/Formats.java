@@ -13,6 +13,7 @@ final class Formats {
                 new SingleFileFormat(micro),
                 new PickleFormat(micro),
                 new TorchZipFormat(micro),
+                new LoraFormat(micro),
                 new ConfigFormat(micro, "unet"),
                 new ConfigFormat(micro, "vae"),
                 new ConfigFormat(micro, "text_encoder"),

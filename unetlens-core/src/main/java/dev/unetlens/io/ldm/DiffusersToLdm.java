@@ -3,6 +3,7 @@ package dev.unetlens.io.ldm;
 import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.io.DType;
+import dev.unetlens.io.Segments;
 import dev.unetlens.io.TensorInfo;
 import dev.unetlens.io.TensorSource;
 
@@ -269,13 +270,7 @@ public final class DiffusersToLdm {
             out.write(transpose(p.parts().getFirst(), p.dtype().size()));
         } else {
             for (Part part : p.parts()) {
-                MemorySegment s = part.source().data(part.key());
-                byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(1, s.byteSize()))];
-                for (long at = 0; at < s.byteSize(); at += chunk.length) {
-                    int n = (int) Math.min(chunk.length, s.byteSize() - at);
-                    MemorySegment.copy(s, ValueLayout.JAVA_BYTE, at, chunk, 0, n);
-                    out.write(chunk, 0, n);
-                }
+                Segments.copy(part.source().data(part.key()), out);
             }
         }
     }

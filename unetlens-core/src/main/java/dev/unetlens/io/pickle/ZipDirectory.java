@@ -75,8 +75,12 @@ final class ZipDirectory {
     void verify(Entry e) {
         java.util.zip.CRC32 crc = new java.util.zip.CRC32();
         MemorySegment s = slice(e);
-        for (long at = 0; at < s.byteSize(); at += 1 << 30) {
-            crc.update(s.asSlice(at, Math.min(1 << 30, s.byteSize() - at)).asByteBuffer());
+        for (long at = 0; at < s.byteSize(); at += 1 << 24) {
+            MemorySegment block = s.asSlice(at, Math.min(1 << 24, s.byteSize() - at));
+            crc.update(block.asByteBuffer());
+            if (block.isMapped()) {
+                block.unload();   // read once: keep it in the page cache, not in this process
+            }
         }
         if ((int) crc.getValue() != e.crc) {
             throw new PickleException(file + ": zip entry " + Messages.quote(e.name) + " is damaged: its CRC-32 is "
