@@ -21,11 +21,11 @@ final class Kronecker {
     static NDArray delta(LoraFile f, LoraFile.Module m, long[] shape, NDManager mgr) {
         long[] w1 = factorShape(f, m, "lokr_w1", false, shape);
         long[] w2 = factorShape(f, m, "lokr_w2", m.parts().containsKey("lokr_t2"), shape);
-        boolean fits = shape.length > 0 && w1.length == 2 && w1[0] * w2[0] == shape[0];
-        if (w2.length == 4) {
-            fits &= Arrays.equals(shape, new long[] {w1[0] * w2[0], w1[1] * w2[1], w2[2], w2[3]});
-        } else {
-            fits &= w2.length == 2 && w1[1] * w2[1] == Deltas.count(shape) / shape[0];
+        boolean fits = shape.length > 0 && w1.length == 2 && (w2.length == 2 || w2.length == 4);
+        if (fits && w2.length == 4) {
+            fits = Arrays.equals(shape, new long[] {w1[0] * w2[0], w1[1] * w2[1], w2[2], w2[3]});
+        } else if (fits) {
+            fits = w1[0] * w2[0] == shape[0] && w1[1] * w2[1] == Deltas.count(shape) / shape[0];
         }
         if (!fits) {
             throw Deltas.misfit(f, m, "w1 " + Messages.shape(w1) + ", w2 " + Messages.shape(w2), shape);

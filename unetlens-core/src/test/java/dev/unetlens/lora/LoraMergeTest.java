@@ -576,6 +576,18 @@ class LoraMergeTest {
             }).hasMessageContaining("make no difference for a weight of shape " + java.util.Arrays.toString(s))
                     .hasMessageNotContaining("\n");
 
+            String lokrModule = kohya("lora_unet_", TO_Q);
+            Path flatLokr = write(tmp.resolve("flat-lokr.safetensors"), List.of(
+                    new Part(lokrModule + ".lokr_w1", new long[] {2}, randn(2, 1, 1), DType.F32),
+                    new Part(lokrModule + ".lokr_w2", new long[] {s[0] / 2, s[1]}, randn(s[0] / 2 * s[1], 2, 1), DType.F32)),
+                    null);
+            assertThatThrownBy(() -> {
+                try (Loras l = Loras.open(List.of(new LoraSpec(flatLokr, 1)))) {
+                    l.apply(LdmComponent.UNET, unet).data(TO_Q);
+                }
+            }).isInstanceOf(UnetlensException.class).hasMessage(flatLokr + ": module '" + lokrModule + "': w1 [2], w2 "
+                    + java.util.Arrays.toString(new long[] {s[0] / 2, s[1]}) + " make no difference for a weight of"
+                    + " shape " + java.util.Arrays.toString(s) + "; is the LoRA for another model?");
             Path ia3 = write(tmp.resolve("ia3.safetensors"), List.of(
                     new Part("lora_unet_x.on_input", new long[] {2, 2}, randn(4, 1, 1), DType.F32)), null);
             assertThatThrownBy(() -> Loras.open(List.of(new LoraSpec(ia3, 1))))
