@@ -118,12 +118,14 @@ public final class GenerateCommand implements Callable<Integer> {
         String hash = hashes.sha256(sd.weightFiles().stream()
                 .filter(p -> p.getParent() != null && p.getParent().getFileName().toString().equals("unet"))
                 .findFirst().orElse(sd.weightFiles().getFirst()));
-        String modelName = sd.source().getFileName().toString().replace(".safetensors", "");
+        String modelName = java.nio.file.Files.isDirectory(sd.source()) ? sd.source().getFileName().toString()
+                : sd.source().getFileName().toString().replaceFirst("\\.[^.]*$", "");   // A1111: the file's stem
         int n = result.images().size();
         for (int i = 0; i < n; i++) {
             RgbImage img = result.images().get(i);
             String name = n == 1 ? "image.png" : String.format("image-%03d.png", i);
-            String params = RunRecords.a1111(r, result, i, modelName, hash, result.schedulerConfig().get("_class_name").asText());
+            String params = RunRecords.a1111(r, result, i, modelName, hash, result.schedulerConfig().get("_class_name").asText(),
+                    sd.loras());
             ObjectNode e = out.write(name, o -> img.writePng(o, Map.of("parameters", params)),
                     "generated image " + (i + 1) + " of " + n);
             e.put("prompt_index", i / r.imagesPerPrompt());

@@ -63,6 +63,7 @@ public final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        model.refuseLoras("inspect", "reads only the config, whose shapes no LoRA changes; leave --lora out");
         UNetConfig config = unetConfig(model.path());
         int f = 8;
         int h = pixels("--height", height, config, 0, f);

@@ -75,6 +75,7 @@ class CliUsageTest {
         "diff -p x|Missing required option: '--out=DIR'",
         "sweep|Missing required option: '--prompt=TEXT'",
         "sweep -p x|Missing required option: '--out=DIR'",
+        "convert|Missing required option: '--out=DIR'",
     })
     void requiredOptions(String line, String message) {
         assertUsageError(line, message);

@@ -13,7 +13,8 @@ import java.nio.file.Path;
  * opens a JSON object), so that a header length whose low bytes happen to read {@code 80 02} stays safetensors; only
  * a file that is not is looked at as a zip archive ({@code PK\3\4}, PyTorch's format since 1.6), a pickle of
  * protocol 2 to 5 ({@code \x80} and the protocol), or a protocol 0/1 pickle, whose opcodes are walked up to its
- * {@code STOP}. Pickles can run code when loaded; unetlens refuses them ({@link #refusal}).
+ * {@code STOP}. Pickles can run code when loaded by Python; unetlens reads PyTorch's with its own restricted reader
+ * ({@link dev.unetlens.io.pickle.TorchCheckpoint}) and never runs them.
  */
 public enum CheckpointFormat {
     /** A safetensors file, by its structure (its header may still break the format's rules). */
@@ -38,7 +39,7 @@ public enum CheckpointFormat {
         return description;
     }
 
-    /** Whether a loader must refuse the file as a pickle (raw or zipped). */
+    /** Whether the file is a pickle (raw, or zipped by torch.save), for the restricted reader rather than safetensors. */
     public boolean isPickle() {
         return this == TORCH_ZIP || this == PICKLE;
     }
@@ -80,28 +81,18 @@ public enum CheckpointFormat {
     }
 
     /**
-     * The one-line refusal of a pickle or zip checkpoint, with the command that converts it once, where its source is
-     * trusted.
+     * The one-line refusal of a pickle or zip checkpoint where a safetensors file is required (a shard, a dump), with
+     * the command that converts it.
      */
     public UnetlensException refusal(Path file) {
         return refusal(file, description);
     }
 
-    /** {@link #refusal(Path)} for a file that is {@code what} ({@code "a .ckpt file, a Python pickle"}). */
+    /** {@link #refusal(Path)} for a file that is {@code what} ({@code "a Python pickle"}). */
     public static UnetlensException refusal(Path file, String what) {
-        String name = file.getFileName() == null ? file.toString() : file.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        String stem = dot <= 0 ? name : name.substring(0, dot);
-        String out = name.endsWith(".safetensors") ? "converted.safetensors" : stem + ".safetensors";
-        return new UnetlensException(file + ": " + what + ", not safetensors; pickles can run code when loaded."
-                + " Convert it where you trust its source: " + convert(name, out));
-    }
-
-    /** The command that converts the pickle checkpoint {@code name} into the safetensors file {@code out}. */
-    static String convert(String name, String out) {
-        return "python -c \"import torch,safetensors.torch as s;d=torch.load('" + name + "',map_location='cpu',"
-                + "weights_only=True);d=d.get('state_dict',d);s.save_file({k:v.contiguous() for k,v in d.items()"
-                + " if torch.is_tensor(v)},'" + out + "')\"";
+        return new UnetlensException(file + ": " + what + ", not safetensors; unetlens reads such checkpoints as"
+                + " models (--model) without running their code, and converts them with: unetlens convert --model "
+                + file + " --out DIR");
     }
 
     /** Walks a protocol 0/1 pickle's opcodes ({@code pickletools}' table) without running anything. */

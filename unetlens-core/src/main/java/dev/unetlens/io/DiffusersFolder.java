@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -17,11 +16,14 @@ import java.util.stream.Stream;
  * {@code tokenizer_2/}, {@code scheduler/}), each with its {@code config.json} and weights.
  *
  * <p>Weights are found as diffusers does: {@code diffusion_pytorch_model[.VARIANT].safetensors} (U-Net, VAE) or
- * {@code model[.VARIANT].safetensors} (text encoders), or a sharded {@code ….safetensors.index.json}. Pickle files
- * ({@code .bin}, {@code .ckpt}, {@code .pt}) are refused with a conversion hint.
+ * {@code model[.VARIANT].safetensors} (text encoders), or a sharded {@code ….safetensors.index.json}; where a folder
+ * has no safetensors weights, the PyTorch files {@code diffusion_pytorch_model[.VARIANT].bin} or
+ * {@code pytorch_model[.VARIANT].bin}, which the restricted pickle reader opens without running them.
  */
 public final class DiffusersFolder {
     private static final List<String> WEIGHT_STEMS = List.of("diffusion_pytorch_model", "model");
+    /** diffusers' and transformers' names of PyTorch weight files. */
+    private static final List<String> PICKLE_STEMS = List.of("diffusion_pytorch_model", "pytorch_model");
 
     private final Path root;
 
@@ -93,13 +95,13 @@ public final class DiffusersFolder {
                 return index;
             }
         }
-        List<String> present = listWeightFiles(dir);
-        Optional<String> pickle = present.stream()
-                .filter(f -> f.endsWith(".bin") || f.endsWith(".ckpt") || f.endsWith(".pt") || f.endsWith(".pth")).findFirst();
-        if (pickle.isPresent() && present.stream().noneMatch(f -> f.endsWith(".safetensors"))) {
-            throw new UnetlensException(dir.resolve(pickle.get()) + ": pickle weights are not loaded (they can run code);"
-                    + " convert them to .safetensors first, e.g. with diffusers' save_pretrained(safe_serialization=True)");
+        for (String stem : PICKLE_STEMS) {
+            Path bin = dir.resolve(stem + suffix + ".bin");
+            if (Files.exists(bin)) {
+                return bin;
+            }
         }
+        List<String> present = listWeightFiles(dir);
         throw new UnetlensException(dir + ": no " + (variant == null ? "" : variant + " variant ") + "safetensors weights"
                 + (present.isEmpty() ? "" : " (found: " + String.join(", ", present) + ")")
                 + (variant == null && present.stream().anyMatch(f -> f.contains(".fp16.") || f.contains(".bf16."))
@@ -125,6 +127,6 @@ public final class DiffusersFolder {
         if (file.getFileName().toString().endsWith(".index.json")) {
             throw new UnetlensException(file + ": sharded checkpoints are not supported yet");
         }
-        return SafetensorsFile.open(file);
+        return WeightFiles.open(file);
     }
 }

@@ -309,7 +309,13 @@ public final class OutputDirectory {
 
     /** The SHA-256 of a file, hex. */
     public static String sha256(Path file) {
+        return sha256(file, 0);
+    }
+
+    /** The SHA-256 of a file's bytes from {@code offset} on, hex. */
+    public static String sha256(Path file, long offset) {
         try (var ch = java.nio.channels.FileChannel.open(file)) {
+            ch.position(offset);
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocateDirect(1 << 20);
             while (ch.read(buf) != -1) {

@@ -48,14 +48,17 @@ public final class SafetensorsFile implements TensorSource {
     private final Arena arena;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final MemorySegment dataSection;
+    private final long dataOffset;
     private final Map<String, TensorInfo> tensors;   // in offset order
     private final List<String> names;
     private final Map<String, String> metadata;      // null when the header has none
 
-    private SafetensorsFile(Path path, Arena arena, MemorySegment dataSection, SafetensorsHeader.Parsed header) {
+    private SafetensorsFile(Path path, Arena arena, MemorySegment dataSection, long dataOffset,
+                            SafetensorsHeader.Parsed header) {
         this.path = path;
         this.arena = arena;
         this.dataSection = dataSection;
+        this.dataOffset = dataOffset;
         Map<String, TensorInfo> byName = new LinkedHashMap<>();
         for (TensorInfo t : header.tensors()) {
             byName.put(t.name(), t);
@@ -100,7 +103,7 @@ public final class SafetensorsFile implements TensorSource {
             Arena arena = Arena.ofShared();
             try {
                 MemorySegment data = ch.map(FileChannel.MapMode.READ_ONLY, 8 + n, size - 8 - n, arena);
-                return new SafetensorsFile(path, arena, data, header);
+                return new SafetensorsFile(path, arena, data, 8 + n, header);
             } catch (IOException | RuntimeException e) {
                 arena.close();
                 throw e;
@@ -129,6 +132,11 @@ public final class SafetensorsFile implements TensorSource {
     /** The {@code __metadata__} map, empty when the header has none. */
     public Map<String, String> metadata() {
         return metadata == null ? Map.of() : metadata;
+    }
+
+    /** Where the data section starts in the file: 8 + the header length. */
+    public long dataOffset() {
+        return dataOffset;
     }
 
     /** Whether the header has a {@code __metadata__} entry (possibly an empty object). */

@@ -70,13 +70,13 @@ public final class SafetensorsWriter {
 
     /** Adds a tensor whose bytes (little-endian) are the whole of {@code data}. */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, MemorySegment data) {
-        return add(name, dtype, shape, data.byteSize(), out -> copy(data, out));
+        return add(name, dtype, shape, data.byteSize(), out -> Segments.copy(data, out));
     }
 
     /** Adds a tensor whose bytes (little-endian) are the remaining bytes of {@code data}. */
     public SafetensorsWriter add(String name, DType dtype, long[] shape, ByteBuffer data) {
         ByteBuffer view = data.duplicate();
-        return add(name, dtype, shape, view.remaining(), out -> copy(MemorySegment.ofBuffer(view), out));
+        return add(name, dtype, shape, view.remaining(), out -> Segments.copy(MemorySegment.ofBuffer(view), out));
     }
 
     /** Adds an F32 tensor. */
@@ -275,15 +275,6 @@ public final class SafetensorsWriter {
         if (SafetensorsHeader.hasUnpairedSurrogate(s)) {
             throw new IllegalArgumentException(what + " " + Messages.quote(s)
                     + " holds an unpaired surrogate, which UTF-8 cannot encode");
-        }
-    }
-
-    private static void copy(MemorySegment data, OutputStream out) throws IOException {
-        byte[] chunk = new byte[(int) Math.min(CHUNK, data.byteSize())];
-        for (long at = 0; at < data.byteSize(); at += chunk.length) {
-            int len = (int) Math.min(chunk.length, data.byteSize() - at);
-            MemorySegment.copy(data, ValueLayout.JAVA_BYTE, at, chunk, 0, len);
-            out.write(chunk, 0, len);
         }
     }
 

@@ -20,6 +20,13 @@ public interface TensorSource extends AutoCloseable {
     /** What to call this source in messages (a file path). */
     String describe();
 
+    /**
+     * The caller is done with the bytes of {@code name} (a loader has copied them): a source that computed them
+     * may free them; reading them again computes them again. Sources of stored bytes do nothing.
+     */
+    default void release(String name) {
+    }
+
     @Override
     void close();
 }

@@ -124,7 +124,9 @@ public final class Weights {
             }
             case LOAD -> {
                 TensorInfo info = source.info(key).orElseThrow(() -> new IllegalStateException(key + " was checked"));
-                yield Tensors.load(manager, info, source.data(key));
+                NDArray loaded = Tensors.load(manager, info, source.data(key));
+                source.release(key);
+                yield loaded;
             }
             case RANDOM -> generate(key, shape);
             case PLACEHOLDERS -> standIn(shape);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.Versions;
+import dev.unetlens.lora.Loras;
 import dev.unetlens.schedule.SchedulerKind;
 
 import java.nio.file.Path;
@@ -33,7 +34,30 @@ public final class RunRecords {
             m.put("configs_from", sd.singleFileConfigs().source());
             m.set("config_notes", JSON.valueToTree(sd.singleFileConfigs().notes()));
         }
+        if (!sd.notes().isEmpty()) {
+            m.set("weights_notes", JSON.valueToTree(sd.notes()));
+        }
+        if (!sd.loras().isEmpty()) {
+            ArrayNode loras = m.putArray("loras");
+            for (Loras.Applied l : sd.loras()) {
+                ObjectNode e = loras.addObject();
+                e.put("file", l.spec().file().toAbsolutePath().toString());
+                e.put("name", l.spec().name());
+                e.put("scale", l.spec().scale());
+                e.put("sha256", hashes.sha256(l.spec().file()));
+                e.put("a1111_hash", shortHash(l));
+                e.put("format", l.format());
+                e.set("modules_merged", JSON.valueToTree(l.modules()));
+                e.set("module_kinds", JSON.valueToTree(l.kinds()));
+                e.put("merge", "W + scale * dW in float32 at load (dW = up . down . alpha / rank for LoRA)");
+            }
+        }
         return m;
+    }
+
+    /** A1111's short LoRA hash: the first 12 characters of its hash ({@code Lora hashes}). */
+    private static String shortHash(Loras.Applied l) {
+        return l.a1111Hash().substring(0, Math.min(12, l.a1111Hash().length()));
     }
 
     /** Every field of the request, with the random generator that drew the noise. */
@@ -87,8 +111,24 @@ public final class RunRecords {
      */
     public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
                                String modelHash, String schedulerClass) {
+        return a1111(r, result, imageIndex, modelName, modelHash, schedulerClass, List.of());
+    }
+
+    /**
+     * {@link #a1111} with the LoRAs merged into the model as A1111 records them: a {@code <lora:name:scale>} tag
+     * after the prompt for each (unless the prompt has it already: A1111 reads LoRAs from such tags) and
+     * {@code Lora hashes: "name: hash12, …"}, the hash A1111 keys its LoRAs by.
+     */
+    public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
+                               String modelHash, String schedulerClass, List<Loras.Applied> loras) {
         int prompt = imageIndex / r.imagesPerPrompt();
         StringBuilder sb = new StringBuilder(r.prompts().get(prompt));
+        for (Loras.Applied l : loras) {
+            String tag = "<lora:" + l.spec().name() + ":" + trim(l.spec().scale()) + ">";
+            if (!sb.toString().contains("<lora:" + l.spec().name() + ":")) {
+                sb.append(sb.isEmpty() || sb.charAt(sb.length() - 1) == ' ' ? "" : " ").append(tag);
+            }
+        }
         List<String> neg = r.negativePrompts();
         if (neg != null && !neg.get(prompt).isEmpty()) {
             sb.append("\nNegative prompt: ").append(neg.get(prompt));
@@ -111,6 +151,11 @@ public final class RunRecords {
         }
         if (r.imagesPerPrompt() > 1) {
             sb.append(", Batch size: ").append(r.imagesPerPrompt()).append(", Batch pos: ").append(imageIndex % r.imagesPerPrompt());
+        }
+        if (!loras.isEmpty()) {
+            List<String> hashes = loras.stream()
+                    .map(l -> l.spec().name().replace(":", "").replace(",", "") + ": " + shortHash(l)).toList();
+            sb.append(", Lora hashes: \"").append(String.join(", ", hashes)).append('"');
         }
         sb.append(", Version: unetlens ").append(Versions.UNETLENS);
         return sb.toString();

@@ -12,6 +12,8 @@ import dev.unetlens.io.ldm.CheckpointConfigs;
 import dev.unetlens.io.ldm.InferOptions;
 import dev.unetlens.io.ldm.LdmComponent;
 import dev.unetlens.io.ldm.SingleFileCheckpoint;
+import dev.unetlens.lora.LoraSpec;
+import dev.unetlens.lora.Loras;
 import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.unet.UNet2DConditionModel;
@@ -39,6 +41,8 @@ public final class StableDiffusion implements AutoCloseable {
     private final boolean forceZerosForEmptyPrompt;
     private final List<Path> weightFiles;
     private final CheckpointConfigs inferred;
+    private final List<String> notes;
+    private final List<Loras.Applied> loras;
     private final NDManager manager;
 
     /**
@@ -47,9 +51,16 @@ public final class StableDiffusion implements AutoCloseable {
      * @param variant weight variant of a diffusers folder ({@code fp16}, {@code bf16}) or null for float32
      * @param configs a diffusers folder whose configs describe a single-file checkpoint, or null to infer them
      * @param infer   settings a single file cannot record (prediction type, image size, attention upcast)
+     * @param ema     for a single-file checkpoint: its EMA U-Net weights ({@code model_ema.*}) in place of the trained
+     *                ones (diffusers' {@code extract_ema}); by default they are left out, as A1111 leaves them
+     * @param loras   LoRA files merged into the U-Net and text encoders as they load, with their scales
      */
-    public record Options(String variant, Path configs, InferOptions infer) {
+    public record Options(String variant, Path configs, InferOptions infer, boolean ema, List<LoraSpec> loras) {
         public static final Options DEFAULT = new Options(null, null, InferOptions.DIFFUSERS_DEFAULTS);
+
+        public Options(String variant, Path configs, InferOptions infer) {
+            this(variant, configs, infer, false, List.of());
+        }
 
         public Options {
             if (variant != null && !variant.matches("[A-Za-z0-9_]+")) {
@@ -58,6 +69,7 @@ public final class StableDiffusion implements AutoCloseable {
             if (infer == null) {
                 infer = InferOptions.DIFFUSERS_DEFAULTS;
             }
+            loras = loras == null ? List.of() : List.copyOf(loras);
         }
     }
 
@@ -67,7 +79,7 @@ public final class StableDiffusion implements AutoCloseable {
 
     private StableDiffusion(Path source, ModelFamily family, PromptEncoder prompts, UNet2DConditionModel unet,
                             AutoencoderKL vae, JsonConfig schedulerConfig, boolean forceZeros, List<Path> weightFiles,
-                            CheckpointConfigs inferred, NDManager manager) {
+                            CheckpointConfigs inferred, Loaded loaded, NDManager manager) {
         this.source = source;
         this.family = family;
         this.prompts = prompts;
@@ -77,7 +89,13 @@ public final class StableDiffusion implements AutoCloseable {
         this.forceZerosForEmptyPrompt = forceZeros;
         this.weightFiles = List.copyOf(weightFiles);
         this.inferred = inferred;
+        this.notes = loaded.notes();
+        this.loras = loaded.loras();
         this.manager = manager;
+    }
+
+    /** How the weights were read: notes of a single file's reader, the LoRAs merged. */
+    private record Loaded(List<String> notes, List<Loras.Applied> loras) {
     }
 
     /**
@@ -85,14 +103,20 @@ public final class StableDiffusion implements AutoCloseable {
      * folder is opened as one, which refuses what is not a regular safetensors file).
      */
     public static StableDiffusion load(Path model, Options options) {
-        if (!Files.isDirectory(model) && Files.exists(model)) {
-            return loadSingleFile(model, options);
+        try (Loras loras = Loras.open(options.loras())) {
+            if (!Files.isDirectory(model) && Files.exists(model)) {
+                return loadSingleFile(model, options, loras);
+            }
+            return loadFolder(model, options, loras);
         }
-        return loadFolder(model, options);
     }
 
-    private static StableDiffusion loadFolder(Path model, Options options) {
+    private static StableDiffusion loadFolder(Path model, Options options, Loras loras) {
         DiffusersFolder folder = DiffusersFolder.open(model);
+        if (options.ema()) {
+            throw new UnetlensException("--ema applies to single-file checkpoints; " + model + " is a diffusers folder,"
+                    + " which holds no EMA copy");
+        }
         JsonConfig index = JsonConfig.read(folder.modelIndex());
         boolean xl = index.string("_class_name", "").contains("XL") || folder.hasComponent("text_encoder_2");
         List<String> texts = xl ? List.of("text_encoder", "text_encoder_2") : List.of("text_encoder");
@@ -107,7 +131,7 @@ public final class StableDiffusion implements AutoCloseable {
             }
             return assemble(model, xl, tokenizers, textParts, part(folder, "unet", options, files, open),
                     part(folder, "vae", options, files, open), JsonConfig.read(folder.config("scheduler")),
-                    index.bool("force_zeros_for_empty_prompt", xl), files, null);
+                    index.bool("force_zeros_for_empty_prompt", xl), files, null, loras, List.of());
         } finally {
             open.forEach(TensorSource::close);
         }
@@ -120,11 +144,11 @@ public final class StableDiffusion implements AutoCloseable {
         return new Part(JsonConfig.read(folder.config(component)), src);
     }
 
-    private static StableDiffusion loadSingleFile(Path file, Options options) {
+    private static StableDiffusion loadSingleFile(Path file, Options options, Loras loras) {
         if (options.variant() != null) {
             throw new UnetlensException("--variant applies to diffusers folders; " + file + " is a single file");
         }
-        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(file)) {
+        try (SingleFileCheckpoint ckpt = SingleFileCheckpoint.open(file, options.ema())) {
             CheckpointConfigs configs = options.configs() != null
                     ? CheckpointConfigs.read(DiffusersFolder.open(options.configs()))
                     : ckpt.inferConfigs(options.infer());
@@ -153,13 +177,22 @@ public final class StableDiffusion implements AutoCloseable {
             return assemble(file, xl, tokenizers, textParts,
                     new Part(configs.json(LdmComponent.UNET), ckpt.component(LdmComponent.UNET)),
                     new Part(configs.json(LdmComponent.VAE), ckpt.component(LdmComponent.VAE)),
-                    scheduler, xl, List.of(file), configs);
+                    scheduler, xl, List.of(file), configs, loras, ckpt.notes());
         }
     }
 
     private static StableDiffusion assemble(Path source, boolean xl, List<ClipTokenizer> tokenizers, List<Part> texts,
                                             Part unetPart, Part vaePart, JsonConfig scheduler, boolean forceZeros,
-                                            List<Path> files, CheckpointConfigs inferred) {
+                                            List<Path> files, CheckpointConfigs inferred, Loras loras,
+                                            List<String> notes) {
+        List<TensorSource> textWeights = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            textWeights.add(loras.apply(i == 0 ? LdmComponent.TEXT_ENCODER : LdmComponent.TEXT_ENCODER_2,
+                    texts.get(i).weights()));
+        }
+        TensorSource unetWeights = loras.apply(LdmComponent.UNET, unetPart.weights());
+        TensorSource vaeWeights = loras.apply(LdmComponent.VAE, vaePart.weights());
+        loras.finish();
         NDManager manager = TorchRuntime.newBaseManager();
         try {
             List<PromptEncoder.TextStack> stacks = new ArrayList<>();
@@ -169,14 +202,14 @@ public final class StableDiffusion implements AutoCloseable {
                 requireFits(tokenizers.get(i), cfg, texts.get(i).config().source());
                 first = first == null ? cfg : first;
                 stacks.add(new PromptEncoder.TextStack(tokenizers.get(i),
-                        ClipTextModel.load(texts.get(i).weights(), cfg, manager)));
+                        ClipTextModel.load(textWeights.get(i), cfg, manager)));
             }
             ModelFamily family = xl ? ModelFamily.SDXL
                     : first.hiddenAct().equals("gelu") || first.hiddenSize() == 1024 ? ModelFamily.SD2 : ModelFamily.SD1;
-            UNet2DConditionModel unet = UNet2DConditionModel.load(unetPart.weights(), UNetConfig.from(unetPart.config()), manager);
-            AutoencoderKL vae = AutoencoderKL.load(vaePart.weights(), VaeConfig.from(vaePart.config()), manager);
+            UNet2DConditionModel unet = UNet2DConditionModel.load(unetWeights, UNetConfig.from(unetPart.config()), manager);
+            AutoencoderKL vae = AutoencoderKL.load(vaeWeights, VaeConfig.from(vaePart.config()), manager);
             return new StableDiffusion(source, family, new PromptEncoder(family, stacks), unet, vae, scheduler,
-                    forceZeros, files, inferred, manager);
+                    forceZeros, files, inferred, new Loaded(List.copyOf(notes), loras.applied()), manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -238,6 +271,16 @@ public final class StableDiffusion implements AutoCloseable {
     /** For a single-file checkpoint: the configs it was built with (to save beside outputs); null for folders. */
     public CheckpointConfigs singleFileConfigs() {
         return inferred;
+    }
+
+    /** How a single file was read (pickle reader, EMA weights), one line each; empty for folders. */
+    public List<String> notes() {
+        return notes;
+    }
+
+    /** The LoRAs merged into the weights, in the order given. */
+    public List<Loras.Applied> loras() {
+        return loras;
     }
 
     /** The memory manager that owns the weights; create per-run arrays in sub-managers of it. */

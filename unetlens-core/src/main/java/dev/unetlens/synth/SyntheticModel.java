@@ -2,9 +2,6 @@ package dev.unetlens.synth;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.config.ClipTextConfig;
 import dev.unetlens.config.JsonConfig;
@@ -16,7 +13,7 @@ import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.Weights;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.vae.AutoencoderKL;
-import dev.unetlens.tokenizer.ClipVocab;
+import dev.unetlens.tokenizer.TokenizerFiles;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.EnumSet;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -45,7 +41,6 @@ public enum SyntheticModel {
     /** The parts of a model folder. */
     public enum Component { UNET, VAE, TEXT_ENCODER, TOKENIZER, SCHEDULER }
 
-    private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
     private final String resource;
 
     SyntheticModel(String resource) {
@@ -137,27 +132,9 @@ public enum SyntheticModel {
     /** vocab.json, merges.txt and the tokenizer configs of SD 1.x's CLIP tokenizer, from the bundled BPE file. */
     private static void tokenizer(Path folder) throws IOException {
         Files.createDirectories(folder);
-        ClipVocab vocab = ClipVocab.bundled();
-        Map<String, Integer> byId = new LinkedHashMap<>();
-        vocab.encoder().entrySet().stream().sorted(Map.Entry.comparingByValue())
-                .forEach(e -> byId.put(e.getKey(), e.getValue()));
-        AtomicFiles.writeBytes(folder.resolve("vocab.json"), new ObjectMapper().writeValueAsBytes(byId));
-        StringBuilder merges = new StringBuilder("#version: 0.2\n");
-        for (ClipVocab.Merge mg : vocab.merges()) {
-            merges.append(mg.first()).append(' ').append(mg.second()).append('\n');
+        for (Map.Entry<String, byte[]> f : TokenizerFiles.clip("<|endoftext|>").entrySet()) {
+            AtomicFiles.writeBytes(folder.resolve(f.getKey()), f.getValue());
         }
-        AtomicFiles.writeString(folder.resolve("merges.txt"), merges.toString());
-        Map<String, Object> special = new LinkedHashMap<>();
-        special.put("bos_token", "<|startoftext|>");
-        special.put("eos_token", "<|endoftext|>");
-        special.put("unk_token", "<|endoftext|>");
-        special.put("pad_token", "<|endoftext|>");
-        AtomicFiles.writeBytes(folder.resolve("special_tokens_map.json"), JSON.writeValueAsBytes(special));
-        Map<String, Object> config = new LinkedHashMap<>(special);
-        config.put("model_max_length", 77);
-        config.put("do_lower_case", true);
-        config.put("tokenizer_class", "CLIPTokenizer");
-        AtomicFiles.writeBytes(folder.resolve("tokenizer_config.json"), JSON.writeValueAsBytes(config));
     }
 
     private void copyResource(String name, Path target) throws IOException {

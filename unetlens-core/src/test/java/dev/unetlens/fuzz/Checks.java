@@ -81,7 +81,12 @@ final class Checks {
      * CLI would (one text encoding, one U-Net prediction, one decode).
      */
     static void pipeline(Path model) {
-        try (StableDiffusion sd = StableDiffusion.load(model, StableDiffusion.Options.DEFAULT)) {
+        pipeline(model, StableDiffusion.Options.DEFAULT);
+    }
+
+    /** {@link #pipeline(Path)} loaded with {@code options} (LoRAs, EMA weights). */
+    static void pipeline(Path model, StableDiffusion.Options options) {
+        try (StableDiffusion sd = StableDiffusion.load(model, options)) {
             int size = 8;
             GenerationResult r = new Pipeline(sd).generate(GenerationRequest.builder().prompt("a photo of a cat, 日本!")
                     .steps(1).guidance(1).size(size, size).seed(3).build());

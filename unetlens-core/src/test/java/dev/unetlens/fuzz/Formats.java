@@ -2,7 +2,7 @@ package dev.unetlens.fuzz;
 
 import java.util.List;
 
-/** Every format the loader fuzz test mutates. A new reader (a {@code .ckpt} pickle reader, LoRA files) adds its format here. */
+/** Every format the loader fuzz test mutates. A new reader adds its format here. */
 final class Formats {
     private Formats() {
     }
@@ -11,6 +11,9 @@ final class Formats {
         return List.of(
                 new SafetensorsFormat(micro),
                 new SingleFileFormat(micro),
+                new PickleFormat(micro),
+                new TorchZipFormat(micro),
+                new LoraFormat(micro),
                 new ConfigFormat(micro, "unet"),
                 new ConfigFormat(micro, "vae"),
                 new ConfigFormat(micro, "text_encoder"),

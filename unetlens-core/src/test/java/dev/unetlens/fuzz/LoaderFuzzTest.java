@@ -20,8 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Hostile model files, in process: seeded mutations of every format the project reads ({@link Formats#all}: weight
- * files' headers and bodies, single-file checkpoints' keys, every {@code config.json}, the scheduler config, the
- * tokenizer files, {@code model_index.json}, special files in any place) go through the public loaders, each with a
+ * files' headers and bodies, single-file checkpoints' keys, PyTorch checkpoints' pickles and zip structure, every
+ * {@code config.json}, the scheduler config, the tokenizer files, {@code model_index.json}, special files in any
+ * place) go through the public loaders, each with a
  * timeout, and every case must end in a clean rejection (a {@link dev.unetlens.UnetlensException} whose message is one
  * line under {@value CaseRunner#MAX_MESSAGE} characters naming a file of the case) or an acceptance that loads float32
  * tensors of the right shapes (a forward pass or a generation runs on them). Never another exception, an Error, a

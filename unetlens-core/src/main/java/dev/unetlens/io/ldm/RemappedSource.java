@@ -3,7 +3,6 @@ package dev.unetlens.io.ldm;
 import dev.unetlens.Messages;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.io.SafetensorsException;
-import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorInfo;
 import dev.unetlens.io.TensorSource;
 
@@ -29,11 +28,11 @@ final class RemappedSource implements TensorSource {
     private record Entry(TensorInfo info, String fileKey, long offset, MemorySegment computed) {
     }
 
-    private final SafetensorsFile file;
+    private final TensorSource file;
     private final String description;
     private final Map<String, Entry> entries;
 
-    private RemappedSource(SafetensorsFile file, String description, Map<String, Entry> entries) {
+    private RemappedSource(TensorSource file, String description, Map<String, Entry> entries) {
         this.file = file;
         this.description = description;
         this.entries = Collections.unmodifiableMap(entries);
@@ -81,7 +80,7 @@ final class RemappedSource implements TensorSource {
      * that {@code Weights.verify()} names it).
      */
     static final class Builder {
-        private final SafetensorsFile file;
+        private final TensorSource file;
         private final String prefix;
         private final String description;
         private final Arena arena;
@@ -93,7 +92,7 @@ final class RemappedSource implements TensorSource {
          * @param ignored receives file key → reason for each known extra
          * @param unknown receives the file key of each tensor no rule maps
          */
-        Builder(SafetensorsFile file, String prefix, String description, Arena arena,
+        Builder(TensorSource file, String prefix, String description, Arena arena,
                 Map<String, String> ignored, List<String> unknown) {
             this.file = file;
             this.prefix = prefix;

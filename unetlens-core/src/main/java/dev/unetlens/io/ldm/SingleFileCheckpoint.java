@@ -1,10 +1,9 @@
 package dev.unetlens.io.ldm;
 
 import dev.unetlens.UnetlensException;
-import dev.unetlens.io.CheckpointFormat;
-import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorInfo;
 import dev.unetlens.io.TensorSource;
+import dev.unetlens.io.WeightFiles;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -13,7 +12,6 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -30,29 +28,31 @@ import java.util.Set;
  * {@code logit_scale}, SD 2.x's dropped last text layer, ...); or {@link #unrecognized()}, kept under its LDM name
  * in its component's view (the U-Net's for keys outside every component) so that {@code Weights.verify()} names it.
  *
- * <p>Only {@code .safetensors} files are opened: pickles ({@code .ckpt}, {@code .pt}, {@code .pth}, {@code .bin})
- * can run code when loaded and are refused with a conversion command. Owns the memory map and the native arena of
- * the computed tensors; the component views are valid until {@link #close()}.
+ * <p>The file is a {@code .safetensors} file or a PyTorch checkpoint ({@code .ckpt}, {@code .pt}, {@code .bin}), told
+ * by its bytes ({@link WeightFiles}); a checkpoint is read by the restricted pickle reader, which runs no code and
+ * unwraps {@code state_dict} as A1111 does ({@link dev.unetlens.io.pickle.TorchCheckpoint}). Owns the memory map
+ * and the native arena of the computed tensors; the component views are valid until {@link #close()}.
  */
 public final class SingleFileCheckpoint implements AutoCloseable {
-    private static final Set<String> PICKLE_EXTENSIONS = Set.of("ckpt", "pt", "pth", "bin");
-
     private final Path path;
-    private final SafetensorsFile file;
+    private final TensorSource raw;
+    private final TensorSource file;
     private final Arena arena;
+    private final List<String> notes = new ArrayList<>();
     private final LdmFamily family;
     private final Map<String, long[]> shapes;
     private final Map<LdmComponent, RemappedSource> components = new EnumMap<>(LdmComponent.class);
     private final Map<String, String> ignored = new LinkedHashMap<>();
     private final List<String> unrecognized = new ArrayList<>();
 
-    private SingleFileCheckpoint(Path path, SafetensorsFile file, Arena arena) {
+    private SingleFileCheckpoint(Path path, TensorSource raw, boolean ema, Arena arena) {
         this.path = path;
-        this.file = file;
+        this.raw = raw;
+        this.file = weights(raw, ema);
         this.arena = arena;
         Map<String, long[]> s = new LinkedHashMap<>();
-        for (TensorInfo t : file.tensors()) {
-            s.put(t.name(), t.shape());
+        for (String name : file.names()) {
+            s.put(name, file.info(name).orElseThrow().shape());
         }
         this.shapes = Collections.unmodifiableMap(s);
         this.family = LdmFamily.detect(shapes, path.toString());
@@ -60,15 +60,22 @@ public final class SingleFileCheckpoint implements AutoCloseable {
     }
 
     /**
-     * Opens a single-file checkpoint; fails with one line for a pickle, a file that is not valid safetensors, or
-     * one that is not a Stable Diffusion checkpoint in LDM naming.
+     * Opens a single-file checkpoint; fails with one line for a file that is neither valid safetensors nor a PyTorch
+     * checkpoint the restricted reader accepts, or one that is not a Stable Diffusion checkpoint in LDM naming.
      */
     public static SingleFileCheckpoint open(Path path) {
-        refusePickle(path);
-        SafetensorsFile file = SafetensorsFile.open(path);
+        return open(path, false);
+    }
+
+    /**
+     * {@link #open(Path)}, with the U-Net's EMA weights ({@code model_ema.*}) in place of the trained ones when
+     * {@code ema} (diffusers' {@code extract_ema}); by default they are left out, as A1111 and diffusers leave them.
+     */
+    public static SingleFileCheckpoint open(Path path, boolean ema) {
+        TensorSource file = WeightFiles.open(path);
         Arena arena = Arena.ofShared();
         try {
-            return new SingleFileCheckpoint(path, file, arena);
+            return new SingleFileCheckpoint(path, file, ema, arena);
         } catch (RuntimeException e) {
             arena.close();
             file.close();
@@ -76,11 +83,34 @@ public final class SingleFileCheckpoint implements AutoCloseable {
         }
     }
 
+    /** The file's tensors as the components read them: as stored, or with the EMA U-Net; notes say which. */
+    private TensorSource weights(TensorSource raw, boolean ema) {
+        if (raw instanceof dev.unetlens.io.pickle.TorchCheckpoint t) {
+            notes.add("a PyTorch " + t.layout() + " checkpoint read by the restricted pickle reader; weights from "
+                    + (t.wrapper().isEmpty() ? "its top-level dict" : "'" + String.join(".", t.wrapper()) + "'")
+                    + (t.skipped().isEmpty() ? "" : "; " + t.skipped().size() + " non-tensor entries left out")
+                    + (t.keyNote() == null ? "" : "; " + t.keyNote()));
+        }
+        int copies = EmaWeights.count(raw);
+        if (ema && copies == 0) {
+            throw new UnetlensException(path + ": the checkpoint has no EMA weights (" + EmaWeights.PREFIX
+                    + "diffusion_model*) to use");
+        }
+        if (copies > 0) {
+            notes.add(ema ? "the EMA weights of " + copies + " U-Net tensors (" + EmaWeights.PREFIX + "*) are used in"
+                    + " place of the trained ones, as diffusers' extract_ema"
+                    : "the file also holds EMA weights of " + copies + " U-Net tensors (" + EmaWeights.PREFIX
+                    + "*); the trained weights are used, as A1111 and diffusers use them");
+        }
+        return ema ? EmaWeights.use(raw) : raw;
+    }
+
     /** Sorts every file key into its component (mapped there), the known extras, or the unrecognized keys. */
     private void split() {
         Map<LdmComponent, Map<String, TensorInfo>> parts = new EnumMap<>(LdmComponent.class);
         List<String> unclaimed = new ArrayList<>();
-        for (TensorInfo t : file.tensors()) {
+        for (String name : file.names()) {
+            TensorInfo t = file.info(name).orElseThrow();
             LdmComponent c = componentOf(t.name());
             if (c != null) {
                 parts.computeIfAbsent(c, x -> new LinkedHashMap<>())
@@ -128,21 +158,18 @@ public final class SingleFileCheckpoint implements AutoCloseable {
         return null;
     }
 
-    /**
-     * Refuses pickle checkpoints by their extension with the command that converts them; a pickle under another name
-     * is refused by its bytes when {@link SafetensorsFile#open} looks at them ({@link CheckpointFormat}).
-     */
-    static void refusePickle(Path path) {
-        String name = path.getFileName() == null ? "" : path.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        String ext = dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
-        if (PICKLE_EXTENSIONS.contains(ext)) {
-            throw CheckpointFormat.refusal(path, "a ." + ext + " file, a Python pickle");
-        }
-    }
-
     public Path path() {
         return path;
+    }
+
+    /** Every tensor of the file under its stored (LDM) name, valid until this checkpoint closes. */
+    public TensorSource file() {
+        return raw;
+    }
+
+    /** How the file was read, one line each: the pickle reader's wrapper, which of its U-Net weights are used. */
+    public List<String> notes() {
+        return List.copyOf(notes);
     }
 
     public LdmFamily family() {
@@ -207,6 +234,6 @@ public final class SingleFileCheckpoint implements AutoCloseable {
     @Override
     public void close() {
         arena.close();
-        file.close();
+        raw.close();
     }
 }

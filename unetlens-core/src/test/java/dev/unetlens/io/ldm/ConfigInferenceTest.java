@@ -216,10 +216,10 @@ class ConfigInferenceTest {
             tests.add(DynamicTest.dynamicTest(model, () -> {
                 skipUnlessLdmCanExpress(model);
                 Map<String, long[]> xl = new LinkedHashMap<>();
-                DiffusersToLdm.unet(RoundTripTest.folderBlobs(model, "unet")).forEach((k, v) -> xl.put(k, v.shape()));
+                LdmBlobs.unet(RoundTripTest.folderBlobs(model, "unet")).forEach((k, v) -> xl.put(k, v.shape()));
                 assertSameShapes(LdmKeySets.unet(unetSpec(model)), xl);
                 Map<String, long[]> te2 = new LinkedHashMap<>();
-                DiffusersToLdm.openClip(RoundTripTest.folderBlobs(model, "text_encoder_2")).forEach((k, v) -> te2.put(k, v.shape()));
+                LdmBlobs.openClip(RoundTripTest.folderBlobs(model, "text_encoder_2")).forEach((k, v) -> te2.put(k, v.shape()));
                 Map<String, long[]> builtTe2 = LdmKeySets.openClip(textSpec(model, "text_encoder_2"));
                 builtTe2.remove("logit_scale");   // a tensor of OpenCLIP that transformers' model does not have
                 assertSameShapes(builtTe2, te2);
@@ -239,14 +239,14 @@ class ConfigInferenceTest {
                 .map(model -> DynamicTest.dynamicTest(model, () -> {
                     if (!ldmExpressible(model, "unet")) {
                         Map<String, long[]> unet = new LinkedHashMap<>();
-                        DiffusersToLdm.unet(RoundTripTest.folderBlobs(model, "unet")).forEach((k, v) -> unet.put(k, v.shape()));
+                        LdmBlobs.unet(RoundTripTest.folderBlobs(model, "unet")).forEach((k, v) -> unet.put(k, v.shape()));
                         assertThatThrownBy(() -> UnetConfigInference.unet(new ShapeKeys(unet, "", model), LdmFamily.SD1, 64, false))
                                 .isInstanceOf(ConfigException.class).hasMessageContaining("block_out_channels")
                                 .hasMessageContaining("channel_mult cannot express").hasMessageNotContaining("\n");
                     }
                     if (!ldmExpressible(model, "vae")) {
                         Map<String, long[]> vae = new LinkedHashMap<>();
-                        DiffusersToLdm.vae(RoundTripTest.folderBlobs(model, "vae")).forEach((k, v) -> vae.put(k, v.shape()));
+                        LdmBlobs.vae(RoundTripTest.folderBlobs(model, "vae")).forEach((k, v) -> vae.put(k, v.shape()));
                         assertThatThrownBy(() -> ConfigInference.vae(new ShapeKeys(vae, "", model), LdmFamily.SD1, 512))
                                 .isInstanceOf(ConfigException.class).hasMessageContaining("VAE's level channels")
                                 .hasMessageContaining("channel_mult cannot express");

@@ -12,9 +12,10 @@ import java.util.Map;
 
 /**
  * The single-file checkpoints of the golden set (README §15), discovered from {@code index.json}: entries of kind
- * {@code file} under {@code models/single_file/} with {@code key_prefix_counts}, safetensors only (the {@code .ckpt}
- * forms are {@code models/ckpt}, not yet read). By convention a file is named
- * {@code <model>[.<variant>].safetensors} after the diffusers folder {@code models/<model>/} it was made from.
+ * {@code file} under {@code models/single_file/} with {@code key_prefix_counts}: the safetensors files and the
+ * {@code .ckpt} files of the same tensors (kind {@code models/ckpt}, README §18), which every single-file test runs
+ * on alike. By convention a file is named {@code <model>[.<variant>].(safetensors|ckpt)} after the diffusers folder
+ * {@code models/<model>/} it was made from.
  *
  * @param file    path relative to the golden root
  * @param model   the diffusers folder name ({@code tiny-sd15})
@@ -26,7 +27,7 @@ record GoldenSingleFiles(String file, String model, String variant, JsonNode ent
 
     static List<GoldenSingleFiles> all() {
         List<GoldenSingleFiles> files = Golden.get().entries().stream()
-                .filter(e -> e.file().startsWith(DIR) && e.kind().equals("models")
+                .filter(e -> e.file().startsWith(DIR) && (e.kind().equals("models") || e.kind().equals("models/ckpt"))
                         && e.node().path("kind").asText().equals("file")
                         && e.node().has("key_prefix_counts"))
                 .map(e -> of(e.file(), e.node()))
@@ -38,7 +39,7 @@ record GoldenSingleFiles(String file, String model, String variant, JsonNode ent
     }
 
     private static GoldenSingleFiles of(String file, JsonNode entry) {
-        String name = file.substring(DIR.length(), file.length() - ".safetensors".length());
+        String name = file.substring(DIR.length(), file.lastIndexOf('.'));
         int dot = name.lastIndexOf('.');
         return dot < 0 ? new GoldenSingleFiles(file, name, null, entry)
                 : new GoldenSingleFiles(file, name.substring(0, dot), name.substring(dot + 1), entry);

@@ -20,27 +20,26 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Files that are not LDM safetensors checkpoints are refused with one line that says what to do. */
+/** Files that are not LDM checkpoints are refused with one line that says what to do. */
 class RefusalTest {
     @TempDir
     Path tmp;
 
+    /** Pickles are read by the restricted reader, whatever their name: a broken one fails at its opcode. */
     @ParameterizedTest
-    @ValueSource(strings = {"model.ckpt", "model.pt", "model.pth", "pytorch_model.bin", "MODEL.CKPT"})
-    void picklesAreRefusedWithAConversionCommand(String name) throws IOException {
+    @ValueSource(strings = {"model.ckpt", "model.pt", "model.pth", "pytorch_model.bin", "MODEL.CKPT", "m.safetensors"})
+    void picklesAreReadByTheirBytesNeverRun(String name) throws IOException {
         Path file = Files.write(tmp.resolve(name), new byte[] {(byte) 0x80, 2, 'c', 'o'});
-        String stem = name.substring(0, name.lastIndexOf('.'));
         assertThatThrownBy(() -> SingleFileCheckpoint.open(file))
                 .isInstanceOf(UnetlensException.class)
-                .hasMessageStartingWith(file + ": a ." + name.substring(name.lastIndexOf('.') + 1).toLowerCase()
-                        + " file, a Python pickle, not safetensors; pickles can run code when loaded")
-                .hasMessageContaining("torch.load('" + name + "',map_location='cpu',weights_only=True)")
-                .hasMessageContaining("save_file(")
-                .hasMessageContaining("'" + stem + ".safetensors')")
-                .hasMessageNotContaining("\n");
+                .hasMessage(file + ": GLOBAL 'c' at byte 2 has no newline-terminated argument before the end of the"
+                        + " pickle (truncated?)");
     }
 
-    /** Pickles under a safetensors name are told by their structure: zip, protocol 2 to 5, and protocol 0/1. */
+    /**
+     * Pickles under a safetensors name are told by their structure (zip, protocol 2 to 5, protocol 0/1) and read as
+     * checkpoints; where a safetensors file is required, they are refused with the command that converts them.
+     */
     @ParameterizedTest
     @ValueSource(strings = {"zip", "protocol 2", "protocol 0", "protocol 1"})
     void aPickleNamedSafetensorsIsRecognisedByItsBytes(String kind) throws IOException {
@@ -51,13 +50,15 @@ class RefusalTest {
             default -> new byte[] {'}', 'q', 0, 'X', 1, 0, 0, 0, 'a', 'q', 1, 'K', 1, 's', '.'};   // protocol 1
         };
         Path file = Files.write(tmp.resolve("renamed.safetensors"), bytes);
-        String what = kind.equals("zip") ? "a PyTorch zip checkpoint"
-                : "a Python pickle";
+        String what = kind.equals("zip") ? "a PyTorch zip checkpoint" : "a Python pickle";
         assertThatThrownBy(() -> SingleFileCheckpoint.open(file))
-                .hasMessageStartingWith(file + ": " + what + ", not safetensors; pickles can run code when loaded")
-                .hasMessageContaining("'converted.safetensors')")
-                .hasMessageNotContaining("\n");
-        assertThatThrownBy(() -> SafetensorsFile.open(file)).hasMessageStartingWith(file + ": " + what + ", not");
+                .hasMessage(file + (kind.equals("zip")
+                        ? ": a damaged zip archive: it has no end-of-central-directory record (truncated, or not a zip archive)"
+                        : ": a Python pickle, but not a PyTorch checkpoint (no torch.save magic number; it holds a dict)"));
+        assertThatThrownBy(() -> SafetensorsFile.open(file))
+                .hasMessage(file + ": " + what + ", not safetensors; unetlens reads such checkpoints as models (--model)"
+                        + " without running their code, and converts them with: unetlens convert --model " + file
+                        + " --out DIR");
     }
 
     /**

@@ -5,8 +5,8 @@ import dev.unetlens.config.ClipTextConfig;
 import dev.unetlens.golden.Golden;
 import dev.unetlens.io.DType;
 import dev.unetlens.io.DiffusersFolder;
-import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorSource;
+import dev.unetlens.io.WeightFiles;
 import dev.unetlens.model.WeightsException;
 import dev.unetlens.model.clip.ClipTextModel;
 import org.junit.jupiter.api.DynamicTest;
@@ -27,8 +27,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 /**
- * Golden diffusers folders converted into LDM naming by the test's own inverse ({@link DiffusersToLdm}) and
- * mapped back by {@link SingleFileCheckpoint} come back bit-identical, component by component: tiny-sdxl as an
+ * Golden diffusers folders converted into LDM naming by the project's inverse ({@link DiffusersToLdm}, which
+ * {@code unetlens convert} writes with) and mapped back by {@link SingleFileCheckpoint} come back bit-identical,
+ * component by component: tiny-sdxl as an
  * SDXL base file (OpenCLIP text_encoder_2: the q/k/v split and the projection's transpose, label_emb, 3 levels with
  * the upsampler behind an attention), tiny-sd21v as an SD 2.x file (OpenCLIP without projection, the dropped last
  * layer). Real files' extras are ignored with a reason; unknown keys stay visible and make loading fail. The
@@ -52,10 +53,10 @@ class RoundTripTest {
                 continue;
             }
             Map<String, Blob> ldm = new LinkedHashMap<>();
-            DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(f.model(), "unet")));
-            DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs(f.model(), "vae")));
-            DiffusersToLdm.prefixed(ldm, LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER), folderBlobs(f.model(), "text_encoder"));
-            try (SafetensorsFile golden = SafetensorsFile.open(Golden.get().use(f.file()))) {
+            LdmBlobs.prefixed(ldm, LdmFamily.UNET_PREFIX, LdmBlobs.unet(folderBlobs(f.model(), "unet")));
+            LdmBlobs.prefixed(ldm, LdmFamily.VAE_PREFIX, LdmBlobs.vae(folderBlobs(f.model(), "vae")));
+            LdmBlobs.prefixed(ldm, LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER), folderBlobs(f.model(), "text_encoder"));
+            try (TensorSource golden = WeightFiles.open(Golden.get().use(f.file()))) {
                 assertSameTensors(ldm, Blob.readAll(golden), f.file());
             }
         }
@@ -67,7 +68,7 @@ class RoundTripTest {
         GoldenSingleFiles f = GoldenSingleFiles.all().getFirst();
         String te = LdmFamily.SD1.prefix(LdmComponent.TEXT_ENCODER);
         Map<String, Blob> legacy = new LinkedHashMap<>();
-        try (SafetensorsFile golden = SafetensorsFile.open(Golden.get().use(f.file()))) {
+        try (TensorSource golden = WeightFiles.open(Golden.get().use(f.file()))) {
             Blob.readAll(golden).forEach((k, v) -> legacy.put(k.replace(te + "text_model.", te), v));
         }
         legacy.put(te + "embeddings.position_ids", new Blob(DType.I64, new long[] {1, 77}, new byte[77 * 8]));
@@ -88,12 +89,12 @@ class RoundTripTest {
 
     private void sdxlRoundTrip(String model) throws IOException {
         Map<String, Blob> ldm = new LinkedHashMap<>();
-        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(model, "unet")));
-        DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs(model, "vae")));
+        LdmBlobs.prefixed(ldm, LdmFamily.UNET_PREFIX, LdmBlobs.unet(folderBlobs(model, "unet")));
+        LdmBlobs.prefixed(ldm, LdmFamily.VAE_PREFIX, LdmBlobs.vae(folderBlobs(model, "vae")));
         String te1 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER);
         String te2 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER_2);
-        DiffusersToLdm.prefixed(ldm, te1, folderBlobs(model, "text_encoder"));
-        DiffusersToLdm.prefixed(ldm, te2, DiffusersToLdm.openClip(folderBlobs(model, "text_encoder_2")));
+        LdmBlobs.prefixed(ldm, te1, folderBlobs(model, "text_encoder"));
+        LdmBlobs.prefixed(ldm, te2, LdmBlobs.openClip(folderBlobs(model, "text_encoder_2")));
         Map<String, Blob> extras = new LinkedHashMap<>();
         extras.put(te1 + ClipKeyMap.POSITION_IDS, new Blob(DType.I64, new long[] {1, 77}, new byte[77 * 8]));
         extras.put(te2 + "logit_scale", Blob.random(DType.F32, new long[] {}, 1));
@@ -125,10 +126,10 @@ class RoundTripTest {
     private void sd2RoundTrip(String model) throws IOException {
         String te = LdmFamily.SD2.prefix(LdmComponent.TEXT_ENCODER);
         Map<String, Blob> ldm = new LinkedHashMap<>();
-        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(model, "unet")));
-        DiffusersToLdm.prefixed(ldm, LdmFamily.VAE_PREFIX, DiffusersToLdm.vae(folderBlobs(model, "vae")));
-        Map<String, Blob> text = DiffusersToLdm.openClip(folderBlobs(model, "text_encoder"));
-        DiffusersToLdm.prefixed(ldm, te, text);
+        LdmBlobs.prefixed(ldm, LdmFamily.UNET_PREFIX, LdmBlobs.unet(folderBlobs(model, "unet")));
+        LdmBlobs.prefixed(ldm, LdmFamily.VAE_PREFIX, LdmBlobs.vae(folderBlobs(model, "vae")));
+        Map<String, Blob> text = LdmBlobs.openClip(folderBlobs(model, "text_encoder"));
+        LdmBlobs.prefixed(ldm, te, text);
         // the tower's last resblock, which SD 2.x never uses, and the projection: same shapes as real files have
         int layers = OpenClipKeyMap.lastResblock(text) + 1;
         Map<String, Blob> dropped = new LinkedHashMap<>();
@@ -162,9 +163,9 @@ class RoundTripTest {
         String te1 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER);
         String te2 = LdmFamily.SDXL.prefix(LdmComponent.TEXT_ENCODER_2);
         Map<String, Blob> ldm = new LinkedHashMap<>();
-        DiffusersToLdm.prefixed(ldm, LdmFamily.UNET_PREFIX, DiffusersToLdm.unet(folderBlobs(model, "unet")));
-        DiffusersToLdm.prefixed(ldm, te1, folderBlobs(model, "text_encoder"));
-        DiffusersToLdm.prefixed(ldm, te2, DiffusersToLdm.openClip(folderBlobs(model, "text_encoder_2")));
+        LdmBlobs.prefixed(ldm, LdmFamily.UNET_PREFIX, LdmBlobs.unet(folderBlobs(model, "unet")));
+        LdmBlobs.prefixed(ldm, te1, folderBlobs(model, "text_encoder"));
+        LdmBlobs.prefixed(ldm, te2, LdmBlobs.openClip(folderBlobs(model, "text_encoder_2")));
         Blob small = Blob.random(DType.F32, new long[] {2}, 7);
         Map<String, Blob> unknown = new LinkedHashMap<>();
         unknown.put(LdmFamily.UNET_PREFIX + "controlnet_extra.weight", small);
