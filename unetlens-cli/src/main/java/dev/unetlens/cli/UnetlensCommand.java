@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
             DiffCommand.class,
             SweepCommand.class,
             InspectCommand.class,
+            TokensCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -98,7 +98,8 @@ public final class Pipeline {
             NDArray decoded;
             progress.start("decoding", 0);
             try (ForwardScope scope = new ForwardScope()) {
-                decoded = scope.keep(sd.vae().decode(latents.div(sd.vae().scalingFactor())));
+                NDArray z = latents.div(sd.vae().scalingFactor());
+                decoded = scope.keep(sd.vae().hooks().during(imageRows(r), () -> sd.vae().decode(z)));
             }
             progress.finish();
             List<RgbImage> images = ImageProcessor.toImages(decoded);
@@ -212,7 +213,8 @@ public final class Pipeline {
         RgbImage image = Images.fit(RgbImage.read(r.initImage()), r.width(), r.height());
         try (ForwardScope scope = new ForwardScope()) {
             NDArray pixels = ImageProcessor.toTensor(m, List.of(image));                 // [1, 3, H, W]
-            DiagonalGaussian posterior = sd.vae().encode(pixels);
+            DiagonalGaussian posterior = sd.vae().hooks().during(new ForwardContext(-1, Double.NaN,
+                    List.of(new RowLabel(Branch.COND, 0, 0))), () -> sd.vae().encode(pixels));
             NDArray z = posterior.sample(noise.randn(m, posterior.mean().getShape()));  // draw 1: posterior ε
             NDArray init = z.mul(sd.vae().scalingFactor());
             if (r.batch() > 1) {
@@ -273,6 +275,11 @@ public final class Pipeline {
             eps = u.add(c.sub(u).mul((float) r.guidance()));                            // u + g·(c − u)
         }
         return scheduler.step(eps, i, latents, noise).prevSample();
+    }
+
+    /** What hooks on the VAE see while it decodes a run's latents: one conditional row per image. */
+    static ForwardContext imageRows(GenerationRequest r) {
+        return new ForwardContext(-1, Double.NaN, rowLabels(r).stream().filter(l -> l.branch() == Branch.COND).toList());
     }
 
     /** Row labels of the U-Net batch: [uncond × B, cond × B] with CFG; prompt-major, then image. */
