@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
             SweepCommand.class,
             InspectCommand.class,
             TokensCommand.class,
+            VaeCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -317,7 +317,8 @@ public final class VizCommand implements Callable<Integer> {
         return items;
     }
 
-    private static List<Integer> range(String text) {
+    /** 0-based channels and ranges, {@code 0-31,64}, as a list; one line naming --channels otherwise. */
+    static List<Integer> range(String text) {
         List<Integer> out = new ArrayList<>();
         for (String part : text.split(",")) {
             String[] ab = part.strip().split("-");

@@ -70,6 +70,7 @@ class CliUsageTest {
         "extract --at M00 --out OUT|give --prompt (extract during a generation) or --images",
         "extract -p x --out OUT|name the modules to extract with --at (or a component's stages with --component)",
         "tokens|Missing required option: '--prompt=TEXT'",
+        "vae --image IMG|Missing required option: '--out=DIR'",
         "viz|Missing required option: '--dump=DIR'",
         "viz --dump DUMP|Missing required option: '--out=DIR'",
         "diff|Missing required option: '--prompt=TEXT'",
