@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.intervene.Edit;
 import dev.unetlens.intervene.Intervention;
 import dev.unetlens.intervene.Recording;
+import dev.unetlens.intervene.TextEdit;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.Npy;
@@ -53,6 +54,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nInterventions%n", exclusive = false)
     InterventionOptions interventions = new InterventionOptions();
 
+    @ArgGroup(validate = false, heading = "%nText edits%n", exclusive = false)
+    TextEditOptions textEdits = new TextEditOptions();
+
     @ArgGroup(validate = false, heading = "%nOutput%n", exclusive = false)
     OutputOptions output = new OutputOptions();
 
@@ -60,6 +64,7 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         List<Edit> edits = interventions.parse();
         interventions.checkSource(edits);
+        List<TextEdit> text = textEdits.parse();
         OutputDirectory out = output.open("generate");
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
@@ -67,11 +72,11 @@ public final class GenerateCommand implements Callable<Integer> {
             GenerationRequest request = generation.request(sd, prompt.prompts());
             ConsoleProgress progress = ConsoleProgress.forStderr();
             try (BlockProgress watch = BlockProgress.watch(sd, progress);
-                 Intervention iv = Intervention.prepare(sd, request, edits);
+                 Intervention iv = Intervention.prepare(sd, request, edits, text);
                  Recording source = interventions.recordSource(iv, progress)) {
                 InterventionRecords.warn(iv, System.err);
                 GenerationResult result = iv.generate(source, null, progress);
-                write(out, sd, result, loadSeconds);
+                write(out, sd, result, loadSeconds, InterventionRecords.summary(iv));
                 InterventionRecords.describe(out.manifest(), iv, source == null ? null : interventions.sourceRequest(request));
                 out.finish();
             }
@@ -97,6 +102,12 @@ public final class GenerateCommand implements Callable<Integer> {
 
     /** Writes a run's images, final latents and manifest. */
     static void write(OutputDirectory out, StableDiffusion sd, GenerationResult result, double loadSeconds) {
+        write(out, sd, result, loadSeconds, List.of());
+    }
+
+    /** {@link #write(OutputDirectory, StableDiffusion, GenerationResult, double)}, the PNGs naming the run's edits. */
+    static void write(OutputDirectory out, StableDiffusion sd, GenerationResult result, double loadSeconds,
+                      List<String> edits) {
         GenerationRequest r = result.request();
         FileHashes hashes = new FileHashes(CacheDir.root());
         ObjectNode m = out.manifest();
@@ -123,7 +134,8 @@ public final class GenerateCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) {
             RgbImage img = result.images().get(i);
             String name = n == 1 ? "image.png" : String.format("image-%03d.png", i);
-            String params = RunRecords.a1111(r, result, i, modelName, hash, result.schedulerConfig().get("_class_name").asText());
+            String params = RunRecords.a1111(r, result, i, modelName, hash,
+                    result.schedulerConfig().get("_class_name").asText(), edits);
             ObjectNode e = out.write(name, o -> img.writePng(o, Map.of("parameters", params)),
                     "generated image " + (i + 1) + " of " + n);
             e.put("prompt_index", i / r.imagesPerPrompt());

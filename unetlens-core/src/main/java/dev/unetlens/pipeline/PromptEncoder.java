@@ -85,15 +85,27 @@ public final class PromptEncoder {
                     : s.encoder().finalLayerNorm(out.hiddenStateFromEnd(clipSkip + 1));
             return new Conditioning(embeds, null);
         }
+        List<String> second = textsRead(prompts, prompts2).get(1);
+        ClipTextOutput o1 = stacks.get(0).forward(ids(m, stacks.get(0).tokenizer(), prompts), context);
+        ClipTextOutput o2 = stacks.get(1).forward(ids(m, stacks.get(1).tokenizer(), second), context);
+        NDArray h = o1.hiddenStateFromEnd(clipSkip + 2).concat(o2.hiddenStateFromEnd(clipSkip + 2), -1);
+        return new Conditioning(h, o2.textEmbeds());
+    }
+
+    /**
+     * The texts each encoder reads, encoder by encoder: the prompts; SDXL's second encoder {@code prompts2[i]} where
+     * given and not empty, else prompt i.
+     */
+    public List<List<String>> textsRead(List<String> prompts, List<String> prompts2) {
+        if (family != ModelFamily.SDXL) {
+            return List.of(List.copyOf(prompts));
+        }
         List<String> second = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             String p2 = prompts2 == null || prompts2.size() <= i ? null : prompts2.get(i);
             second.add(p2 == null || p2.isEmpty() ? prompts.get(i) : p2);
         }
-        ClipTextOutput o1 = stacks.get(0).forward(ids(m, stacks.get(0).tokenizer(), prompts), context);
-        ClipTextOutput o2 = stacks.get(1).forward(ids(m, stacks.get(1).tokenizer(), second), context);
-        NDArray h = o1.hiddenStateFromEnd(clipSkip + 2).concat(o2.hiddenStateFromEnd(clipSkip + 2), -1);
-        return new Conditioning(h, o2.textEmbeds());
+        return List.of(List.copyOf(prompts), List.copyOf(second));
     }
 
     /**

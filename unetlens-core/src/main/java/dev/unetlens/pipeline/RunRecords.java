@@ -87,6 +87,16 @@ public final class RunRecords {
      */
     public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
                                String modelHash, String schedulerClass) {
+        return a1111(r, result, imageIndex, modelName, modelHash, schedulerClass, List.of());
+    }
+
+    /**
+     * {@link #a1111(GenerationRequest, GenerationResult, int, String, String, String)} with the run's edits
+     * ({@code --edit}s and text edits as the command line writes them) as one {@code Edits: "…; …"} pair, quoted as
+     * A1111 quotes values that hold commas or colons (JSON string).
+     */
+    public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
+                               String modelHash, String schedulerClass, List<String> edits) {
         int prompt = imageIndex / r.imagesPerPrompt();
         StringBuilder sb = new StringBuilder(r.prompts().get(prompt));
         List<String> neg = r.negativePrompts();
@@ -112,8 +122,23 @@ public final class RunRecords {
         if (r.imagesPerPrompt() > 1) {
             sb.append(", Batch size: ").append(r.imagesPerPrompt()).append(", Batch pos: ").append(imageIndex % r.imagesPerPrompt());
         }
+        if (!edits.isEmpty()) {
+            sb.append(", Edits: ").append(quote(String.join("; ", edits)));
+        }
         sb.append(", Version: unetlens ").append(Versions.UNETLENS);
         return sb.toString();
+    }
+
+    /** A1111's {@code quote}: the text as it is, or as a JSON string if it holds a comma, colon or line break. */
+    static String quote(String text) {
+        if (text.indexOf(',') < 0 && text.indexOf(':') < 0 && text.indexOf('\n') < 0) {
+            return text;
+        }
+        try {
+            return JSON.writeValueAsString(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String a1111Sampler(String diffusersClass) {
