@@ -22,6 +22,7 @@ import java.util.concurrent.Callable;
             InspectCommand.class,
             TokensCommand.class,
             VaeCommand.class,
+            ScheduleCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class
         })
