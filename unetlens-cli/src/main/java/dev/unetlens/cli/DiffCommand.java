@@ -11,6 +11,7 @@ import dev.unetlens.intervene.Edit;
 import dev.unetlens.intervene.Intervention;
 import dev.unetlens.intervene.LayerPrompts;
 import dev.unetlens.intervene.Recording;
+import dev.unetlens.intervene.TextEdit;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.OutputDirectory;
@@ -53,6 +54,9 @@ public final class DiffCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nInterventions%n", exclusive = false)
     InterventionOptions interventions = new InterventionOptions();
 
+    @ArgGroup(validate = false, heading = "%nText edits%n", exclusive = false)
+    TextEditOptions textEdits = new TextEditOptions();
+
     @ArgGroup(validate = false, heading = "%nDifferences%n", exclusive = false)
     DiffOptions diff = new DiffOptions();
 
@@ -63,17 +67,18 @@ public final class DiffCommand implements Callable<Integer> {
     public Integer call() {
         List<Edit> edits = interventions.parse();
         interventions.checkSource(edits);
+        List<TextEdit> text = textEdits.parse();
         Capture.Rows rows = diff.rows();
         OutputDirectory out = output.open("diff");
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
             GenerationRequest changedRequest = generation.request(sd, prompt.prompts());
-            if (!LayerPrompts.uses(changedRequest) && edits.isEmpty()) {
-                throw new UnetlensException("nothing to compare: give a prompt with a layer group (~: BLOCKS: TEXT :~)"
-                        + " or an --edit");
+            if (!LayerPrompts.uses(changedRequest) && edits.isEmpty() && text.isEmpty()) {
+                throw new UnetlensException("nothing to compare: give a prompt with a layer group (~: BLOCKS: TEXT :~),"
+                        + " an --edit or a text edit (--token-swap, --token-mix, --position-scale)");
             }
-            try (Intervention changed = Intervention.prepare(sd, changedRequest, edits);
+            try (Intervention changed = Intervention.prepare(sd, changedRequest, edits, text);
                  Intervention baseline = Intervention.prepare(sd, baselineRequest(changed), List.of())) {
                 BlockNames blocks = BlockNames.of(sd.unet().config());
                 List<String> points = Selector.resolve(diff.at != null ? diff.at

@@ -7,8 +7,12 @@ import dev.unetlens.extract.Dumps;
 import dev.unetlens.extract.GenerationFeatures;
 import dev.unetlens.extract.ImageFeatures;
 import dev.unetlens.extract.Spool;
+import dev.unetlens.extract.ComponentFeatures;
 import dev.unetlens.hook.BlockNames;
-import dev.unetlens.hook.Selector;
+import dev.unetlens.hook.Component;
+import dev.unetlens.hook.ModelHooks;
+import dev.unetlens.hook.ModulePath;
+import dev.unetlens.model.ForwardContext.RowLabel;
 import dev.unetlens.hook.StepSelection;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
@@ -34,17 +38,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
 
 /**
  * {@code unetlens extract}: module outputs during a generation ({@code --prompt}) or for existing images at a
  * timestep over many noise draws ({@code --images}), written as self-describing npy / npz / safetensors files.
  */
 @Command(name = "extract", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Extract U-Net module outputs from a generation or from existing images.",
-        description = {"Extract U-Net module outputs: at chosen steps of a generation (--prompt …), or for existing",
+        header = "Extract module outputs (U-Net, text encoders, VAE) from a generation or from existing images.",
+        description = {"Extract module outputs: at chosen steps of a generation (--prompt …), or for existing",
             "images at a timestep over many noise samples (--images …), where the U-Net reads --prompt's text (default:",
             "the empty prompt). Modules: diffusers paths (down_blocks[1], mid_block, …attn2:probs) or WebUI blocks",
-            "(IN00-OUT11(+2), M00). See 'unetlens inspect'."})
+            "(IN00-OUT11(+2), M00); other components' with theirs: text_encoder:text_model.encoder.layers.3,",
+            "vae:decoder.up_blocks.0. The text encoders and the VAE run once, outside the steps: during a generation",
+            "the prompts (and negative prompts) and the decoding of the final latents (img2img: also the encoding of",
+            "the input), for --images the prompt and each image's encoding (decoder: of its posterior mean).",
+            "See 'unetlens inspect [--component NAME]'."})
 public final class ExtractCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -57,9 +67,16 @@ public final class ExtractCommand implements Callable<Integer> {
                     + " U-Net reads for every image (default: the empty prompt).")
     List<String> prompts;
 
-    @Option(names = "--at", paramLabel = "NAMES", required = true,
-            description = "Modules to extract: IN05, M00, IN00-OUT11(+2), down_blocks[1].attentions[0], … (comma-separated).")
+    @Option(names = "--at", paramLabel = "NAMES",
+            description = "Modules to extract: IN05, M00, IN00-OUT11(+2), down_blocks[1].attentions[0],"
+                    + " vae:encoder.mid_block, … (comma-separated; default with --component: its stages).")
     String at;
+
+    @Option(names = "--component", paramLabel = "NAME",
+            description = "unet, text_encoder, text_encoder_2 or vae: the component of --at names that name none;"
+                    + " without --at, its stages (blocks IN00…OUT11; embeddings, each layer, final norm; the VAE's"
+                    + " blocks, as 'inspect --component' numbers them).")
+    String component;
 
     @ArgGroup(validate = false, heading = "%nDuring a generation%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
@@ -114,18 +131,20 @@ public final class ExtractCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
-            BlockNames blocks = BlockNames.of(sd.unet().config());
-            List<String> points = Selector.resolve(at, sd.unet().hooks(), blocks);
+            ModelHooks hooks = ModelHooks.of(sd);
+            BlockNames blocks = hooks.blocks();
+            List<ModulePath> points = points(sd, hooks);
             ObjectNode m = out.manifest();
             m.set("model", RunRecords.model(sd, new FileHashes(CacheDir.root())));
             m.set("versions", RunRecords.versions());
-            m.set("points", m.arrayNode().addAll(points.stream().map(m::textNode).toList()));
+            m.set("points", m.arrayNode().addAll(points.stream().map(p -> m.textNode(p.qualified())).toList()));
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("tool", "unetlens extract");
             meta.put("model", sd.source().toString());
             GenerationRequest request = imageMode ? null : generation.request(sd, prompts);
             Set<Integer> steps = imageMode ? Set.of() : steps(sd, request);
             try (Dumps dumps = new Dumps(out, format, half, blocks, meta)) {
+                dumps.withTexts(imageMode ? (c, row) -> prompts == null ? "" : prompts.getFirst() : texts(request));
                 if (imageMode) {
                     imageMode(sd, points, inputs, dumps, m);
                 } else {
@@ -139,13 +158,51 @@ public final class ExtractCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** The points --at names (in --component, or the U-Net, where a name has no component), or --component's stages. */
+    private List<ModulePath> points(StableDiffusion sd, ModelHooks hooks) {
+        Component c = component == null ? Component.UNET : Component.parse(component);
+        hooks.table(c);
+        if (at != null) {
+            return hooks.resolve(at, c);
+        }
+        if (component == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "name the modules to extract with --at (or a component's stages with --component)");
+        }
+        List<String> stages = switch (c) {
+            case UNET -> hooks.blocks().names().stream().map(b -> hooks.blocks().module(b).orElseThrow()).toList();
+            case VAE -> Stream.concat(sd.vae().encoderStages().stream(), sd.vae().decoderStages().stream()).toList();
+            case TEXT_ENCODER, TEXT_ENCODER_2 -> sd.prompts().stacks().get(c == Component.TEXT_ENCODER ? 0 : 1).encoder().stages();
+        };
+        return stages.stream().map(p -> new ModulePath(c, p)).toList();
+    }
+
+    /**
+     * The text a text encoder's row read during a generation: the prompt (SDXL's second encoder: --prompt-2 where
+     * given), or with CFG the negative prompt ("" where none is given).
+     */
+    private static BiFunction<Component, RowLabel, String> texts(GenerationRequest r) {
+        return (c, row) -> {
+            int p = row.prompt();
+            boolean second = c == Component.TEXT_ENCODER_2;
+            if (row.branch() == Branch.COND) {
+                String p2 = second && r.prompts2() != null ? r.prompts2().get(p) : null;
+                return p2 != null && !p2.isEmpty() ? p2 : r.prompts().get(p);
+            }
+            List<String> neg = r.negativePrompts();
+            String n = neg == null ? "" : neg.get(p);
+            String n2 = second && r.negativePrompts2() != null ? r.negativePrompts2().get(p) : null;
+            return n2 != null && !n2.isEmpty() ? n2 : n;
+        };
+    }
+
     /** The 1-based steps to keep (empty: all), checked against the run's step count. */
     private Set<Integer> steps(StableDiffusion sd, GenerationRequest r) {
         int total = new Pipeline(sd).plan(r).steps();
         return atSteps == null ? Set.of() : new HashSet<>(StepSelection.parse(atSteps, total));
     }
 
-    private void generationMode(StableDiffusion sd, GenerationRequest r, Set<Integer> steps, List<String> points,
+    private void generationMode(StableDiffusion sd, GenerationRequest r, Set<Integer> steps, List<ModulePath> points,
                                 Dumps dumps, ObjectNode m) {
         StepPlan plan = new Pipeline(sd).plan(r);
         Set<Branch> branches = GenerationFeatures.branches(cfgBranch);
@@ -167,7 +224,8 @@ public final class ExtractCommand implements Callable<Integer> {
         GenerateCommand.steps(m, result.steps());
     }
 
-    private void imageMode(StableDiffusion sd, List<String> points, ImageSet inputs, Dumps dumps, ObjectNode m) {
+    private void imageMode(StableDiffusion sd, List<ModulePath> all, ImageSet inputs, Dumps dumps, ObjectNode m) {
+        List<String> points = all.stream().filter(p -> p.component() == Component.UNET).map(ModulePath::value).toList();
         long seed = generation.seed();
         String prompt = prompts == null ? "" : prompts.getFirst();
         ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep(50), images.samples(1), images.batchSize,
@@ -185,8 +243,15 @@ public final class ExtractCommand implements Callable<Integer> {
         req.put("pixel_range", o.unitRange() ? "[0, 1]" : "[-1, 1]");
         req.put("resize", images.resize);
         req.put("crop", images.crop);
-        req.put("spatial_mean", o.spatialMean());
+        req.put("spatial_mean", images.spatialMean);
         req.put("noise", "DDPM add_noise with the model's scheduler config: sqrt(acp[t])·x0 + sqrt(1−acp[t])·ε");
+        List<ModulePath> others = all.stream().filter(p -> p.component() != Component.UNET).toList();
+        if (!others.isEmpty()) {
+            componentsOfImages(sd, others, inputs, prompt, dumps);
+        }
+        if (points.isEmpty()) {
+            return;
+        }
         ImageFeatures features = new ImageFeatures(sd);
         int[] current = {-1};
         features.run(inputs.images(), o, (image, point, first, value) -> {
@@ -201,6 +266,29 @@ public final class ExtractCommand implements Callable<Integer> {
         if (current[0] >= 0) {
             dumps.finishImage(inputs.entry(current[0]).name());
         }
+    }
+
+    /** The text encoders' outputs for the prompt and the VAE's for each image, written as each image's are done. */
+    private void componentsOfImages(StableDiffusion sd, List<ModulePath> points, ImageSet inputs, String prompt,
+                                    Dumps dumps) {
+        int f = sd.vae().downscale();
+        int[] current = {-1};
+        new ComponentFeatures(sd).run(inputs.images(), points, prompt, images.unitRange, (image, c) -> {
+            if (image < 0) {
+                dumps.generation(c, 0, Set.of(Branch.COND), null);
+                return;
+            }
+            if (current[0] >= 0 && current[0] != image) {
+                dumps.finishImage(inputs.entry(current[0]).name());
+            }
+            current[0] = image;
+            int[] latentSize = {inputs.entry(image).height() / f, inputs.entry(image).width() / f};
+            dumps.image(inputs.entry(image).name(), image, c.point(), 0, c.value(), 1, latentSize);
+        });
+        if (current[0] >= 0) {
+            dumps.finishImage(inputs.entry(current[0]).name());
+        }
+        dumps.finish();
     }
 
     /**

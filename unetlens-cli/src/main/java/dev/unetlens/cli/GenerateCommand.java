@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.intervene.Edit;
 import dev.unetlens.intervene.Intervention;
 import dev.unetlens.intervene.Recording;
+import dev.unetlens.intervene.TextEdit;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.Npy;
@@ -11,12 +12,15 @@ import dev.unetlens.io.OutputDirectory;
 import dev.unetlens.io.RgbImage;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
+import dev.unetlens.pipeline.Pipeline;
+import dev.unetlens.hook.StepSelection;
 import dev.unetlens.pipeline.RunRecords;
 import dev.unetlens.pipeline.StableDiffusion;
 import dev.unetlens.pipeline.StepPlan;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.util.List;
 import java.util.Map;
@@ -53,25 +57,60 @@ public final class GenerateCommand implements Callable<Integer> {
     @ArgGroup(validate = false, heading = "%nInterventions%n", exclusive = false)
     InterventionOptions interventions = new InterventionOptions();
 
+    @ArgGroup(validate = false, heading = "%nText edits%n", exclusive = false)
+    TextEditOptions textEdits = new TextEditOptions();
+
+    @ArgGroup(validate = false, heading = "%nTrajectory%n", exclusive = false)
+    Trajectory trajectory = new Trajectory();
+
     @ArgGroup(validate = false, heading = "%nOutput%n", exclusive = false)
     OutputOptions output = new OutputOptions();
+
+    /** {@code --previews}. */
+    static final class Trajectory {
+        @Option(names = "--previews", paramLabel = "STEPS", arity = "0..1", fallbackValue = "all", description = {
+            "For these steps (from 1, like 1,5-20(+5); alone: every step) write the predicted",
+            "x0 decoded by the VAE and the latents' channels, and a strip of them (previews/)."})
+        String previews;
+
+        /** The 1-based steps to preview, or none. */
+        java.util.Set<Integer> steps(int total) {
+            if (previews == null) {
+                return java.util.Set.of();
+            }
+            try {
+                return new java.util.TreeSet<>(previews.strip().equalsIgnoreCase("all")
+                        ? java.util.stream.IntStream.rangeClosed(1, total).boxed().toList()
+                        : StepSelection.parse(previews, total));
+            } catch (dev.unetlens.UnetlensException e) {
+                throw new dev.unetlens.UnetlensException("--previews: " + e.getMessage());
+            }
+        }
+    }
 
     @Override
     public Integer call() {
         List<Edit> edits = interventions.parse();
         interventions.checkSource(edits);
+        List<TextEdit> text = textEdits.parse();
         OutputDirectory out = output.open("generate");
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = generation.request(sd, prompt.prompts());
+            java.util.Set<Integer> previewSteps = trajectory.steps(new Pipeline(sd).plan(request).steps());
             ConsoleProgress progress = ConsoleProgress.forStderr();
             try (BlockProgress watch = BlockProgress.watch(sd, progress);
-                 Intervention iv = Intervention.prepare(sd, request, edits);
+                 Intervention iv = Intervention.prepare(sd, request, edits, text);
                  Recording source = interventions.recordSource(iv, progress)) {
                 InterventionRecords.warn(iv, System.err);
-                GenerationResult result = iv.generate(source, null, progress);
-                write(out, sd, result, loadSeconds);
+                PreviewWriter previews = previewSteps.isEmpty() ? null : new PreviewWriter(out, sd, previewSteps);
+                GenerationResult result = iv.generate(source, null, previews == null ? Pipeline.StepCallback.NONE : previews,
+                        progress);
+                write(out, sd, result, loadSeconds, InterventionRecords.summary(iv));
+                if (previews != null) {
+                    previews.finish();
+                }
                 InterventionRecords.describe(out.manifest(), iv, source == null ? null : interventions.sourceRequest(request));
                 out.finish();
             }
@@ -97,6 +136,12 @@ public final class GenerateCommand implements Callable<Integer> {
 
     /** Writes a run's images, final latents and manifest. */
     static void write(OutputDirectory out, StableDiffusion sd, GenerationResult result, double loadSeconds) {
+        write(out, sd, result, loadSeconds, List.of());
+    }
+
+    /** {@link #write(OutputDirectory, StableDiffusion, GenerationResult, double)}, the PNGs naming the run's edits. */
+    static void write(OutputDirectory out, StableDiffusion sd, GenerationResult result, double loadSeconds,
+                      List<String> edits) {
         GenerationRequest r = result.request();
         FileHashes hashes = new FileHashes(CacheDir.root());
         ObjectNode m = out.manifest();
@@ -124,8 +169,8 @@ public final class GenerateCommand implements Callable<Integer> {
         for (int i = 0; i < n; i++) {
             RgbImage img = result.images().get(i);
             String name = n == 1 ? "image.png" : String.format("image-%03d.png", i);
-            String params = RunRecords.a1111(r, result, i, modelName, hash, result.schedulerConfig().get("_class_name").asText(),
-                    sd.loras());
+            String params = RunRecords.a1111(r, result, i, modelName, hash,
+                    result.schedulerConfig().get("_class_name").asText(), sd.loras(), edits);
             ObjectNode e = out.write(name, o -> img.writePng(o, Map.of("parameters", params)),
                     "generated image " + (i + 1) + " of " + n);
             e.put("prompt_index", i / r.imagesPerPrompt());

@@ -133,6 +133,11 @@ public final class GenerationOptions {
     }
 
     private SchedulerConfig.Spacing spacing() {
+        return spacing(spacing);
+    }
+
+    /** {@code --timestep-spacing}'s value, or null for the model's. */
+    static SchedulerConfig.Spacing spacing(String spacing) {
         if (spacing == null) {
             return null;
         }

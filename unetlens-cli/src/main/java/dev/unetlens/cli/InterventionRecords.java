@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.intervene.Edits;
 import dev.unetlens.intervene.Intervention;
 import dev.unetlens.intervene.LayerPrompts;
+import dev.unetlens.intervene.TextEdit;
+import dev.unetlens.intervene.TextEdits;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.RunRecords;
 
@@ -26,6 +28,9 @@ final class InterventionRecords {
         }
         if (!iv.edits().isEmpty()) {
             m.set("edits", edits(iv.edits()));
+        }
+        if (!iv.textEdits().isEmpty()) {
+            m.set("text_edits", textEdits(iv.textEdits()));
         }
         if (source != null) {
             m.set("source_request", RunRecords.request(source));
@@ -72,6 +77,46 @@ final class InterventionRecords {
             }
         }
         return a;
+    }
+
+    /** Each text edit per text encoder: the token replaced, the terms, where the prompts have it. */
+    static ArrayNode textEdits(TextEdits e) {
+        ArrayNode a = JSON.arrayNode();
+        for (TextEdits.Resolved r : e.resolved()) {
+            ObjectNode o = a.addObject();
+            o.put("edit", r.edit().describe());
+            o.put("encoder", r.component().cliName());
+            switch (r.edit()) {
+                case TextEdit.PositionScale p -> {
+                    o.put("point", r.component().cliName() + ":text_model.embeddings.position_embedding");
+                    o.put("factor", p.factor());
+                    if (p.positions() != null) {
+                        o.put("positions", p.positions().describe());
+                    }
+                }
+                case TextEdit.TokenMix mix -> {
+                    o.put("point", r.component().cliName() + ":text_model.embeddings.token_embedding");
+                    o.put("token", r.token());
+                    o.put("id", r.id());
+                    ArrayNode terms = o.putArray("terms");
+                    for (TextEdits.ResolvedTerm t : r.terms()) {
+                        terms.addObject().put("weight", t.weight()).put("token", t.token()).put("id", t.id());
+                    }
+                    ArrayNode at = o.putArray("replaced_at");
+                    r.found().forEach(at::add);
+                }
+            }
+            o.put("applies_to", "the prompts' encodings (conditional rows); negative prompts are encoded unchanged");
+        }
+        return a;
+    }
+
+    /** The run's edits as the command line writes them, for a PNG's parameters. */
+    static List<String> summary(Intervention iv) {
+        List<String> out = new java.util.ArrayList<>();
+        iv.edits().resolved().stream().map(r -> "--edit " + r.edit().describe()).distinct().forEach(out::add);
+        out.addAll(iv.textEdits().descriptions());
+        return out;
     }
 
     /** Warns about blocks a layer prompt names that read no text. */

@@ -22,6 +22,9 @@ import java.util.concurrent.Callable;
             SweepCommand.class,
             InspectCommand.class,
             ConvertCommand.class,
+            TokensCommand.class,
+            VaeCommand.class,
+            ScheduleCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class
         })

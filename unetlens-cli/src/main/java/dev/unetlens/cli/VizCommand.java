@@ -23,6 +23,9 @@ import dev.unetlens.viz.grid.Reduction;
 import dev.unetlens.viz.grid.ReducedMap;
 import dev.unetlens.viz.grid.StepStrip;
 import dev.unetlens.viz.grid.StripRow;
+import dev.unetlens.viz.text.TokenNorms;
+import dev.unetlens.viz.text.TokenSimilarity;
+import dev.unetlens.viz.text.TokenStates;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -127,6 +130,8 @@ public final class VizCommand implements Callable<Integer> {
             MapLabel label = new MapLabel(it.module(), it.step(), it.info().path("timestep").asDouble(Double.NaN), src.text());
             if (it.module().endsWith(":probs")) {
                 attention(out, it, stem, label, manifest);
+            } else if (isText(it)) {
+                text(out, it, stem);
             } else if (it.array().shape().length == 4) {
                 FeatureMap map = FeatureMap.of(it.array(), row);
                 List<Picture> pages = FeatureGrid.render(map, label, new GridOptions(colorizer, chosen, colors.scope(),
@@ -221,6 +226,33 @@ public final class VizCommand implements Callable<Integer> {
         return new Source("", "", "");
     }
 
+    /** A text encoder's states [B, T, D]. */
+    private static boolean isText(Item it) {
+        return it.info().path("component").asText().startsWith("text_encoder") && it.array().shape().length == 3;
+    }
+
+    /** A text encoder's states of row {@link #row}: each token's norm, and the tokens' cosine similarity. */
+    private void text(OutputDirectory out, Item it, String stem) {
+        long[] s = it.array().shape();
+        int t = (int) s[1];
+        int d = (int) s[2];
+        float[] all = it.array().toFloats();
+        float[] values = java.util.Arrays.copyOfRange(all, row * t * d, (row + 1) * t * d);
+        JsonNode text = it.info().path("texts").path(row);
+        List<String> read = text.isTextual() ? ClipTokenizer.bundled("<|endoftext|>").encode(text.asText()).tokenTexts()
+                : List.of();
+        List<String> labels = java.util.stream.IntStream.range(0, t)               // a text as long as the states
+                .mapToObj(i -> i < read.size() ? read.get(i) : "t" + i).toList();
+        String state = it.module().substring(it.module().indexOf(':') + 1);
+        String encoder = it.info().path("component").asText();
+        TokenStates states = new TokenStates(labels, List.of(state), new float[][] {values}, d);
+        String context = (text.isTextual() ? "\"" + text.asText() + "\"" : "") + ("unconditional".equals(it.info()
+                .path("cfg_branch").asText()) ? " (negative prompt)" : "");
+        List<Integer> shown = states.promptIndices();
+        TokenNorms.bars(states, 0, shown, it.module()).write(out, stem + "-token-norms");
+        TokenSimilarity.render(states, 0, shown, encoder, context).write(out, stem + "-token-similarity.png");
+    }
+
     private void attention(OutputDirectory out, Item it, String stem, MapLabel label, JsonNode manifest) {
         long[] s = it.array().shape();
         JsonNode latent = it.info().get("latent");
@@ -285,7 +317,8 @@ public final class VizCommand implements Callable<Integer> {
         return items;
     }
 
-    private static List<Integer> range(String text) {
+    /** 0-based channels and ranges, {@code 0-31,64}, as a list; one line naming --channels otherwise. */
+    static List<Integer> range(String text) {
         List<Integer> out = new ArrayList<>();
         for (String part : text.split(",")) {
             String[] ab = part.strip().split("-");

@@ -7,6 +7,11 @@ import dev.unetlens.golden.TestImages;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.NpyArray;
 import dev.unetlens.io.SafetensorsFile;
+import ai.djl.ndarray.NDManager;
+import dev.unetlens.extract.TextEncoding;
+import dev.unetlens.hook.Component;
+import dev.unetlens.pipeline.PromptEncoder;
+import dev.unetlens.pipeline.StableDiffusion;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -70,6 +75,68 @@ class ExtractCliTest {
         // the same image twice, same seeds: the same features
         assertThat(Files.readAllBytes(out.resolve("input/up_blocks.1.npy")))
                 .isEqualTo(Files.readAllBytes(out.resolve("input-2/up_blocks.1.npy")));
+    }
+
+    /**
+     * Text-encoder and VAE points during a generation: computed once outside the steps, the prompt's and (with CFG)
+     * the negative prompt's states apart, each exactly what {@code tokens} captures for that text, the VAE's decoding
+     * of the final latents; a U-Net point in the same run keeps its steps.
+     */
+    @Test
+    void componentPointsDuringAGeneration() throws Exception {
+        Path out = tmp.resolve("components");
+        CliRun r = CliRun.of("extract", "--model", model(), "--prompt", "a cat", "--negative-prompt", "blurry", "--steps",
+                "2", "--height", "64", "--width", "64", "--at", "text_encoder:text_model.encoder.layers[0], IN05,"
+                        + " vae:decoder.up_blocks.0", "--cfg-branch", "both", "--format", "npz", "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        JsonNode m = JSON.readTree(out.resolve("manifest.json").toFile());
+        List<JsonNode> tensors = check(out, m, "f32");
+        assertThat(m.get("points")).extracting(JsonNode::asText).containsExactly(
+                "text_encoder:text_model.encoder.layers.0", "down_blocks.1.attentions.1", "vae:decoder.up_blocks.0");
+        assertThat(tensors).extracting(t -> t.get("entry").asText()).containsExactlyInAnyOrder(
+                "text_encoder-text_model.encoder.layers.0", "text_encoder-text_model.encoder.layers.0-uncond",
+                "down_blocks.1.attentions.1/step-001", "down_blocks.1.attentions.1/step-001-uncond",
+                "down_blocks.1.attentions.1/step-002", "down_blocks.1.attentions.1/step-002-uncond",
+                "vae-decoder.up_blocks.0");
+        Map<String, NpyArray> z = Npy.readNpz(out.resolve("features.npz"));
+        try (StableDiffusion sd = StableDiffusion.load(Path.of(model()), StableDiffusion.Options.DEFAULT);
+             NDManager nd = sd.manager().newSubManager()) {
+            PromptEncoder.TextStack stack = sd.prompts().stacks().getFirst();
+            for (String[] text : new String[][] {{"a cat", ""}, {"blurry", "-uncond"}}) {
+                TextEncoding e = TextEncoding.of(Component.TEXT_ENCODER, stack, text[0], nd);
+                assertThat(z.get("text_encoder-text_model.encoder.layers.0" + text[1]).toFloats())
+                        .containsExactly(e.layers().getFirst());
+            }
+        }
+        JsonNode text = tensors.stream().filter(t -> t.get("entry").asText().endsWith("layers.0-uncond")).findFirst().orElseThrow();
+        assertThat(text.get("texts")).extracting(JsonNode::asText).containsExactly("blurry");
+        assertThat(text.get("component").asText()).isEqualTo("text_encoder");
+        assertThat(text.has("step")).isFalse();
+        JsonNode vae = tensors.stream().filter(t -> t.get("entry").asText().startsWith("vae-")).findFirst().orElseThrow();
+        assertThat(vae.get("cfg_branch").asText()).isEqualTo("conditional");
+        assertThat(vae.get("shape").get(2).asInt()).isEqualTo(64 / 8 * 2);        // the latent's level doubled once
+    }
+
+    /** --component vae with --images: every stage of the walk, the encoder's of the image, the decoder's of its latent. */
+    @Test
+    void componentStagesOfImages() throws Exception {
+        Path img = tmp.resolve("input.png");
+        dev.unetlens.io.AtomicFiles.write(img, o -> TestImages.gradient(64, 48).writePng(o, Map.of()));
+        Path out = tmp.resolve("vae");
+        CliRun r = CliRun.of("extract", "--model", model(), "--images", img.toString(), "--component", "vae",
+                "--out", out.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        List<JsonNode> tensors = check(out, JSON.readTree(out.resolve("manifest.json").toFile()), "f32");
+        try (StableDiffusion sd = StableDiffusion.load(Path.of(model()), StableDiffusion.Options.DEFAULT)) {
+            List<String> stages = new ArrayList<>(sd.vae().encoderStages());
+            stages.addAll(sd.vae().decoderStages());
+            assertThat(tensors).extracting(t -> t.get("module").asText())
+                    .containsExactlyInAnyOrderElementsOf(stages.stream().map(st -> "vae:" + st).toList());
+            Map<String, long[]> shapes = new java.util.HashMap<>();
+            sd.vae().shapes(1, 48, 64).forEach(s -> shapes.put("vae:" + s.name(), s.shape().getShape()));
+            assertThat(tensors).allSatisfy(t -> assertThat(JSON.convertValue(t.get("shape"), long[].class))
+                    .containsExactly(shapes.get(t.get("module").asText())));
+        }
     }
 
     /** Every manifest file exists; every tensor has its listed shape, read by our readers and by numpy. */
@@ -145,5 +212,13 @@ class ExtractCliTest {
         assertThat(out).doesNotExist();
         r = CliRun.of("extract", "--model", model(), "--at", "M00", "--out", out.toString());
         assertThat(r.err()).contains("give --prompt").contains("--images");
+        r = CliRun.of("extract", "--model", model(), "--prompt", "x", "--at", "vae:decoder.up_blocks.9", "--out", out.toString());
+        assertThat(r.errorLines()).singleElement().asString().contains("unknown module 'vae:decoder.up_blocks.9'")
+                .contains("'unetlens inspect --component vae'");
+        r = CliRun.of("extract", "--model", model(), "--prompt", "x", "--component", "vea", "--out", out.toString());
+        assertThat(r.errorLines()).singleElement().asString().contains("unknown component 'vea'");
+        r = CliRun.of("extract", "--model", model(), "--prompt", "x", "--out", out.toString());
+        assertThat(r.err()).contains("name the modules to extract with --at");
+        assertThat(out).doesNotExist();
     }
 }

@@ -1,7 +1,9 @@
 package dev.unetlens.extract;
 
 import dev.unetlens.hook.Capture;
-import dev.unetlens.hook.HookScope;
+import dev.unetlens.hook.ModelHooks;
+import dev.unetlens.hook.ModelScope;
+import dev.unetlens.hook.ModulePath;
 import dev.unetlens.model.ForwardContext.Branch;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
@@ -15,8 +17,10 @@ import java.util.Set;
 
 /**
  * Module outputs at chosen steps of a generation: a normal txt2img / img2img run with captures on the chosen
- * points, streamed to a sink as each step produces them; with CFG the conditional and unconditional rows are kept
- * apart and labelled.
+ * points of any component, streamed to a sink as each step produces them; with CFG the conditional and
+ * unconditional rows are kept apart and labelled. The text encoders run before the steps (the prompts, then with CFG
+ * the negative prompts, rows labelled by branch), the VAE after them (decoding each image's latents; img2img also
+ * encodes the input image first): their captures come with step 0, whatever steps are chosen.
  */
 public final class GenerationFeatures {
     private final StableDiffusion sd;
@@ -25,7 +29,10 @@ public final class GenerationFeatures {
         this.sd = sd;
     }
 
-    /** Receives one point's capture at a selected (1-based) step; the value is valid only during the call. */
+    /**
+     * Receives one point's capture (named {@link ModulePath#qualified()}) at a selected (1-based) step, or at step 0 for
+     * a forward outside the sampling loop (text encoders, VAE); the value is valid only during the call.
+     */
     @FunctionalInterface
     public interface Sink {
         void accept(Capture capture, int step);
@@ -35,11 +42,11 @@ public final class GenerationFeatures {
      * Runs the request; {@code steps} are 1-based step numbers ({@link dev.unetlens.hook.StepSelection}), empty for
      * all steps.
      */
-    public GenerationResult run(GenerationRequest r, List<String> points, Set<Integer> steps, Sink sink, Progress progress) {
-        try (HookScope scope = HookScope.open(sd.unet().hooks())) {
+    public GenerationResult run(GenerationRequest r, List<ModulePath> points, Set<Integer> steps, Sink sink, Progress progress) {
+        try (ModelScope scope = ModelScope.open(ModelHooks.of(sd))) {
             scope.capture(points, Capture.Rows.ALL, c -> {
                 int step = c.step() + 1;
-                if (steps.isEmpty() || steps.contains(step)) {
+                if (step == 0 || steps.isEmpty() || steps.contains(step)) {
                     sink.accept(c, step);
                 }
             });

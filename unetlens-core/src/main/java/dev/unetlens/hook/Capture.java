@@ -30,6 +30,11 @@ public record Capture(String point, String module, int step, int evaluation, dou
         ALL
     }
 
+    /** The same capture under another name (a component's point by its qualified name). */
+    public Capture named(String name) {
+        return new Capture(name, module, step, evaluation, timestep, rows, value);
+    }
+
     /** Receives captures as they are produced; must copy what it keeps. */
     @FunctionalInterface
     public interface Sink {

@@ -5,10 +5,12 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.unetlens.UnetlensException;
-import dev.unetlens.hook.BlockNames;
 import dev.unetlens.hook.Capture;
+import dev.unetlens.hook.Component;
 import dev.unetlens.hook.HookContext;
-import dev.unetlens.hook.HookScope;
+import dev.unetlens.hook.ModelHooks;
+import dev.unetlens.hook.ModelScope;
+import dev.unetlens.hook.ModulePath;
 import dev.unetlens.hook.Selector;
 import dev.unetlens.hook.StepSelection;
 import dev.unetlens.io.NpyArray;
@@ -18,6 +20,7 @@ import dev.unetlens.model.unet.HookShape;
 import dev.unetlens.model.unet.UNet2DConditionModel;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.Pipeline;
+import dev.unetlens.pipeline.PromptEncoder;
 import dev.unetlens.pipeline.StableDiffusion;
 
 import java.util.ArrayList;
@@ -65,7 +68,10 @@ public final class Edits {
         return new Edits(List.of(), 1, 1);
     }
 
-    /** Resolves {@code edits} for {@code sd}'s U-Net and request {@code r} (whose prompts may hold layer syntax). */
+    /**
+     * Resolves {@code edits} for {@code sd} and request {@code r} (whose prompts may hold layer syntax): targets in the
+     * U-Net, or in a text encoder when qualified ({@code text_encoder:text_model.encoder.layers.0}).
+     */
     public static Edits resolve(StableDiffusion sd, GenerationRequest r, List<Edit> edits) {
         UNet2DConditionModel unet = sd.unet();
         int f = sd.vae().downscale();
@@ -81,12 +87,13 @@ public final class Edits {
                 sd.prompts().tokenizer().modelMaxLength(), UNet2DConditionModel.TIME_IDS))) {
             shapes.put(s.name(), s.shape().getShape());
         }
-        BlockNames blocks = BlockNames.of(unet.config());
+        textShapes(sd, r, shapes);
+        ModelHooks hooks = ModelHooks.of(sd);
         List<Resolved> out = new ArrayList<>();
         for (Edit e : edits) {
-            List<String> points;
+            List<ModulePath> points;
             try {
-                points = Selector.resolve(e.target(), unet.hooks(), blocks);
+                points = Selector.resolve(e.target(), hooks, Component.UNET);
             } catch (UnetlensException ex) {
                 throw bad(e, ex.getMessage());
             }
@@ -105,13 +112,46 @@ public final class Edits {
                 throw bad(e, "rows=" + e.rows().name().toLowerCase(java.util.Locale.ROOT)
                         + " needs classifier-free guidance (guidance > 1); this run has one branch");
             }
-            for (String p : points) {
-                long[] shape = shapes.get(p);
-                check(e, p, shape, batch, h, w);
-                out.add(new Resolved(e, p, shape, steps));
+            for (ModulePath p : points) {
+                checkComponent(e, p);
+                long[] shape = shapes.get(p.qualified());
+                check(e, p.qualified(), shape, batch, h, w);
+                out.add(new Resolved(e, p.qualified(), shape, steps));
             }
         }
         return new Edits(List.copyOf(out), h, w);
+    }
+
+    /**
+     * The text encoders' points, qualified, for one forward over the prompts (the negative prompts' forward has as
+     * many rows).
+     */
+    private static void textShapes(StableDiffusion sd, GenerationRequest r, Map<String, long[]> shapes) {
+        List<PromptEncoder.TextStack> stacks = sd.prompts().stacks();
+        for (int i = 0; i < stacks.size(); i++) {
+            Component c = i == 0 ? Component.TEXT_ENCODER : Component.TEXT_ENCODER_2;
+            for (HookShape s : stacks.get(i).encoder().shapes(r.prompts().size(), stacks.get(i).tokenizer().modelMaxLength())) {
+                shapes.put(new ModulePath(c, s.name()).qualified(), s.shape().getShape());
+            }
+        }
+    }
+
+    /** Text-encoder edits: once per prompt encoding, so no steps, regions or patches; no VAE edits. */
+    private static void checkComponent(Edit e, ModulePath p) {
+        if (p.component() == Component.UNET) {
+            return;
+        }
+        if (!p.component().isText()) {
+            throw bad(e, p.qualified() + " is in the " + p.component() + "; --edit changes the U-Net and the text"
+                    + " encoders (to see the VAE stage by stage, use 'unetlens vae')");
+        }
+        String why = e.steps() != null ? "steps= selects sampling steps"
+                : e.region() != null ? "box= and mask= select regions of feature maps"
+                : e.op() == Edit.Op.PATCH ? "patch copies U-Net outputs between runs" : null;
+        if (why != null) {
+            throw bad(e, why + "; " + p.qualified() + " is in the " + p.component() + ", which runs once per prompt"
+                    + " before the steps, on tokens");
+        }
     }
 
     /** Every (edit, point) pair, in order. */
@@ -140,16 +180,16 @@ public final class Edits {
     }
 
     /**
-     * Adds the hooks to {@code scope} (the U-Net's), in edit order. {@code source} is the recording of the source run
-     * (all rows) that patch edits copy from; null when there are none.
+     * Adds the hooks to {@code scope}, in edit order. {@code source} is the recording of the source run (all rows)
+     * that patch edits copy from; null when there are none.
      */
-    public void install(HookScope scope, Recording source) {
+    public void install(ModelScope scope, Recording source) {
         for (Resolved r : resolved) {
             if (r.edit().op() == Edit.Op.PATCH && source == null) {
                 throw bad(r.edit(), "'patch' copies from a source run; give one (--source-prompt / --source-seed)");
             }
             EditHook hook = new EditHook(r, source);
-            scope.add(r.point(), hook::apply);
+            scope.add(ModulePath.parse(r.point()), hook::apply);
         }
     }
 

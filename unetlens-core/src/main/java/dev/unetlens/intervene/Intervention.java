@@ -1,6 +1,10 @@
 package dev.unetlens.intervene;
 
+import dev.unetlens.UnetlensException;
 import dev.unetlens.hook.Capture;
+import dev.unetlens.hook.Component;
+import dev.unetlens.hook.ModelHooks;
+import dev.unetlens.hook.ModelScope;
 import dev.unetlens.hook.HookScope;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
@@ -33,12 +37,15 @@ public final class Intervention implements AutoCloseable {
     private final GenerationRequest request;
     private final LayerPrompts layers;       // null when no prompt uses the syntax
     private final Edits edits;
+    private final TextEdits textEdits;
 
-    private Intervention(StableDiffusion sd, GenerationRequest request, LayerPrompts layers, Edits edits) {
+    private Intervention(StableDiffusion sd, GenerationRequest request, LayerPrompts layers, Edits edits,
+                         TextEdits textEdits) {
         this.sd = sd;
         this.request = request;
         this.layers = layers;
         this.edits = edits;
+        this.textEdits = textEdits;
     }
 
     /**
@@ -46,9 +53,27 @@ public final class Intervention implements AutoCloseable {
      * layer prompts) on any mistake.
      */
     public static Intervention prepare(StableDiffusion sd, GenerationRequest request, List<Edit> edits) {
+        return prepare(sd, request, edits, List.of());
+    }
+
+    /**
+     * {@link #prepare(StableDiffusion, GenerationRequest, List)} with edits of the text encoders' input embeddings
+     * ({@link TextEdit}), which apply to the prompts' encodings; they cannot be combined with layer prompts, whose
+     * texts are encoded beforehand.
+     */
+    public static Intervention prepare(StableDiffusion sd, GenerationRequest request, List<Edit> edits,
+                                       List<TextEdit> textEdits) {
         Edits resolved = Edits.resolve(sd, request, edits);
-        LayerPrompts layers = LayerPrompts.uses(request) ? LayerPrompts.of(sd, request) : null;
-        return new Intervention(sd, request, layers, resolved);
+        boolean layered = LayerPrompts.uses(request);
+        if (layered && !textEdits.isEmpty()) {
+            throw new UnetlensException(textEdits.getFirst().describe() + ": text edits change the prompt's encoding;"
+                    + " with layer prompts ((~: … :~)) each block reads its own, so use one or the other");
+        }
+        TextEdits text = textEdits.isEmpty() ? TextEdits.none()
+                : TextEdits.resolve(sd.prompts(),
+                        sd.prompts().textsRead(request.prompts(), request.prompts2()), textEdits);
+        LayerPrompts layers = layered ? LayerPrompts.of(sd, request) : null;
+        return new Intervention(sd, request, layers, resolved, text);
     }
 
     /** The request as given (layer syntax included). */
@@ -70,6 +95,10 @@ public final class Intervention implements AutoCloseable {
         return edits;
     }
 
+    public TextEdits textEdits() {
+        return textEdits;
+    }
+
     /** The points and 0-based steps (null: all) a source run must record for this run's patch edits. */
     public Map<String, Set<Integer>> patchPoints() {
         return edits.patchPoints();
@@ -83,17 +112,25 @@ public final class Intervention implements AutoCloseable {
      * @param extra  adds more hooks (captures), or null
      */
     public GenerationResult generate(Recording source, Consumer<HookScope> extra, Progress progress) {
+        return generate(source, extra, Pipeline.StepCallback.NONE, progress);
+    }
+
+    /** {@link #generate(Recording, Consumer, Progress)}, {@code callback} called after every step. */
+    public GenerationResult generate(Recording source, Consumer<HookScope> extra, Pipeline.StepCallback callback,
+                                     Progress progress) {
         GenerationRequest run = runRequest();
         GenerationResult result;
-        try (HookScope scope = HookScope.open(sd.unet().hooks())) {
+        try (ModelScope model = ModelScope.open(ModelHooks.of(sd))) {
+            HookScope scope = model.scope(Component.UNET);
             if (layers != null) {
                 layers.install(scope);
             }
-            edits.install(scope, source);
+            textEdits.install(model);
+            edits.install(model, source);
             if (extra != null) {
                 extra.accept(scope);
             }
-            result = new Pipeline(sd).generate(run, new TorchGenerator(run.seed()), Pipeline.StepCallback.NONE, progress);
+            result = new Pipeline(sd).generate(run, new TorchGenerator(run.seed()), callback, progress);
         }
         return new GenerationResult(request, result.images(), result.finalLatents(), result.decoded(), result.steps(),
                 result.schedulerConfig(), result.truncated(), result.seconds());

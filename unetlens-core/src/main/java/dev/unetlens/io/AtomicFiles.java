@@ -37,6 +37,15 @@ public final class AtomicFiles {
      * {@link IOException} wrapped in an {@link UnetlensException}).
      */
     public static void write(Path target, Body body) {
+        write(target, body, complete -> { });
+    }
+
+    /**
+     * {@link #write(Path, Body)}, with {@code beforeMove} given the complete temporary file just before it takes the
+     * target's name: a caller that records its files (a manifest) records it there, so that a process killed at any
+     * moment leaves no file it has not recorded (only a hidden temporary one).
+     */
+    public static void write(Path target, Body body, java.util.function.Consumer<Path> beforeMove) {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = null;
         try {
@@ -48,6 +57,7 @@ public final class AtomicFiles {
                 out.flush();
                 ch.force(true);
             }
+            beforeMove.accept(tmp);
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } catch (AtomicMoveNotSupportedException e) {

@@ -191,7 +191,9 @@ public final class OutputDirectory {
 
     /**
      * Writes one file atomically and records it in the manifest with its size, SHA-256 and the given
-     * description; returns the manifest entry so callers can add fields (module, step, shape...).
+     * description; returns the manifest entry so callers can add fields (module, step, shape...). The manifest lists
+     * the file before it appears under its name, so a run killed at any moment leaves no file {@code --force} would
+     * not know as its own.
      */
     public synchronized ObjectNode write(String name, AtomicFiles.Body body, String description) {
         requireRunning();
@@ -206,17 +208,19 @@ public final class OutputDirectory {
         } catch (IOException e) {
             throw new UnetlensException("cannot create " + target.getParent() + ": " + IoErrors.reason(e), e);
         }
-        AtomicFiles.write(target, body);
-        ObjectNode e = files.addObject();
-        e.put("file", file);
-        e.put("description", description);
-        try {
-            e.put("bytes", Files.size(target));
-        } catch (IOException ex) {
-            throw new UnetlensException("cannot stat " + target + ": " + IoErrors.reason(ex), ex);
-        }
-        e.put("sha256", sha256(target));
-        saveManifest();
+        ObjectNode e = JSON.createObjectNode();
+        AtomicFiles.write(target, body, complete -> {                      // listed before it takes its name
+            e.put("file", file);
+            e.put("description", description);
+            try {
+                e.put("bytes", Files.size(complete));
+            } catch (IOException ex) {
+                throw new UnetlensException("cannot stat " + complete + ": " + IoErrors.reason(ex), ex);
+            }
+            e.put("sha256", sha256(complete));
+            files.add(e);
+            saveManifest();
+        });
         return e;
     }
 
@@ -287,10 +291,13 @@ public final class OutputDirectory {
     /**
      * The shutdown hook: a run stopped before its end (Ctrl-C, SIGTERM) is marked and says what it kept. It waits for
      * a file being written to be finished (writes hold the directory's lock), and later writes wait for the JVM's end.
+     * At the end of a run whose directories are all finished (or failed) it does nothing: the exit status stays the
+     * command's.
      */
     private static void interrupted() {
         stopping = true;
-        for (OutputDirectory d : unfinished()) {
+        List<OutputDirectory> open = unfinished();
+        for (OutputDirectory d : open) {
             try {
                 synchronized (d) {
                     d.end("interrupted");
@@ -301,7 +308,7 @@ public final class OutputDirectory {
                 System.err.println("unetlens: interrupted: " + d.dir + " is incomplete (" + e.getMessage() + ")");
             }
         }
-        if (haltStatus >= 0) {
+        if (haltStatus >= 0 && !open.isEmpty()) {           // a run that ended (System.exit) keeps its exit status
             System.err.flush();
             Runtime.getRuntime().halt(haltStatus);
         }

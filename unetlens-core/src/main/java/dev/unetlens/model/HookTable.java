@@ -135,4 +135,15 @@ public final class HookTable {
     public void setContext(ForwardContext context) {
         this.context = context;
     }
+
+    /** Runs {@code forward} with hooks seeing {@code context}, then restores the one before. */
+    public <T> T during(ForwardContext context, java.util.function.Supplier<T> forward) {
+        ForwardContext before = this.context;
+        this.context = context;
+        try {
+            return forward.get();
+        } finally {
+            this.context = before;
+        }
+    }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
+import dev.unetlens.config.JsonConfig;
 import dev.unetlens.io.Npy;
 import dev.unetlens.io.NpyArray;
 import dev.unetlens.io.RgbImage;
@@ -22,6 +23,7 @@ import dev.unetlens.schedule.Scheduler;
 import dev.unetlens.schedule.SchedulerConfig;
 import dev.unetlens.schedule.SchedulerKind;
 import dev.unetlens.schedule.StepOptions;
+import dev.unetlens.schedule.StepOutput;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -51,6 +53,21 @@ public final class Pipeline {
     @FunctionalInterface
     public interface StepCallback {
         void onStep(int step, int totalSteps, double timestep, NDArray latents);
+
+        /**
+         * Whether {@link #onPrediction} is wanted: the scheduler's x̂₀ where it computes one, else (PNDM) x̂₀ computed
+         * from the model output ({@link #predictedOriginal}).
+         */
+        default boolean wantsPrediction() {
+            return false;
+        }
+
+        /**
+         * x̂₀ [B, C, h, w] of the evaluation that completes a step, the estimate of the clean latents at that step, just
+         * before {@link #onStep}; valid only during the call.
+         */
+        default void onPrediction(int step, NDArray predictedOriginal) {
+        }
 
         StepCallback NONE = (s, n, t, l) -> { };
     }
@@ -83,7 +100,11 @@ public final class Pipeline {
                 int i = begin + e;
                 ForwardContext fc = new ForwardContext(plan.stepOf(e), e, plan.isWarmup(e), timesteps[i], rowLabels(r));
                 try (ForwardScope scope = new ForwardScope()) {
-                    latents = scope.keep(step(r, scheduler, i, fc, latents, cond, timeIds, noise));
+                    StepOutput out = step(r, scheduler, i, fc, latents, cond, timeIds, noise, callback.wantsPrediction());
+                    if (plan.completesStep(e) && callback.wantsPrediction()) {
+                        callback.onPrediction(plan.stepOf(e), out.predOriginalSample());
+                    }
+                    latents = scope.keep(out.prevSample());
                 }
                 if (plan.completesStep(e)) {
                     double t = plan.stepTimesteps()[plan.stepOf(e)];
@@ -98,7 +119,8 @@ public final class Pipeline {
             NDArray decoded;
             progress.start("decoding", 0);
             try (ForwardScope scope = new ForwardScope()) {
-                decoded = scope.keep(sd.vae().decode(latents.div(sd.vae().scalingFactor())));
+                NDArray z = latents.div(sd.vae().scalingFactor());
+                decoded = scope.keep(sd.vae().hooks().during(imageRows(r), () -> sd.vae().decode(z)));
             }
             progress.finish();
             List<RgbImage> images = ImageProcessor.toImages(decoded);
@@ -179,25 +201,34 @@ public final class Pipeline {
 
     /** The scheduler: the request's kind (or the model's own) built from the model's config with the overrides. */
     Scheduler scheduler(GenerationRequest r) {
-        SchedulerConfig config = SchedulerConfig.parse(sd.schedulerConfig(), r.sampler().kind(), overrides(r));
-        if (r.sampler().karras() && !config.kind().takesKarrasSigmas()) {
+        return scheduler(sd.schedulerConfig(), r.sampler(), r.steps());
+    }
+
+    /**
+     * The scheduler a run with {@code sampler} and {@code steps} uses on a model whose scheduler config is
+     * {@code modelConfig}: the sampler's kind (or the model's own) built from that config with the sampler's overrides
+     * (Karras sigmas, timestep spacing), its timesteps set.
+     */
+    public static Scheduler scheduler(JsonConfig modelConfig, GenerationRequest.Sampler sampler, int steps) {
+        SchedulerConfig config = SchedulerConfig.parse(modelConfig, sampler.kind(), overrides(sampler));
+        if (sampler.karras() && !config.kind().takesKarrasSigmas()) {
             throw new UnetlensException("--karras changes the sigmas of " + SchedulerKind.karrasNames() + "; this run's"
-                    + " scheduler is " + config.kind() + (r.sampler().kind() == null ? " (the model's own)" : "")
+                    + " scheduler is " + config.kind() + (sampler.kind() == null ? " (the model's own)" : "")
                     + ", which has none: choose one of those with --scheduler, or leave --karras out");
         }
-        Scheduler scheduler = Scheduler.create(config, StepOptions.DEFAULT.withEta(r.sampler().eta()));
-        scheduler.setTimesteps(r.steps());
+        Scheduler scheduler = Scheduler.create(config, StepOptions.DEFAULT.withEta(sampler.eta()));
+        scheduler.setTimesteps(steps);
         return scheduler;
     }
 
     /** The request's changes to the model's scheduler config ({@code from_config(config, **overrides)}). */
-    private static Map<String, Object> overrides(GenerationRequest r) {
+    private static Map<String, Object> overrides(GenerationRequest.Sampler sampler) {
         Map<String, Object> overrides = new LinkedHashMap<>();
-        if (r.sampler().karras()) {
+        if (sampler.karras()) {
             overrides.put("use_karras_sigmas", true);
         }
-        if (r.sampler().spacing() != null) {
-            overrides.put("timestep_spacing", r.sampler().spacing().name().toLowerCase(java.util.Locale.ROOT));
+        if (sampler.spacing() != null) {
+            overrides.put("timestep_spacing", sampler.spacing().name().toLowerCase(java.util.Locale.ROOT));
         }
         return overrides;
     }
@@ -212,7 +243,8 @@ public final class Pipeline {
         RgbImage image = Images.fit(RgbImage.read(r.initImage()), r.width(), r.height());
         try (ForwardScope scope = new ForwardScope()) {
             NDArray pixels = ImageProcessor.toTensor(m, List.of(image));                 // [1, 3, H, W]
-            DiagonalGaussian posterior = sd.vae().encode(pixels);
+            DiagonalGaussian posterior = sd.vae().hooks().during(new ForwardContext(-1, Double.NaN,
+                    List.of(new RowLabel(Branch.COND, 0, 0))), () -> sd.vae().encode(pixels));
             NDArray z = posterior.sample(noise.randn(m, posterior.mean().getShape()));  // draw 1: posterior ε
             NDArray init = z.mul(sd.vae().scalingFactor());
             if (r.batch() > 1) {
@@ -249,9 +281,12 @@ public final class Pipeline {
         return a;
     }
 
-    /** One U-Net evaluation (timestep index {@code i}): the guided noise prediction and the scheduler update. */
-    private NDArray step(GenerationRequest r, Scheduler scheduler, int i, ForwardContext fc, NDArray latents,
-                         Conditioning cond, NDArray timeIds, NoiseSource noise) {
+    /**
+     * One U-Net evaluation (timestep index {@code i}): the guided noise prediction and the scheduler update; with
+     * {@code predict}, x̂₀ where the scheduler has none.
+     */
+    private StepOutput step(GenerationRequest r, Scheduler scheduler, int i, ForwardContext fc, NDArray latents,
+                            Conditioning cond, NDArray timeIds, NoiseSource noise, boolean predict) {
         double t = scheduler.timesteps()[i];
         NDArray in = r.cfg() ? latents.concat(latents, 0) : latents;                  // [2B or B, C, h, w]
         in = scheduler.scaleModelInput(in, i);
@@ -272,7 +307,32 @@ public final class Pipeline {
             NDArray c = halves.get(1);
             eps = u.add(c.sub(u).mul((float) r.guidance()));                            // u + g·(c − u)
         }
-        return scheduler.step(eps, i, latents, noise).prevSample();
+        StepOutput out = scheduler.step(eps, i, latents, noise);
+        if (predict && out.predOriginalSample() == null) {
+            return new StepOutput(out.prevSample(), predictedOriginal(scheduler, i, latents, eps));
+        }
+        return out;
+    }
+
+    /**
+     * x̂₀ of sample x_t and model output m at timestep index {@code i} of an ᾱ scheduler (PNDM, which has none of its
+     * own), as DDIM's step computes it: ε-prediction (x_t − √(1−ᾱ_t)·m)/√ᾱ_t, v-prediction √ᾱ_t·x_t − √(1−ᾱ_t)·m,
+     * sample-prediction m; coefficients in float32.
+     */
+    static NDArray predictedOriginal(Scheduler scheduler, int i, NDArray sample, NDArray output) {
+        float a = scheduler.config().noise().alphasCumprod()[(int) scheduler.timesteps()[i]];
+        float sa = (float) Math.sqrt(a);
+        float sb = (float) Math.sqrt(1f - a);
+        return switch (scheduler.config().prediction()) {
+            case EPSILON -> sample.sub(output.mul(sb)).div(sa);
+            case V_PREDICTION -> sample.mul(sa).sub(output.mul(sb));
+            case SAMPLE -> output;
+        };
+    }
+
+    /** What hooks on the VAE see while it decodes a run's latents: one conditional row per image. */
+    static ForwardContext imageRows(GenerationRequest r) {
+        return new ForwardContext(-1, Double.NaN, rowLabels(r).stream().filter(l -> l.branch() == Branch.COND).toList());
     }
 
     /** Row labels of the U-Net batch: [uncond × B, cond × B] with CFG; prompt-major, then image. */
@@ -291,7 +351,7 @@ public final class Pipeline {
 
     /** The scheduler as run: the model's config with the overrides, its class, and what it resolved to. */
     private ObjectNode resolvedConfig(GenerationRequest r, Scheduler s) {
-        ObjectNode n = SchedulerConfig.withOverrides(sd.schedulerConfig(), overrides(r)).node().deepCopy();
+        ObjectNode n = SchedulerConfig.withOverrides(sd.schedulerConfig(), overrides(r.sampler())).node().deepCopy();
         n.put("_class_name", s.kind().diffusersClass());
         n.put("timestep_spacing", s.config().spacing().name().toLowerCase(java.util.Locale.ROOT));
         n.put("prediction_type", s.config().prediction().name().toLowerCase(java.util.Locale.ROOT));

@@ -3,6 +3,9 @@ package dev.unetlens.pipeline;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.unetlens.model.ForwardContext;
+import dev.unetlens.model.ForwardContext.Branch;
+import dev.unetlens.model.ForwardContext.RowLabel;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.clip.ClipTextOutput;
 import dev.unetlens.tokenizer.ClipTokenizer;
@@ -26,6 +29,10 @@ import java.util.List;
 public final class PromptEncoder {
     /** A tokenizer and the text encoder that reads its ids. */
     public record TextStack(ClipTokenizer tokenizer, ClipTextModel encoder) {
+        /** The encoder on ids [B, T], its hooks seeing {@code context}. */
+        ClipTextOutput forward(NDArray ids, ForwardContext context) {
+            return encoder.hooks().during(context, () -> encoder.forward(ids));
+        }
     }
 
     private final ModelFamily family;
@@ -43,6 +50,11 @@ public final class PromptEncoder {
         return family;
     }
 
+    /** The tokenizers and text encoders: SDXL's {@code text_encoder} and {@code text_encoder_2}, else one. */
+    public List<TextStack> stacks() {
+        return stacks;
+    }
+
     /** The first (or only) tokenizer: the one whose tokens label cross-attention columns. */
     public ClipTokenizer tokenizer() {
         return stacks.getFirst().tokenizer();
@@ -50,25 +62,50 @@ public final class PromptEncoder {
 
     /**
      * Encodes a batch of prompts. {@code prompts2} (SDXL's second encoder) may be null or hold nulls, meaning
-     * "the same as the prompt".
+     * "the same as the prompt". Hooks on the text encoders see the rows as conditional ones.
      */
     public Conditioning encode(NDManager m, List<String> prompts, List<String> prompts2, int clipSkip) {
+        return encode(m, prompts, prompts2, clipSkip, Branch.COND);
+    }
+
+    /**
+     * {@link #encode(NDManager, List, List, int)}, the rows labelled for hooks on the text encoders as the
+     * {@code branch} of the CFG batch (row i: prompt i).
+     */
+    public Conditioning encode(NDManager m, List<String> prompts, List<String> prompts2, int clipSkip, Branch branch) {
+        List<RowLabel> rows = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            rows.add(new RowLabel(branch, i, 0));
+        }
+        ForwardContext context = new ForwardContext(-1, Double.NaN, rows);
         if (family != ModelFamily.SDXL) {
             TextStack s = stacks.getFirst();
-            ClipTextOutput out = s.encoder().forward(ids(m, s.tokenizer(), prompts));
+            ClipTextOutput out = s.forward(ids(m, s.tokenizer(), prompts), context);
             NDArray embeds = clipSkip <= 0 ? out.lastHiddenState()
                     : s.encoder().finalLayerNorm(out.hiddenStateFromEnd(clipSkip + 1));
             return new Conditioning(embeds, null);
+        }
+        List<String> second = textsRead(prompts, prompts2).get(1);
+        ClipTextOutput o1 = stacks.get(0).forward(ids(m, stacks.get(0).tokenizer(), prompts), context);
+        ClipTextOutput o2 = stacks.get(1).forward(ids(m, stacks.get(1).tokenizer(), second), context);
+        NDArray h = o1.hiddenStateFromEnd(clipSkip + 2).concat(o2.hiddenStateFromEnd(clipSkip + 2), -1);
+        return new Conditioning(h, o2.textEmbeds());
+    }
+
+    /**
+     * The texts each encoder reads, encoder by encoder: the prompts; SDXL's second encoder {@code prompts2[i]} where
+     * given and not empty, else prompt i.
+     */
+    public List<List<String>> textsRead(List<String> prompts, List<String> prompts2) {
+        if (family != ModelFamily.SDXL) {
+            return List.of(List.copyOf(prompts));
         }
         List<String> second = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i++) {
             String p2 = prompts2 == null || prompts2.size() <= i ? null : prompts2.get(i);
             second.add(p2 == null || p2.isEmpty() ? prompts.get(i) : p2);
         }
-        ClipTextOutput o1 = stacks.get(0).encoder().forward(ids(m, stacks.get(0).tokenizer(), prompts));
-        ClipTextOutput o2 = stacks.get(1).encoder().forward(ids(m, stacks.get(1).tokenizer(), second));
-        NDArray h = o1.hiddenStateFromEnd(clipSkip + 2).concat(o2.hiddenStateFromEnd(clipSkip + 2), -1);
-        return new Conditioning(h, o2.textEmbeds());
+        return List.of(List.copyOf(prompts), List.copyOf(second));
     }
 
     /**
@@ -95,7 +132,7 @@ public final class PromptEncoder {
                 neg2.add(n2 == null || n2.isEmpty() ? neg.get(i) : n2);
             }
         }
-        return encode(m, neg, neg2, 0);
+        return encode(m, neg, neg2, 0, Branch.UNCOND);
     }
 
     /** Token ids [B, 77] of {@code prompts} with this tokenizer. */

@@ -111,16 +111,18 @@ public final class RunRecords {
      */
     public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
                                String modelHash, String schedulerClass) {
-        return a1111(r, result, imageIndex, modelName, modelHash, schedulerClass, List.of());
+        return a1111(r, result, imageIndex, modelName, modelHash, schedulerClass, List.of(), List.of());
     }
 
     /**
-     * {@link #a1111} with the LoRAs merged into the model as A1111 records them: a {@code <lora:name:scale>} tag
-     * after the prompt for each (unless the prompt has it already: A1111 reads LoRAs from such tags) and
-     * {@code Lora hashes: "name: hash12, …"}, the hash A1111 keys its LoRAs by.
+     * {@link #a1111(GenerationRequest, GenerationResult, int, String, String, String)} with the LoRAs merged into
+     * the model as A1111 records them — a {@code <lora:name:scale>} tag after the prompt for each (unless the prompt
+     * has it already: A1111 reads LoRAs from such tags) and {@code Lora hashes: "name: hash12, …"}, the hash A1111
+     * keys its LoRAs by — and the run's edits ({@code --edit}s and text edits as the command line writes them) as one
+     * {@code Edits: "…; …"} pair, quoted as A1111 quotes values that hold commas or colons (JSON string).
      */
     public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
-                               String modelHash, String schedulerClass, List<Loras.Applied> loras) {
+                               String modelHash, String schedulerClass, List<Loras.Applied> loras, List<String> edits) {
         int prompt = imageIndex / r.imagesPerPrompt();
         StringBuilder sb = new StringBuilder(r.prompts().get(prompt));
         for (Loras.Applied l : loras) {
@@ -157,8 +159,23 @@ public final class RunRecords {
                     .map(l -> l.spec().name().replace(":", "").replace(",", "") + ": " + shortHash(l)).toList();
             sb.append(", Lora hashes: \"").append(String.join(", ", hashes)).append('"');
         }
+        if (!edits.isEmpty()) {
+            sb.append(", Edits: ").append(quote(String.join("; ", edits)));
+        }
         sb.append(", Version: unetlens ").append(Versions.UNETLENS);
         return sb.toString();
+    }
+
+    /** A1111's {@code quote}: the text as it is, or as a JSON string if it holds a comma, colon or line break. */
+    static String quote(String text) {
+        if (text.indexOf(',') < 0 && text.indexOf(':') < 0 && text.indexOf('\n') < 0) {
+            return text;
+        }
+        try {
+            return JSON.writeValueAsString(text);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static String a1111Sampler(String diffusersClass) {

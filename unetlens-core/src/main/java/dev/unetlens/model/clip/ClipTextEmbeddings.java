@@ -25,6 +25,11 @@ public final class ClipTextEmbeddings extends Module {
         return "CLIPTextEmbeddings";
     }
 
+    /** The token embedding table [V, D]. */
+    NDArray tokenEmbeddingTable() {
+        return tokenEmbedding.weight();
+    }
+
     public NDArray forward(NDArray ids) {
         long t = ids.getShape().get(1);
         NDArray positions = ids.getManager().arange(0, (int) t, 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, t); // [1, T]

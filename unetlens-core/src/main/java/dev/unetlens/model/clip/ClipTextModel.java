@@ -6,6 +6,11 @@ import dev.unetlens.model.HookTable;
 import dev.unetlens.model.Linear;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.Weights;
+import dev.unetlens.model.unet.HookShape;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * transformers {@code CLIPTextModel}, or {@code CLIPTextModelWithProjection} (SDXL's second encoder, which adds
@@ -46,6 +51,62 @@ public final class ClipTextModel extends Module {
         return Weights.load(source, manager, "text encoder",
                 k -> k.equals("text_model.embeddings.position_ids"),   // a buffer older files saved
                 w -> new ClipTextModel(w, config));
+    }
+
+    /**
+     * Every hook point's shape for {@code batch} sequences of {@code tokens} ids, from the config (no weights read):
+     * [B, T, D] but the MLP's {@code fc1} [B, T, I], the attention probabilities [B, N, T, T], the position
+     * embedding [1, T, D] (the positions are the same for every row) and {@code text_projection} [B, P].
+     */
+    public List<HookShape> shapes(long batch, long tokens) {
+        List<HookShape> out = new ArrayList<>();
+        for (HookTable.PointInfo p : hooks.points()) {
+            String n = p.name();
+            if (n.isEmpty()) {
+                continue;                                                      // the root emits no tensor of its own
+            }
+            long[] s = n.endsWith(":probs") ? new long[] {batch, config.heads(), tokens, tokens}
+                    : n.endsWith(".fc1") ? new long[] {batch, tokens, config.intermediateSize()}
+                    : n.endsWith(".position_embedding") ? new long[] {1, tokens, config.hiddenSize()}
+                    : n.equals("text_projection") ? new long[] {batch, config.projectionDim()}
+                    : new long[] {batch, tokens, config.hiddenSize()};
+            out.add(new HookShape(n, p.module().typeName(), new Shape(s)));
+        }
+        return out;
+    }
+
+    /**
+     * The stages of the text side, in order: the input embeddings (token + position), each encoder layer's output,
+     * the final LayerNorm's output (and, with a projection, {@code text_projection}).
+     */
+    public List<String> stages() {
+        List<String> out = new ArrayList<>(List.of("text_model.embeddings"));
+        for (int i = 0; i < config.layers(); i++) {
+            out.add(layer(i));
+        }
+        out.add("text_model.final_layer_norm");
+        if (textProjection != null) {
+            out.add("text_projection");
+        }
+        return out;
+    }
+
+    /** The hook point of encoder layer {@code i} (0-based): {@code hidden_states[i + 1]}. */
+    public static String layer(int i) {
+        return "text_model.encoder.layers." + i;
+    }
+
+    /**
+     * The position of a sequence of ids [T] whose final state is the pooled output: the first end token (transformers'
+     * rule, see {@link ClipTextOutput#pooled()}).
+     */
+    public int pooledPosition(long[] ids) {
+        return textModel.pooledPosition(ids);
+    }
+
+    /** The token embedding table [V, D] (rows by token id). */
+    public NDArray tokenEmbeddingTable() {
+        return textModel.tokenEmbeddingTable();
     }
 
     /** The final LayerNorm alone, for prompt embeddings from an earlier layer ({@code clip_skip} in diffusers). */

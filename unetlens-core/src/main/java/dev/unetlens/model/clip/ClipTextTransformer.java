@@ -42,6 +42,10 @@ public final class ClipTextTransformer extends Module {
         return new ClipTextOutput(last, states, pool(last, ids), null);
     }
 
+    NDArray tokenEmbeddingTable() {
+        return embeddings.tokenEmbeddingTable();
+    }
+
     /** final_layer_norm alone (no hook of this module fires). */
     NDArray finalLayerNorm(NDArray hidden) {
         return finalLayerNorm.forward(hidden);
@@ -69,21 +73,25 @@ public final class ClipTextTransformer extends Module {
         int t = (int) ids.getShape().get(1);
         long[] at = new long[b];
         for (int r = 0; r < b; r++) {
-            int best = 0;
-            for (int i = 0; i < t; i++) {
-                long v = id[r * t + i];
-                boolean better = eosTokenId == 2 ? v > id[r * t + best] : v == eosTokenId;
-                if (better) {
-                    best = i;
-                    if (eosTokenId != 2) {
-                        break;
-                    }
-                }
-            }
-            at[r] = best;
+            at[r] = pooledPosition(java.util.Arrays.copyOfRange(id, r * t, (r + 1) * t));
         }
         NDArray rows = last.getManager().arange(0, b, 1, DataType.INT64);
         NDArray cols = last.getManager().create(at);
         return last.get(new ai.djl.ndarray.index.NDIndex("{}, {}", rows, cols));   // [B, D]
+    }
+
+    /** The position of one row of ids [T] that the pooled output is taken from (see {@link #pool}). */
+    int pooledPosition(long[] id) {
+        int best = 0;
+        for (int i = 0; i < id.length; i++) {
+            boolean better = eosTokenId == 2 ? id[i] > id[best] : id[i] == eosTokenId;
+            if (better) {
+                best = i;
+                if (eosTokenId != 2) {
+                    break;
+                }
+            }
+        }
+        return best;
     }
 }

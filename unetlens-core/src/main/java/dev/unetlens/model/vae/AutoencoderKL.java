@@ -9,6 +9,9 @@ import dev.unetlens.model.HookTable;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.Weights;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * diffusers {@code AutoencoderKL}: images in [−1, 1] ⇄ latents. encode: encoder → quant_conv → posterior;
  * decode: post_quant_conv → decoder. Scaling by {@link #scalingFactor()} is the pipelines' business, as in
@@ -51,6 +54,44 @@ public final class AutoencoderKL extends Module {
 
     public double scalingFactor() {
         return config.scalingFactor();
+    }
+
+    /**
+     * Every hook point's shape, from the config: the encoder's for encoding {@code batch} images of
+     * {@code height} × {@code width} pixels, the decoder's for decoding their latents (no weights are read).
+     */
+    public List<dev.unetlens.model.unet.HookShape> shapes(long batch, long height, long width) {
+        return VaeShapes.of(this, batch, height, width);
+    }
+
+    /**
+     * The stages of the encoder ({@code conv_in}, each down block, the mid block, {@code conv_norm_out} before its
+     * SiLU, {@code conv_out}, {@code quant_conv} if any): what a walk through it shows, in order.
+     */
+    public List<String> encoderStages() {
+        List<String> out = new ArrayList<>(List.of("encoder.conv_in"));
+        for (int i = 0; i < config.blockOutChannels().size(); i++) {
+            out.add("encoder.down_blocks." + i);
+        }
+        out.addAll(List.of("encoder.mid_block", "encoder.conv_norm_out", "encoder.conv_out"));
+        if (quantConv != null) {
+            out.add("quant_conv");
+        }
+        return out;
+    }
+
+    /** The stages of the decoder ({@code post_quant_conv} if any, {@code conv_in}, mid, each up block, norm, out). */
+    public List<String> decoderStages() {
+        List<String> out = new ArrayList<>();
+        if (postQuantConv != null) {
+            out.add("post_quant_conv");
+        }
+        out.addAll(List.of("decoder.conv_in", "decoder.mid_block"));
+        for (int i = 0; i < config.blockOutChannels().size(); i++) {
+            out.add("decoder.up_blocks." + i);
+        }
+        out.addAll(List.of("decoder.conv_norm_out", "decoder.conv_out"));
+        return out;
     }
 
     /** How many times the encoder halves H and W (8 for SD). */
