@@ -19,6 +19,7 @@ import java.util.stream.Stream;
  * selection := item (',' item)*
  * item      := block '-' block ('(+' int ')')?      a range of WebUI blocks, both ends included, every k-th
  *            | block                                 IN00 … IN11, M00, OUT00 … OUT11 (model-dependent)
+ *            | 'paper'                               the anomaly paper's modules of this U-Net ({@link PaperModules})
  *            | path                                  a module path, dotted or with brackets: down_blocks[1].attentions[0]
  * </pre>
  * Block names resolve through {@link BlockNames}; paths through the hook table. Unknown names fail with one line
@@ -73,6 +74,9 @@ public final class Selector {
         }
         if (BlockNames.isBlockName(item)) {
             return List.of(blocks.module(item).orElseThrow(() -> unknownBlock(item, blocks)));
+        }
+        if (item.strip().equalsIgnoreCase(PaperModules.NAME)) {
+            return PaperModules.of(table);
         }
         ModulePath path = ModulePath.parse(item);
         if (table.find(path.value()).isEmpty()) {
