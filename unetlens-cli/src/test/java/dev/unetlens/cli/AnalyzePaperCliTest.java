@@ -279,6 +279,23 @@ class AnalyzePaperCliTest {
         assertThat(AnalyzeCliTest.picturesListed(a)).isEqualTo(2);
     }
 
+    /** --timesteps and --seeds: the atlas, rate and stability per module × timestep, and its heat maps. */
+    @Test
+    void theAtlasCoversEveryModuleTimestepAndSeed() throws Exception {
+        Path out = tmp.resolve("atlas");
+        assertThat(Main.run("analyze", "anomalies", "--model", model, "--images", folder.toString(), "--at", AT,
+                "--timesteps", "50,400", "--seeds", "1-3", "--k", "3", "--out", out.toString())).isZero();
+        JsonNode r = JSON.readTree(out.resolve("results.json").toFile());
+        assertThat(r.at("/request/seeds")).hasSize(3);
+        assertThat(r.at("/anomalous_rate/values")).hasSize(4);
+        for (JsonNode row : r.at("/anomalous_rate/values")) {
+            assertThat(row).hasSize(2);
+            row.forEach(v -> assertThat(v.asDouble()).isBetween(0.0, 1.0));
+        }
+        assertThat(Npy.read(out.resolve("atlas_stability.npy")).shape()).containsExactly(4, 2);
+        assertThat(AnalyzeCliTest.picturesListed(out)).isEqualTo(1);
+    }
+
     /** Bad input: one line naming the problem, a non-zero exit, nothing written. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
@@ -292,6 +309,9 @@ class AnalyzePaperCliTest {
         "two timesteps|paper --timesteps 50,100|the paper's experiments run at one timestep",
         "two draws|groups --samples 2|one noise draw per image",
         "labels without anomalies|groups --labels OUTSIDE|--labels is for the anomaly experiment",
+        "bad seed list|anomalies --seeds x|--seeds takes seeds like 1,2,3",
+        "labels with the atlas|anomalies --seeds 1,2 --labels OUTSIDE|leave out --labels",
+        "resume with force|paper --resume --force|give --resume (continue the run in --out) or --force",
     })
     void badInputFailsInOneLineAndWritesNothing(String what, String args, String message) throws Exception {
         Map<String, Path> files = Map.of(

@@ -53,15 +53,18 @@ public final class PaperMaps implements ImageFeatures.BatchSink {
 
     /** Adds image {@code image}'s map [C, H, W] at {@code module} (what {@link #accept} does with a batch). */
     public void add(String module, int image, float[] x, MapShape s) {
-        boolean groups = image < groupLimit;
-        ImageMaps m = new ImageMaps(image, NormMap.of(x, 0, s.channels(), s.height(), s.width()),
-                groups ? TokenGroups.of(x, 0, s.channels(), s.height(), s.width(), 0) : null,
-                groups ? TokenGroups.of(x, 0, s.channels(), s.height(), s.width(), 1) : null,
-                keepTokens ? tokenMajor(x, s) : null);
-        byModule.get(module).add(m);
+        byModule.get(module).add(image(image, x, s, image < groupLimit, keepTokens));
     }
 
-    /** Adds what an earlier (resumed) run kept of an image. */
+    /** What is kept of one image's map [C, H, W]: its norms, with {@code groups} its group sums, with {@code tokens} its tokens. */
+    public static ImageMaps image(int image, float[] x, MapShape s, boolean groups, boolean tokens) {
+        return new ImageMaps(image, NormMap.of(x, 0, s.channels(), s.height(), s.width()),
+                groups ? TokenGroups.of(x, 0, s.channels(), s.height(), s.width(), 0) : null,
+                groups ? TokenGroups.of(x, 0, s.channels(), s.height(), s.width(), 1) : null,
+                tokens ? tokenMajor(x, s) : null);
+    }
+
+    /** Adds what was kept of an image (extracted one by one, or read back by a resumed run). */
     public void restore(String module, ImageMaps m) {
         byModule.get(module).add(m);
     }

@@ -21,8 +21,10 @@ import java.util.Set;
 
 /**
  * The experiments of Loos &amp; Linhardt's {@code run_experiments.py} on a user's model and images: one noise draw per
- * image at one timestep (the paper: t = 50, seed 42) at every module, streamed once; the image-cropped group variant
- * runs the cropped images once per token size; the probe trains on the kept tokens afterwards.
+ * image at one timestep (the paper: t = 50, seed 42) at every module, image by image; the paper's first de-confounded
+ * group variant extracts each image again cropped by one token (image size // map size) on every side, once per token
+ * size, at the modules of that size (where that leaves under 8 pixels the variant is empty: NaN); the probe trains on
+ * the kept tokens afterwards.
  */
 public final class PaperRun {
     /** The paper's defaults. */
@@ -89,14 +91,111 @@ public final class PaperRun {
                          AnomalyResult anomalies, Map<String, PositionProbe.Result> probe) {
     }
 
-    /** Runs the experiments; {@code restored} has what a resumed run kept of images it need not extract again. */
+    /** Where a run keeps each finished image, so that an interrupted run resumes where it stopped. */
+    public interface Checkpoint {
+        /** The state of image {@code image} an earlier run saved, or null. */
+        PaperState.ImageState load(int image, Map<String, MapShape> shapes, List<String> croppedModules);
+
+        void save(int image, PaperState.ImageState state);
+
+        Checkpoint NONE = new Checkpoint() {
+            @Override
+            public PaperState.ImageState load(int image, Map<String, MapShape> shapes, List<String> croppedModules) {
+                return null;
+            }
+
+            @Override
+            public void save(int image, PaperState.ImageState state) {
+            }
+        };
+    }
+
+    /** Runs the experiments without checkpoints. */
     public static Result of(StableDiffusion sd, ImageSet images, Options o, Progress progress) {
+        return of(sd, images, o, Checkpoint.NONE, progress);
+    }
+
+    /**
+     * Runs the experiments image by image: each image's maps (and those of its copy cropped by one token, per token
+     * size) are finished, saved to {@code checkpoint} and kept; an image the checkpoint already holds is read back
+     * instead of extracted.
+     */
+    public static Result of(StableDiffusion sd, ImageSet images, Options o, Checkpoint checkpoint, Progress progress) {
         List<Map<String, MapShape>> shapes = FeatureStream.shapes(sd, o.sampling().points(), images);
-        PaperMaps maps = new PaperMaps(o.sampling().points(), shapes, o.has(Experiment.GROUPS) ? o.groupLimit() : 0,
-                o.has(Experiment.PROBE));
-        FeatureStream.run(sd, images, o.sampling(), maps, progress);
-        Map<String, List<ImageMaps>> cropped = o.has(Experiment.GROUPS) ? croppedPass(sd, images, o, shapes, progress) : Map.of();
+        boolean groups = o.has(Experiment.GROUPS);
+        PaperMaps maps = new PaperMaps(o.sampling().points(), shapes, groups ? o.groupLimit() : 0, o.has(Experiment.PROBE));
+        Map<String, List<String>> byToken = groups ? byTokenSize(images.entry(0), shapes.getFirst()) : Map.of();
+        Map<String, List<ImageMaps>> cropped = new LinkedHashMap<>();
+        byToken.values().forEach(ms -> ms.forEach(m -> cropped.put(m, new ArrayList<>())));
+        progress.start("images", images.size());
+        int resumed = 0;
+        for (int i = 0; i < images.size(); i++) {
+            List<String> croppedModules = croppedModules(images, i, o, shapes, byToken);
+            PaperState.ImageState s = checkpoint.load(i, shapes.get(i), croppedModules);
+            if (s == null) {
+                s = extract(sd, images, i, o, shapes.get(i), byToken, croppedModules);
+                checkpoint.save(i, s);
+            } else {
+                resumed++;
+            }
+            s.maps().forEach(maps::restore);
+            s.cropped().forEach((m, im) -> cropped.get(m).add(im));
+            progress.advance(i + 1, "image " + (i + 1) + "/" + images.size() + " " + images.entry(i).name()
+                    + (resumed > 0 ? " (" + resumed + " from the earlier run)" : ""));
+        }
+        progress.finish();
         return finish(o, images.entries().stream().map(ImageSet.Entry::name).toList(), maps, cropped, progress);
+    }
+
+    /** One image's maps at every module, and at the modules of each token size those of its cropped copy. */
+    static PaperState.ImageState extract(StableDiffusion sd, ImageSet images, int i, Options o, Map<String, MapShape> shapes,
+                                         Map<String, List<String>> byToken, List<String> croppedModules) {
+        boolean groups = o.has(Experiment.GROUPS) && i < o.groupLimit();
+        Map<String, ImageMaps> maps = new LinkedHashMap<>();
+        ImageSet one = ImageSet.of(List.of(images.image(i)), List.of(images.entry(i).name()));
+        FeatureStream.run(sd, one, o.sampling(), batch -> maps.put(batch.point(), PaperMaps.image(i,
+                batch.value().toFloatArray(), shapes.get(batch.point()), groups, o.has(Experiment.PROBE))), Progress.NONE);
+        Map<String, ImageMaps> cropped = new LinkedHashMap<>();
+        for (List<String> modules : byToken.values()) {
+            if (!croppedModules.contains(modules.getFirst())) {
+                continue;
+            }
+            int[] t = tokenPixels(images.entry(i).width(), images.entry(i).height(), shapes.get(modules.getFirst()));
+            RgbImage c = crop(images.image(i), t[0], t[1]);
+            ImageSet set = ImageSet.of(List.of(c), List.of(images.entry(i).name()));
+            Map<String, MapShape> cs = FeatureStream.shapes(sd, modules, c.width(), c.height());
+            Sampling s = new Sampling(modules, o.sampling().timesteps(), 1, 1, o.sampling().seed(), o.sampling().prompt(),
+                    o.sampling().latent(), o.sampling().unitRange());
+            FeatureStream.run(sd, set, s, batch -> cropped.put(batch.point(), PaperMaps.image(i, batch.value().toFloatArray(),
+                    cs.get(batch.point()), true, false)), Progress.NONE);
+        }
+        return new PaperState.ImageState(maps, cropped);
+    }
+
+    /** The modules whose image-cropped variant image i takes part in (none past the group limit or too small). */
+    static List<String> croppedModules(ImageSet images, int i, Options o, List<Map<String, MapShape>> shapes,
+                                       Map<String, List<String>> byToken) {
+        if (!o.has(Experiment.GROUPS) || i >= o.groupLimit()) {
+            return List.of();
+        }
+        List<String> out = new ArrayList<>();
+        for (List<String> modules : byToken.values()) {
+            int[] t = tokenPixels(images.entry(i).width(), images.entry(i).height(), shapes.get(i).get(modules.getFirst()));
+            if (images.entry(i).width() - 2 * t[0] >= 8 && images.entry(i).height() - 2 * t[1] >= 8) {
+                out.addAll(modules);
+            }
+        }
+        return out;
+    }
+
+    /** The modules by token size (pixels per token) at the first image's size. */
+    static Map<String, List<String>> byTokenSize(ImageSet.Entry first, Map<String, MapShape> shapes) {
+        Map<String, List<String>> byToken = new LinkedHashMap<>();
+        for (var e : shapes.entrySet()) {
+            int[] t = tokenPixels(first.width(), first.height(), e.getValue());
+            byToken.computeIfAbsent(t[0] + "x" + t[1], k -> new ArrayList<>()).add(e.getKey());
+        }
+        return byToken;
     }
 
     /** The results from the maps (planted data enters here). */
@@ -135,42 +234,6 @@ public final class PaperRun {
             out.put(m, new ModuleAnomalies(found.get(m), ratio, score));
         }
         return new AnomalyResult(labels, fromFile, ref, out);
-    }
-
-    /**
-     * The paper's first de-confounded variant: each image cropped by one token (image size // map size, per side)
-     * on every side and extracted again, once per token size, at the modules of that size. Where the crop would leave
-     * less than 8 pixels (a map of 2 tokens or fewer) the variant is left empty (NaN).
-     */
-    static Map<String, List<ImageMaps>> croppedPass(StableDiffusion sd, ImageSet images, Options o,
-                                                    List<Map<String, MapShape>> shapes, Progress progress) {
-        Map<String, List<String>> byToken = new LinkedHashMap<>();
-        ImageSet.Entry first = images.entry(0);
-        for (var e : shapes.getFirst().entrySet()) {
-            int[] t = tokenPixels(first.width(), first.height(), e.getValue());
-            byToken.computeIfAbsent(t[0] + "x" + t[1], k -> new ArrayList<>()).add(e.getKey());
-        }
-        int n = Math.min(images.size(), o.groupLimit());
-        Map<String, List<ImageMaps>> out = new LinkedHashMap<>();
-        for (List<String> modules : byToken.values()) {
-            int[] t0 = tokenPixels(first.width(), first.height(), shapes.getFirst().get(modules.getFirst()));
-            if (first.width() - 2 * t0[0] < 8 || first.height() - 2 * t0[1] < 8) {
-                modules.forEach(m -> out.put(m, List.of()));        // nothing left to extract: NaN, said in results.json
-                continue;
-            }
-            List<RgbImage> cropped = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                int[] t = tokenPixels(images.entry(i).width(), images.entry(i).height(), shapes.get(i).get(modules.getFirst()));
-                cropped.add(crop(images.image(i), t[0], t[1]));
-            }
-            ImageSet set = ImageSet.of(cropped, images.entries().subList(0, n).stream().map(ImageSet.Entry::name).toList());
-            Sampling s = new Sampling(modules, o.sampling().timesteps(), 1, 1, o.sampling().seed(), o.sampling().prompt(),
-                    o.sampling().latent(), o.sampling().unitRange());
-            PaperMaps maps = new PaperMaps(modules, FeatureStream.shapes(sd, modules, set), n, false);
-            FeatureStream.run(sd, set, s, maps, progress);
-            modules.forEach(m -> out.put(m, maps.maps(m)));
-        }
-        return out;
     }
 
     /** A token's size in pixels as the paper computes it (image size // map size): {width, height}. */
