@@ -28,6 +28,11 @@ public final class Outputs {
         out.write(RESULTS, o -> o.write(JSON.writeValueAsBytes(results)), "the analysis' numbers, with units and the request");
     }
 
+    /** Writes any JSON document (atomically, listed in the manifest). */
+    public static ObjectNode writeJson(OutputDirectory out, String name, ObjectNode json, String description) {
+        return out.write(name, o -> o.write(JSON.writeValueAsBytes(json)), description);
+    }
+
     /** Writes a float64 array; returns its manifest entry (with {@code shape}). */
     public static ObjectNode writeNpy(OutputDirectory out, String name, long[] shape, double[] values, String description) {
         ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
@@ -72,6 +77,15 @@ public final class Outputs {
             }
         }
         return a;
+    }
+
+    /** Puts a number, or null where it is NaN or infinite (Jackson would write the string "NaN"). */
+    public static void put(ObjectNode o, String field, double v) {
+        if (Double.isFinite(v)) {
+            o.put(field, v);
+        } else {
+            o.putNull(field);
+        }
     }
 
     /** Rows of numbers as a JSON array of arrays. */

@@ -11,10 +11,11 @@ import java.util.concurrent.Callable;
 @Command(name = "analyze", mixinStandardHelpOptions = true, sortOptions = false,
         header = "Analyse representations over images, timesteps and noise draws.",
         description = {"Analyse representations over images, timesteps and noise draws: channel magnitudes, dispersion over",
-            "draws, token similarity maps. Each writes results.json, plots (PNG and SVG), .npy arrays and manifest.json."},
-        subcommands = {AnalyzeChannels.class, AnalyzeDispersion.class, AnalyzeSimilarity.class})
+            "draws, token similarity maps; the anomaly paper's experiments (paper, anomalies, groups, probe). Each writes results.json, plots (PNG and SVG), .npy arrays and manifest.json."},
+        subcommands = {AnalyzeChannels.class, AnalyzeDispersion.class, AnalyzeSimilarity.class, AnalyzePaper.class,
+            AnalyzePaperAnomalies.class, AnalyzePaperGroups.class, AnalyzePaperProbe.class})
 public final class AnalyzeCommand implements Callable<Integer> {
-    static final String KINDS = "channels, dispersion, similarity";
+    static final String KINDS = "channels, dispersion, similarity, paper, anomalies, groups, probe";
 
     @Unmatched
     List<String> unmatched;

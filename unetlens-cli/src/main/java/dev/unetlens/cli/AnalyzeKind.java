@@ -97,7 +97,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
         if (images != null || prompts != null) {
             checkImageCount(images != null ? images.size() : prompts.size());
         }
-        OutputDirectory out = output.open("analyze " + kind());
+        OutputDirectory out = openOutput();
         long t0 = System.nanoTime();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
@@ -130,6 +130,11 @@ abstract class AnalyzeKind implements Callable<Integer> {
         }
         System.out.println("wrote " + out.dir());
         return 0;
+    }
+
+    /** The output directory, opened before the model loads. */
+    OutputDirectory openOutput() {
+        return output.open("analyze " + kind());
     }
 
     /** The size --prompts (or --generated) images will have. */

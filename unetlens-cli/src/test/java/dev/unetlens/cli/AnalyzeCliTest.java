@@ -298,7 +298,7 @@ class AnalyzeCliTest {
     /** Bad input: one line naming the problem, a non-zero exit, nothing written. */
     @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
-        "unknown kind|foo --images A|unknown analysis 'foo'; the kinds are channels, dispersion, similarity",
+        "unknown kind|foo --images A|unknown analysis 'foo'; the kinds are channels, dispersion, similarity, paper, anomalies, groups, probe",
         "no kind|--images A|name an analysis",
         "empty image folder|channels --images EMPTY|no images in",
         "timestep list out of range|dispersion --images A --timesteps 0-1200(+100)|--timesteps '0-1200(+100)' is outside [0, 999]",

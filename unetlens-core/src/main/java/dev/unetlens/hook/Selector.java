@@ -19,6 +19,7 @@ import java.util.stream.Stream;
  * selection := item (',' item)*
  * item      := block '-' block ('(+' int ')')?      a range of WebUI blocks, both ends included, every k-th
  *            | block                                 IN00 … IN11, M00, OUT00 … OUT11 (model-dependent)
+ *            | 'paper'                               the anomaly paper's modules of this U-Net ({@link PaperModules})
  *            | path                                  a module path, dotted or with brackets: down_blocks[1].attentions[0]
  *            | component ':' path                    another component's: text_encoder:text_model.encoder.layers[3],
  *                                                    vae:decoder.up_blocks.0 ({@link ModulePath})
@@ -87,6 +88,9 @@ public final class Selector {
         }
         if (BlockNames.isBlockName(item)) {
             return List.of(new ModulePath(blocks.module(item).orElseThrow(() -> unknownBlock(item, blocks))));
+        }
+        if (item.strip().equalsIgnoreCase(PaperModules.NAME)) {
+            return PaperModules.of(hooks.table(Component.UNET)).stream().map(ModulePath::new).toList();
         }
         ModulePath path = ModulePath.parse(item, fallback);
         hooks.point(path);

@@ -212,7 +212,8 @@ public final class Npy {
         AtomicFiles.write(file, out -> writeNpz(out, arrays));
     }
 
-    private static void writeNpz(OutputStream out, Map<String, NpyArray> arrays) throws IOException {
+    /** Writes arrays as an {@code .npz} archive (stored, uncompressed, as {@code numpy.savez}) to a stream. */
+    public static void writeNpz(OutputStream out, Map<String, NpyArray> arrays) throws IOException {
         ZipOutputStream zip = new ZipOutputStream(out);
         for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
             byte[] npy = toBytes(e.getValue());

@@ -53,6 +53,8 @@ public final class OutputDirectory {
     private final ObjectNode manifest;
     private final ArrayNode files;
     private final Set<String> names = new HashSet<>();
+    /** Files an earlier run of a resumed directory wrote: they stay listed, and this run may write them again. */
+    private final java.util.Map<String, ObjectNode> inherited = new java.util.LinkedHashMap<>();
     private final List<Path> partial = new ArrayList<>();
     private boolean started;
     private boolean finished;
@@ -83,6 +85,80 @@ public final class OutputDirectory {
         }
         probe(dir);
         return new OutputDirectory(dir, command, force);
+    }
+
+    /**
+     * Reopens the directory of an earlier run of {@code command} that did not finish (killed: {@code incomplete};
+     * {@code interrupted}; {@code failed}) to continue it: every file its manifest lists that is still there stays
+     * listed ({@link #inherited}), the partial files it left are removed, and the manifest records the resumption
+     * ({@code resumed}: when). A directory that does not exist or is empty starts a fresh run. Fails in one line when
+     * the directory holds a complete run, another command's run, or no unetlens manifest.
+     */
+    public static OutputDirectory resume(Path dir, String command) {
+        if (!Files.isDirectory(dir) || isEmpty(dir)) {
+            return open(dir, command, false);
+        }
+        ObjectNode old = readManifest(dir);
+        String status = old.path("status").asText();
+        if (status.equals("complete")) {
+            throw new UnetlensException(dir + " holds a complete run; nothing to resume (--force runs it again)");
+        }
+        if (!command.equals(old.path("command").asText())) {
+            throw new UnetlensException("cannot resume " + dir + ": it holds a run of '" + old.path("command").asText()
+                    + "', not '" + command + "'");
+        }
+        PreviousOutputs.removeLeftovers(dir);
+        OutputDirectory d = new OutputDirectory(dir, command, false);
+        d.manifest.put("created", old.path("created").asText());
+        ArrayNode resumed = d.manifest.putArray("resumed");
+        old.path("resumed").forEach(resumed::add);
+        resumed.addObject().put("at", java.time.Instant.now().toString()).put("earlier_status", status);
+        Path root = dir.toAbsolutePath().normalize();
+        for (var f : old.path("files")) {
+            String name = f.path("file").asText("");
+            Path p = root.resolve(name).normalize();
+            if (!name.isEmpty() && p.startsWith(root) && Files.isRegularFile(p) && f instanceof ObjectNode o
+                    && o.path("bytes").asLong(-1) == size(p)) {
+                ObjectNode copy = o.deepCopy();
+                d.files.add(copy);
+                d.inherited.put(name, copy);
+            }
+        }
+        return d;
+    }
+
+    private static ObjectNode readManifest(Path dir) {
+        Path m = dir.resolve(MANIFEST);
+        try {
+            if (Files.isRegularFile(m) && JSON.readTree(m.toFile()) instanceof ObjectNode o
+                    && "unetlens".equals(o.path("tool").asText())) {
+                return o;
+            }
+        } catch (IOException e) {
+            throw new UnetlensException("cannot resume " + dir + ": its manifest.json is unreadable (" + IoErrors.reason(e) + ")", e);
+        }
+        throw new UnetlensException("cannot resume " + dir + ": it has no unetlens manifest.json; choose another --out");
+    }
+
+    private static long size(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * The manifest entry of a file an earlier run of this (resumed) directory wrote and this run has not replaced, or
+     * null. Its {@code sha256} lets a caller check the file before relying on it.
+     */
+    public synchronized ObjectNode inherited(String name) {
+        return inherited.get(name);
+    }
+
+    /** Every file an earlier run of this (resumed) directory wrote and this run has not replaced, by name. */
+    public synchronized java.util.Map<String, ObjectNode> inherited() {
+        return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(inherited));
     }
 
     /** Creates the folders {@code dir} needs and removes those it created, so that a bad --out fails before any work. */
@@ -202,6 +278,10 @@ public final class OutputDirectory {
         if (!names.add(file)) {
             throw new IllegalStateException(file + " written twice in one run");
         }
+        ObjectNode earlier = inherited.remove(file);
+        if (earlier != null) {
+            removeEntry(earlier);                  // a resumed run writes it again
+        }
         start();
         try {
             Files.createDirectories(target.getParent());
@@ -222,6 +302,41 @@ public final class OutputDirectory {
             saveManifest();
         });
         return e;
+    }
+
+    /**
+     * Removes a file this run or an earlier run of a resumed directory wrote, and its manifest entry (intermediate
+     * files a run no longer needs).
+     */
+    public synchronized void delete(String name) {
+        requireRunning();
+        Path target = resolve(name);
+        String file = dir.normalize().relativize(target).toString().replace('\\', '/');
+        ObjectNode earlier = inherited.remove(file);
+        if (earlier != null) {
+            removeEntry(earlier);
+        }
+        for (int i = files.size() - 1; i >= 0; i--) {
+            if (files.get(i).path("file").asText().equals(file)) {
+                files.remove(i);
+            }
+        }
+        names.remove(file);
+        try {
+            Files.deleteIfExists(target);
+        } catch (IOException e) {
+            throw new UnetlensException("cannot remove " + target + ": " + IoErrors.reason(e), e);
+        }
+        saveManifest();
+    }
+
+    private void removeEntry(ObjectNode entry) {
+        for (int i = 0; i < files.size(); i++) {
+            if (files.get(i) == entry) {
+                files.remove(i);
+                return;
+            }
+        }
     }
 
     /**

@@ -89,6 +89,20 @@ final class PreviousOutputs {
         return out;
     }
 
+    /**
+     * Removes only the partial files a killed or interrupted run left (folders of partial files, unfinished atomic
+     * writes), keeping every listed and every other file: what a resumed run starts with.
+     */
+    static void removeLeftovers(Path dir) {
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.filter(p -> !p.equals(dir) && leftover(p)).toList()) {
+                AtomicFiles.deleteTreeQuietly(p);
+            }
+        } catch (IOException e) {
+            throw new UnetlensException("cannot clean the earlier run's partial files in " + dir + ": " + IoErrors.reason(e), e);
+        }
+    }
+
     private static boolean leftover(Path p) {
         String n = p.getFileName().toString();
         return Files.isDirectory(p) ? n.startsWith(OutputDirectory.PARTIAL_PREFIX) || n.startsWith(".spool-")

@@ -95,6 +95,49 @@ class OutputDirectoryTest {
     }
 
     @Test
+    void aResumedRunKeepsWhatTheEarlierRunListedAndMayWriteItAgain() throws IOException {
+        Path dir = tmp.resolve("run");
+        OutputDirectory first = OutputDirectory.open(dir, "analyze paper", false);
+        text(first, "images/a.json", "a");
+        text(first, "images/b.json", "b");
+        text(first, "images/gone.json", "gone");
+        Files.delete(dir.resolve("images/gone.json"));
+        Files.createDirectories(dir.resolve(OutputDirectory.PARTIAL_PREFIX + "x"));
+        Files.writeString(dir.resolve("images/.c.json.abc.part"), "half");
+        Files.writeString(dir.resolve("mine.txt"), "the user's");   // what a killed run's first never listed stays too
+
+        assertThatThrownBy(() -> OutputDirectory.resume(dir, "analyze anomalies")).isInstanceOf(UnetlensException.class)
+                .hasMessage("cannot resume " + dir + ": it holds a run of 'analyze paper', not 'analyze anomalies'");
+        OutputDirectory second = OutputDirectory.resume(dir, "analyze paper");
+        assertThat(second.inherited().keySet()).containsExactly("images/a.json", "images/b.json");
+        assertThat(second.inherited("images/a.json").get("sha256").asText()).isEqualTo(OutputDirectory.sha256(dir.resolve("images/a.json")));
+        text(second, "images/b.json", "b again");
+        text(second, "images/c.json", "c");
+        second.delete("images/a.json");
+        second.finish();
+
+        JsonNode m = manifest(dir);
+        assertThat(m.get("status").asText()).isEqualTo("complete");
+        assertThat(m.get("resumed")).hasSize(1);
+        assertThat(m.at("/resumed/0/earlier_status").asText()).isEqualTo("incomplete");
+        assertThat(m.get("files").findValuesAsText("file")).containsExactly("images/b.json", "images/c.json");
+        assertThat(tree(dir)).containsExactly("images", "images/b.json", "images/c.json", "manifest.json", "mine.txt");
+        assertThat(Files.readString(dir.resolve("images/b.json"))).isEqualTo("b again");
+        assertThatThrownBy(() -> OutputDirectory.resume(dir, "analyze paper")).isInstanceOf(UnetlensException.class)
+                .hasMessage(dir + " holds a complete run; nothing to resume (--force runs it again)");
+
+        Path fresh = tmp.resolve("fresh");
+        OutputDirectory f = OutputDirectory.resume(fresh, "analyze paper");
+        assertThat(f.inherited()).isEmpty();
+        text(f, "x.txt", "x");
+        f.finish();
+        Path foreign = Files.createDirectories(tmp.resolve("foreign"));
+        Files.writeString(foreign.resolve("data.csv"), "1");
+        assertThatThrownBy(() -> OutputDirectory.resume(foreign, "analyze paper")).isInstanceOf(UnetlensException.class)
+                .hasMessageContaining("has no unetlens manifest.json");
+    }
+
+    @Test
     void forceRemovesNothingThatAnotherToolsManifestLists() throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("theirs"));
         Files.writeString(dir.resolve(OutputDirectory.MANIFEST), "{\"tool\": \"other\", \"files\": [{\"file\": \"data.csv\"}]}");
