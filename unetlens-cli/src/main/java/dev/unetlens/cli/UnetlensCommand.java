@@ -21,6 +21,7 @@ import java.util.concurrent.Callable;
             DiffCommand.class,
             SweepCommand.class,
             InspectCommand.class,
+            ServeCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class
         })
