@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
             TokensCommand.class,
             VaeCommand.class,
             ScheduleCommand.class,
+            ServeCommand.class,
             TestCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -45,7 +45,47 @@ public final class Npy {
 
     /** Parses one {@code .npy} image; {@code where} names it in errors. */
     public static NpyArray parse(ByteBuffer buf, String where) {
-        ByteBuffer b = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        Header h = header(buf, where);
+        long bytes = h.dataBytes();
+        long have = buf.remaining() - h.dataOffset();
+        if (bytes > have) {
+            throw new NpyException(where + ": truncated .npy data: need " + bytes + " bytes, have " + have);
+        }
+        ByteBuffer data = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN)
+                .slice(buf.position() + (int) h.dataOffset(), (int) bytes);
+        return new NpyArray(h.dtype(), h.shape(), data);
+    }
+
+    /**
+     * What an {@code .npy} header says, without reading the data: for readers that map or page a large file.
+     *
+     * @param dtype      element type
+     * @param shape      dimensions (C order)
+     * @param dataOffset where the data starts, in bytes from the file's start
+     */
+    public record Header(DType dtype, long[] shape, long dataOffset) {
+        public Header {
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        /** The data's length in bytes. */
+        public long dataBytes() {
+            return NpyArray.elementCount(shape) * dtype.size();
+        }
+    }
+
+    /**
+     * Parses the header at the start of {@code prefix} (the file's first bytes: at least the header, which numpy
+     * keeps under 64 KiB for any sane shape); the data need not follow.
+     */
+    public static Header header(ByteBuffer prefix, String where) {
+        ByteBuffer b = prefix.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int start = b.position();
         if (b.remaining() < 10) {
             throw new NpyException(where + ": not an .npy file (only " + b.remaining() + " bytes)");
         }
@@ -83,17 +123,12 @@ public final class Npy {
                 new NpyException(where + ": unsupported .npy dtype '" + d.group(1)
                         + "' (little-endian numeric or bool only)"));
         long[] shape = parseShape(s.group(1), where);
-        long bytes;
         try {
-            bytes = Math.multiplyExact(NpyArray.elementCount(shape), dtype.size());
+            Math.multiplyExact(NpyArray.elementCount(shape), dtype.size());
         } catch (ArithmeticException e) {
             throw new NpyException(where + ": .npy shape " + Arrays.toString(shape) + " overflows 64 bits");
         }
-        if (bytes > b.remaining()) {
-            throw new NpyException(where + ": truncated .npy data: need " + bytes + " bytes, have " + b.remaining());
-        }
-        ByteBuffer data = b.slice(b.position(), (int) bytes);
-        return new NpyArray(dtype, shape, data);
+        return new Header(dtype, shape, b.position() - start);
     }
 
     /** The dimensions of a shape tuple's inside ({@code "2, 3"}, {@code "5,"}, {@code ""}). */
