@@ -21,6 +21,11 @@ import dev.unetlens.tokenizer.TokenizedPrompt;
 import dev.unetlens.viz.text.TokenNorms;
 import dev.unetlens.viz.text.TokenSimilarity;
 import dev.unetlens.viz.text.TokenStates;
+import dev.unetlens.hook.ModelHooks;
+import dev.unetlens.hook.ModelScope;
+import dev.unetlens.intervene.TextEdit;
+import dev.unetlens.intervene.TextEdits;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,6 +82,12 @@ public final class TokensCommand implements Callable<Integer> {
     @Option(names = "--force", description = "Replace the outputs of an earlier unetlens run in --out.")
     boolean force;
 
+    @ArgGroup(validate = false, heading = "%nText edits%n", exclusive = false)
+    TextEditOptions textEdits = new TextEditOptions();
+
+    /** The text edits as the command line writes them, for the pictures' subtitles; empty without. */
+    private String edited = "";
+
     @Override
     public Integer call() throws Exception {
         boolean allPositions = switch (positions.toLowerCase(Locale.ROOT)) {
@@ -84,14 +95,24 @@ public final class TokensCommand implements Callable<Integer> {
             case "all" -> true;
             default -> throw new UnetlensException("--positions must be prompt or all, got '" + positions + "'");
         };
+        List<TextEdit> edits = textEdits.parse();
         OutputDirectory dir = out == null ? null : OutputDirectory.open(out, "tokens", force);
         try (StableDiffusion sd = model.load(); NDManager m = sd.manager().newSubManager()) {
+            TextEdits resolved = edits.isEmpty() ? TextEdits.none()
+                    : TextEdits.resolve(sd.prompts(), sd.prompts().textsRead(List.of(prompt), null), edits);
             List<TextEncoding> encodings = new ArrayList<>();
-            for (Component c : components(sd)) {
-                PromptEncoder.TextStack stack = sd.prompts().stacks().get(c == Component.TEXT_ENCODER ? 0 : 1);
-                TextEncoding e = TextEncoding.of(c, stack, prompt, m);
-                checkLayer(e);
-                encodings.add(e);
+            try (ModelScope scope = ModelScope.open(ModelHooks.of(sd))) {
+                resolved.install(scope);                                    // before the captures: they see the edits
+                for (Component c : components(sd)) {
+                    PromptEncoder.TextStack stack = sd.prompts().stacks().get(c == Component.TEXT_ENCODER ? 0 : 1);
+                    TextEncoding e = TextEncoding.of(c, stack, prompt, m);
+                    checkLayer(e);
+                    encodings.add(e);
+                }
+            }
+            edited = String.join("; ", resolved.descriptions());
+            if (!resolved.isEmpty() && !json) {
+                System.out.println("text edits: " + edited);
             }
             ArrayNode described = JSON.createArrayNode();
             encodings.forEach(e -> described.add(describe(e, sd)));
@@ -106,6 +127,9 @@ public final class TokensCommand implements Callable<Integer> {
                 mf.set("versions", RunRecords.versions());
                 mf.put("prompt", prompt);
                 mf.set("encoders", described);
+                if (!resolved.isEmpty()) {
+                    mf.set("text_edits", InterventionRecords.textEdits(resolved));
+                }
                 for (TextEncoding e : encodings) {
                     write(dir, e, allPositions);
                 }
@@ -226,8 +250,8 @@ public final class TokensCommand implements Callable<Integer> {
         IntStream.rangeClosed(1, e.layers().size()).forEach(i -> names.add("layer " + i));
         TokenStates s = new TokenStates(e.prompt().tokenTexts(), names, states.toArray(float[][]::new), d);
         List<Integer> shown = allPositions ? IntStream.range(0, t).boxed().toList() : s.promptIndices();
-        String title = e.component().cliName();
-        String context = "\"" + prompt + "\"";
+        String title = e.component().cliName() + (edited.isEmpty() ? "" : " (text edits)");
+        String context = "\"" + prompt + "\"" + (edited.isEmpty() ? "" : " · " + edited);
         TokenNorms.grid(s, shown, title, context).write(dir, f + "token-norms.png");
         TokenNorms.lines(s, shown, title).write(dir, f + "token-norms-chart");
         int k = layerOf(e);

@@ -74,6 +74,30 @@ class TokensCliTest {
         assertThat(j.get(1).get("pad_token").asText()).isEqualTo("!");       // SDXL's second tokenizer pads with "!"
     }
 
+    /** tokens shows what a swap does: the swapped prompt's arrays are bit for bit the other word's. */
+    @Test
+    void textEditsChangeWhatTheArraysShow() throws Exception {
+        Path swapped = tmp.resolve("swapped");
+        Path skunk = tmp.resolve("skunk");
+        CliRun a = CliRun.of("tokens", "--model", model(2), "--prompt", "a puppy", "--token-swap", "puppy=skunk",
+                "--out", swapped.toString());
+        CliRun b = CliRun.of("tokens", "--model", model(2), "--prompt", "a skunk", "--out", skunk.toString());
+        assertThat(a.code()).as(a.err()).isZero();
+        assertThat(b.code()).as(b.err()).isZero();
+        assertThat(a.out()).contains("text edits: --token-swap puppy=skunk");
+        for (String enc : List.of("text_encoder", "text_encoder_2")) {
+            for (String f : List.of("token_embeddings.npy", "input_embeddings.npy", "hidden_states.npy")) {
+                assertThat(Npy.read(swapped.resolve(enc + "/" + f)).toFloats()).as(enc + "/" + f)
+                        .isEqualTo(Npy.read(skunk.resolve(enc + "/" + f)).toFloats());
+            }
+        }
+        JsonNode m = JSON.readTree(swapped.resolve("manifest.json").toFile());
+        assertThat(m.get("text_edits")).hasSize(2);
+        assertThat(m.get("encoders").get(0).get("input_ids").get(2).asLong()).as("the ids stay the prompt's")
+                .isNotEqualTo(JSON.readTree(skunk.resolve("manifest.json").toFile()).get("encoders").get(0)
+                        .get("input_ids").get(2).asLong());
+    }
+
     @Test
     void badOptionsFailInOneLine() {
         Path out = tmp.resolve("bad");

@@ -42,6 +42,21 @@ public final class ComponentFeatures {
         return vae.stream().anyMatch(p -> p.value().startsWith("decoder") || p.value().startsWith("post_quant_conv"));
     }
 
+    /**
+     * Captures the VAE's {@code points} while it encodes image {@code image}, pixels [1, 3, H, W] as the VAE reads them,
+     * and, if any point is the decoder's, decodes the posterior's mean.
+     */
+    public void encode(NDArray pixels, int image, List<ModulePath> points, Sink sink) {
+        try (ModelScope scope = ModelScope.open(ModelHooks.of(sd)); ForwardScope f = new ForwardScope()) {
+            scope.capture(points, Capture.Rows.ALL, c -> sink.accept(image, c));
+            ForwardContext context = new ForwardContext(-1, Double.NaN, List.of(new RowLabel(Branch.COND, image, 0)));
+            sd.vae().hooks().during(context, () -> {
+                NDArray moments = sd.vae().encodeMoments(pixels);
+                return decodes(points) ? sd.vae().decode(DiagonalGaussian.of(moments).mode()) : moments;
+            });
+        }
+    }
+
     /** Captures {@code points} (text-encoder and VAE ones; U-Net points are {@link ImageFeatures}'). */
     public void run(List<RgbImage> images, List<ModulePath> points, String prompt, boolean unitRange, Sink sink) {
         List<ModulePath> text = points.stream().filter(p -> p.component().isText()).toList();
@@ -55,16 +70,9 @@ public final class ComponentFeatures {
                 }
             }
             for (int i = 0; i < images.size() && !vae.isEmpty(); i++) {
-                int image = i;
-                try (ModelScope scope = ModelScope.open(hooks); ForwardScope f = new ForwardScope()) {
-                    scope.capture(vae, Capture.Rows.ALL, c -> sink.accept(image, c));
-                    NDArray pixels = ImageProcessor.toTensor(m, List.of(images.get(i)));      // [1, 3, H, W] in [−1, 1]
-                    NDArray in = unitRange ? pixels.add(1f).div(2f) : pixels;
-                    ForwardContext context = new ForwardContext(-1, Double.NaN, List.of(new RowLabel(Branch.COND, image, 0)));
-                    sd.vae().hooks().during(context, () -> {
-                        NDArray moments = sd.vae().encodeMoments(in);
-                        return decodes(vae) ? sd.vae().decode(DiagonalGaussian.of(moments).mode()) : moments;
-                    });
+                try (NDManager one = m.newSubManager()) {                                   // freed image by image
+                    NDArray pixels = ImageProcessor.toTensor(one, List.of(images.get(i)));    // [1, 3, H, W] in [−1, 1]
+                    encode(unitRange ? pixels.add(1f).div(2f) : pixels, i, vae, sink);
                 }
             }
         }

@@ -152,6 +152,16 @@ public final class Golden {
         return entries.stream().filter(e -> e.kind().equals(kind));
     }
 
+    /**
+     * The run directories of {@code kind} in the index: folders holding a file named {@code marker}
+     * ({@code schedulers/eps/ddim_10} for {@code meta.json}), sorted.
+     */
+    public List<String> runs(String kind, String marker) {
+        String tail = "/" + marker;
+        return entries(kind).map(Entry::file).filter(f -> f.endsWith(tail))
+                .map(f -> f.substring(0, f.length() - tail.length())).sorted().toList();
+    }
+
     /** Model directories under {@code models/} that hold a {@code model_index.json}. */
     public List<String> models() {
         try (Stream<Path> s = Files.list(root.resolve("models"))) {

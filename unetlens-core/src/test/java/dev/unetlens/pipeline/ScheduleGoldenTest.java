@@ -31,8 +31,7 @@ class ScheduleGoldenTest {
     @TestFactory
     Stream<DynamicTest> everySchedulerFixture() {
         Golden g = Golden.get();
-        List<String> runs = g.entries("schedulers").map(Golden.Entry::file).filter(f -> f.endsWith("/meta.json"))
-                .map(f -> f.substring(0, f.length() - "/meta.json".length())).sorted().toList();
+        List<String> runs = g.runs("schedulers", "meta.json");
         assertThat(runs).as("scheduler runs in the index").isNotEmpty();
         List<DynamicTest> tests = new ArrayList<>();
         for (String run : runs) {

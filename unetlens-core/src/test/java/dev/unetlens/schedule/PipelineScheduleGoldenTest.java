@@ -23,8 +23,7 @@ class PipelineScheduleGoldenTest {
     @TestFactory
     Stream<DynamicTest> everyPipelineSchedule() {
         Golden g = Golden.get();
-        List<String> runs = g.entries("pipeline").map(Golden.Entry::file).filter(f -> f.endsWith("/timesteps.npy"))
-                .map(f -> f.substring(0, f.length() - "/timesteps.npy".length())).sorted().toList();
+        List<String> runs = g.runs("pipeline", "timesteps.npy");
         assertThat(runs).as("pipeline runs with timesteps in the index").isNotEmpty();
         List<DynamicTest> tests = new ArrayList<>();
         for (String run : runs) {

@@ -40,9 +40,7 @@ class SchedulerGoldenTest {
     Stream<DynamicTest> everySchedulerFixture() {
         Golden g = Golden.get();
         List<DynamicTest> tests = new ArrayList<>();
-        List<String> runs = g.entries("schedulers").map(Golden.Entry::file)
-                .filter(f -> f.endsWith("/meta.json")).map(f -> f.substring(0, f.length() - "/meta.json".length()))
-                .sorted().toList();
+        List<String> runs = g.runs("schedulers", "meta.json");
         assertThat(runs).as("scheduler runs in the index").isNotEmpty();
         for (String run : runs) {
             tests.add(DynamicTest.dynamicTest(run, () -> replay(g, run)));
