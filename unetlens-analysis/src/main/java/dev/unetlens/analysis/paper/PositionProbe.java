@@ -117,6 +117,9 @@ public final class PositionProbe {
         int h = shape.height();
         int w = shape.width();
         int p = shape.positions();
+        if (p == 1) {
+            return onePosition(s, nTrain, n);
+        }
         Engine engine = Engine.getEngine("PyTorch");
         engine.setRandomSeed((int) s.seed());
         double[] losses = new double[s.epochs()];
@@ -145,6 +148,20 @@ public final class PositionProbe {
         }
         double[] chance = s.grids().stream().mapToDouble(g -> 1.0 / (Math.min(g, h) * Math.min(g, w))).toArray();
         return new Result(h, w, nTrain, n - nTrain, losses, acc, perAxis, chance);
+    }
+
+    /**
+     * A 1×1 map: one position, nothing to learn (both cross-entropies are 0 for any weights, and DJL refuses a step
+     * whose gradients are all zero); every prediction is right.
+     */
+    static Result onePosition(Settings s, int nTrain, int n) {
+        double[][] ones = new double[s.epochs()][s.grids().size()];
+        for (double[] row : ones) {
+            java.util.Arrays.fill(row, 1.0);
+        }
+        double[] chance = new double[s.grids().size()];
+        java.util.Arrays.fill(chance, 1.0);
+        return new Result(1, 1, nTrain, n - nTrain, new double[s.epochs()], ones, ones, chance);
     }
 
     static int[] permutation(int n, Random r) {

@@ -67,6 +67,15 @@ class PositionProbeTest {
         }
     }
 
+    /** A 1×1 map (small images at the deepest blocks): nothing to learn, every prediction right, no failed step. */
+    @org.junit.jupiter.api.Test
+    void aMapOfOnePositionNeedsNoTraining() {
+        PositionProbe.Result r = PositionProbe.train(tokens(1, 1, 8, false, 4, 10), new MapShape(8, 1, 1), PositionProbe.Settings.PAPER);
+        assertThat(r.accuracy()[4]).containsExactly(1, 1, 1, 1);
+        assertThat(r.chance()).containsExactly(1, 1, 1, 1);
+        assertThat(r.train()).isEqualTo(8);
+    }
+
     @ParameterizedTest
     @CsvSource({"12, 16, 48"})
     void theSameSeedGivesTheSameProbe(int h, int w, int c) {
