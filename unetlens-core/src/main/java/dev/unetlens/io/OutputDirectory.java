@@ -290,7 +290,8 @@ public final class OutputDirectory {
      */
     private static void interrupted() {
         stopping = true;
-        for (OutputDirectory d : unfinished()) {
+        List<OutputDirectory> open = unfinished();
+        for (OutputDirectory d : open) {
             try {
                 synchronized (d) {
                     d.end("interrupted");
@@ -301,7 +302,7 @@ public final class OutputDirectory {
                 System.err.println("unetlens: interrupted: " + d.dir + " is incomplete (" + e.getMessage() + ")");
             }
         }
-        if (haltStatus >= 0) {
+        if (haltStatus >= 0 && !open.isEmpty()) {      // an interrupted run; a normal exit keeps its own status
             System.err.flush();
             Runtime.getRuntime().halt(haltStatus);
         }
