@@ -14,11 +14,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -141,15 +138,7 @@ class JobsApiTest {
             assertThat(http.get("/api/jobs").json().get("jobs").get(1).get("state").asText()).isEqualTo("queued");
 
             // other requests are answered while the job runs
-            var pool = Executors.newFixedThreadPool(4);
-            List<Future<Integer>> answers = new ArrayList<>();
-            for (int i = 0; i < 40; i++) {
-                answers.add(pool.submit(() -> http.get("/api/runs").status()));
-            }
-            for (Future<Integer> f : answers) {
-                assertThat(f.get()).isEqualTo(200);
-            }
-            pool.shutdown();
+            assertThat(Http.concurrently(40, 4, i -> http.get("/api/runs"))).containsOnly(200);
 
             JsonNode done = waitFor(http, id1, "complete");
             assertThat(done.get("done").asInt()).isEqualTo(6);
