@@ -54,7 +54,7 @@ public final class ServeCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("unetlens: warning: --host " + config.host() + " is not this machine"
                     + " only: anyone who can reach it and has the token can read every run under " + config.runs());
         }
-        Javalin app = WebServer.create(config);
+        Javalin app = WebServer.create(config, new ServeJobs());
         try {
             app.start();
         } catch (RuntimeException e) {

@@ -84,6 +84,7 @@ class InterruptedRunCliTest {
         Process p = startExtract(out, 3);
         new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(130);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         List<String> said = err.lines().filter(l -> l.startsWith("unetlens:")).toList();
         assertThat(said).singleElement().asString().startsWith("unetlens: interrupted: kept the ")

@@ -70,7 +70,7 @@ class ServeBrowserTest {
         Files.createDirectories(runs.resolve("broken"));
         Files.writeString(runs.resolve("broken/manifest.json"), "{ not json");
 
-        app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, TOKEN)).start();
+        app = WebServer.create(new ServeConfig(runs, model, "127.0.0.1", 0, TOKEN), new ServeJobs()).start();
         origin = "http://127.0.0.1:" + app.port();
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                 .usingAnyFreePort().build();
@@ -112,7 +112,8 @@ class ServeBrowserTest {
     void runsPageListsEveryRunWithItsThumbnailAndBrokenOnesWithTheirProblem() throws Exception {
         browser.get(origin + "/?token=" + TOKEN);
         assertThat(browser.getCurrentUrl()).doesNotContain(TOKEN);
-        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() == 4);
+        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() >= 4);   // 5 after the job test
+        int listed = browser.findElements(By.cssSelector("article.run")).size();
         WebElement fox = browser.findElement(By.cssSelector("article.run[data-run='fox']"));
         assertThat(fox.getText()).contains("a red fox").contains("generate").contains("complete").contains("seed\n3");
         waiting().until(d -> (Boolean) js("const i = document.querySelector(\"article[data-run='fox'] img.thumb\");"
@@ -125,7 +126,7 @@ class ServeBrowserTest {
         waiting().until(d -> d.findElements(By.cssSelector("article.run")).isEmpty());
         browser.findElement(By.cssSelector("input[name=q]")).clear();
         js("document.querySelector('input[name=q]').dispatchEvent(new Event('input', {bubbles: true}))");
-        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() == 4);
+        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() == listed);
     }
 
     @Test
@@ -233,6 +234,53 @@ class ServeBrowserTest {
                 + " for (let i = 10 + n; i + 8 <= b.byteLength; i += 8) out.push(Number(v.getBigInt64(i, true)));"
                 + " done(out); });");
         assertThat(npy).extracting(Number::longValue).containsExactly(0L, 1L, 2L, 0L, 5L, 0L, 0L, 3L, 6L);
+    }
+
+    @Test
+    void aJobStartedFromTheFormShowsItsProgressAndLandsUnderRuns() throws Exception {
+        browser.get(origin + "/?token=" + TOKEN);
+        browser.get(origin + "/#/jobs");
+        waiting().until(d -> !d.findElements(By.cssSelector("input[name='--steps']")).isEmpty());
+        js("const s = document.getElementById('command'); s.value = 'generate'; s.dispatchEvent(new Event('change'));");
+        waiting().until(d -> d.findElement(By.id("out")).getAttribute("value").startsWith("generate-"));
+        WebElement steps = browser.findElement(By.cssSelector("input[name='--steps']"));
+        steps.sendKeys("many");
+        browser.findElement(By.id("start")).click();
+        waiting().until(d -> !d.findElements(By.cssSelector("label.bad[data-field='--steps']")).isEmpty());
+        assertThat(browser.findElement(By.id("job-error")).getText()).contains("--steps");
+
+        steps.clear();
+        steps.sendKeys("4");
+        browser.findElement(By.cssSelector("input[name='--prompt']")).sendKeys("a blue bird");
+        browser.findElement(By.cssSelector("input[name='--seed']")).sendKeys("11");
+        WebElement out = browser.findElement(By.id("out"));
+        out.clear();
+        out.sendKeys("bird");
+        browser.findElement(By.id("start")).click();
+        waiting().until(d -> !d.findElements(By.cssSelector("article.job")).isEmpty());
+        List<String> seen = new java.util.ArrayList<>();
+        new WebDriverWait(browser, Duration.ofSeconds(180)).until(d -> {
+            WebElement job = d.findElement(By.cssSelector("article.job"));
+            String done = job.getAttribute("data-done");
+            if (!seen.contains(done)) {
+                seen.add(done);
+            }
+            if ("running".equals(job.getAttribute("data-state")) && "2".equals(done)) {
+                try {
+                    screenshot("jobs.png");
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }
+            return "complete".equals(job.getAttribute("data-state")) || "failed".equals(job.getAttribute("data-state"));
+        });
+        assertThat(browser.findElement(By.cssSelector("article.job")).getAttribute("data-state"))
+                .as(browser.findElement(By.cssSelector("article.job")).getText()).isEqualTo("complete");
+        assertThat(seen).as("progress seen live, step by step").contains("1", "2");
+        browser.findElement(By.cssSelector("article.job h3 a")).click();
+        waiting().until(d -> !d.findElements(By.cssSelector("article.run[data-run='bird']")).isEmpty());
+        assertThat(browser.findElement(By.cssSelector("article.run[data-run='bird']")).getText())
+                .contains("a blue bird").contains("complete").contains("seed\n11");
     }
 
     /** Waits for the grid of module at step, loaded, and answers its pixels as a data URL. */

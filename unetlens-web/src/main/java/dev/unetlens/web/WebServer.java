@@ -3,6 +3,9 @@ package dev.unetlens.web;
 import dev.unetlens.Messages;
 import dev.unetlens.web.assets.Assets;
 import dev.unetlens.web.features.FeaturesApi;
+import dev.unetlens.web.jobs.JobLauncher;
+import dev.unetlens.web.jobs.Jobs;
+import dev.unetlens.web.jobs.JobsApi;
 import dev.unetlens.web.labels.LabelsApi;
 import dev.unetlens.web.runs.Manifests;
 import dev.unetlens.web.runs.RunIndex;
@@ -28,8 +31,16 @@ public final class WebServer {
     private WebServer() {
     }
 
-    /** The server, configured but not started ({@link Javalin#start()}: host and port from the config). */
+    /** The server without jobs (the pages that read runs only). */
     public static Javalin create(ServeConfig config) {
+        return create(config, null);
+    }
+
+    /**
+     * The server, configured but not started ({@link Javalin#start()}: host and port from the config); with a
+     * launcher, jobs can be started from the Jobs page (they are cancelled when the server stops).
+     */
+    public static Javalin create(ServeConfig config, JobLauncher launcher) {
         RunsRoot root = new RunsRoot(config.runs());
         RunIndex index = new RunIndex(root);
         Manifests manifests = new Manifests();
@@ -49,6 +60,11 @@ public final class WebServer {
             new FeaturesApi(root, manifests).routes(c);
             new SimilarityApi(root, manifests).routes(c);
             new LabelsApi(root, manifests).routes(c);
+            if (launcher != null) {
+                Jobs jobs = new Jobs(launcher);
+                new JobsApi(root, jobs, config.model()).routes(c);
+                c.events.serverStopping(jobs::close);
+            }
         });
     }
 

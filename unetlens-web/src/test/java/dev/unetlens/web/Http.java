@@ -66,6 +66,26 @@ record Http(String origin, String token) {
         }
     }
 
+    /** Runs {@code n} requests on {@code threads} threads; answers their statuses in order. */
+    static java.util.List<Integer> concurrently(int n, int threads, java.util.function.IntFunction<Answer> request)
+            throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            java.util.List<java.util.concurrent.Future<Integer>> answers = new java.util.ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                answers.add(pool.submit(() -> request.apply(k).status()));
+            }
+            java.util.List<Integer> out = new java.util.ArrayList<>();
+            for (var f : answers) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     static String enc(String s) {
         return java.net.URLEncoder.encode(s, StandardCharsets.UTF_8);
     }

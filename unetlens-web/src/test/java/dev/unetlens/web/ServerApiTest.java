@@ -16,9 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import static dev.unetlens.web.Http.enc;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -250,21 +247,7 @@ class ServerApiTest {
 
     @Test
     void concurrentRequestsAllSucceed() {
-        test(http -> {
-            ExecutorService pool = Executors.newFixedThreadPool(8);
-            try {
-                List<Future<Integer>> answers = new ArrayList<>();
-                for (int i = 0; i < 200; i++) {
-                    int c = i % 6;
-                    answers.add(pool.submit(() -> http.get("/api/features/tile.png?run=gen&module="
-                            + enc(TestRuns.MODULES[0][0]) + "&step=" + (1 + c % 2) + "&channel=" + c).status()));
-                }
-                for (Future<Integer> f : answers) {
-                    assertThat(f.get()).isEqualTo(200);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
-        });
+        test(http -> assertThat(Http.concurrently(200, 8, i -> http.get("/api/features/tile.png?run=gen&module="
+                + enc(TestRuns.MODULES[0][0]) + "&step=" + (1 + i % 2) + "&channel=" + i % 6))).containsOnly(200));
     }
 }

@@ -18,10 +18,7 @@ import java.net.http.HttpRequest;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.offset;
@@ -148,20 +145,9 @@ class SimilarityAndLabelsApiTest {
     @Test
     void concurrentSavesLeaveOneWholeFile() {
         test(http -> {
-            var pool = Executors.newFixedThreadPool(6);
-            try {
-                List<Future<Integer>> all = new ArrayList<>();
-                for (int i = 0; i < 60; i++) {
-                    int n = i % 3;
-                    all.add(pool.submit(() -> put(http, "/api/labels?run=pets", "{\"labels\": ["
-                            + "{\"image\": \"dog\", \"x\": 0, \"y\": 0},".repeat(n) + "{\"image\": \"cat\", \"x\": 2, \"y\": 2}]}").status()));
-                }
-                for (Future<Integer> f : all) {
-                    assertThat(f.get()).isEqualTo(200);
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            assertThat(Http.concurrently(60, 6, i -> put(http, "/api/labels?run=pets", "{\"labels\": ["
+                    + "{\"image\": \"dog\", \"x\": 0, \"y\": 0},".repeat(i % 3)
+                    + "{\"image\": \"cat\", \"x\": 2, \"y\": 2}]}"))).containsOnly(200);
             JsonNode onDisk = Json.MAPPER.readTree(runs.resolve("pets/" + LabelStore.FILE).toFile());
             assertThat(onDisk.get("labels").size()).isBetween(1, 2);      // duplicates are one label
             try (var s = Files.list(runs.resolve("pets"))) {

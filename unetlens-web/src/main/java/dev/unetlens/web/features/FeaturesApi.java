@@ -120,17 +120,9 @@ public final class FeaturesApi {
     }
 
     private void tile(Context ctx) {
-        FeatureSource src = FeatureSource.of(root, manifests, ctx);
-        Plane p;
-        Colorizer colorizer;
-        if (ctx.queryParam("reduce") != null) {
-            Reduction r = reduction(ctx);
-            p = r.apply(src.map());
-            colorizer = choice(ctx).reducedColorizer(r);
-        } else {
-            p = src.channel(Params.integer(ctx, "channel", 0, Integer.MAX_VALUE));
-            colorizer = colorizer(ctx);
-        }
+        Selected sel = selected(ctx);
+        Plane p = sel.plane();
+        Colorizer colorizer = sel.reduction() != null ? choice(ctx).reducedColorizer(sel.reduction()) : colorizer(ctx);
         int size = Params.integer(ctx, "size", 16, 2048, 512);
         double[] r = p.range();
         double lo = number(ctx, "lo", r[0]);
@@ -141,23 +133,32 @@ public final class FeaturesApi {
     }
 
     private void values(Context ctx) {
-        FeatureSource src = FeatureSource.of(root, manifests, ctx);
-        Plane p;
-        String what;
-        if (ctx.queryParam("reduce") != null) {
-            Reduction r = reduction(ctx);
-            p = r.apply(src.map());
-            what = r.cliName();
-        } else {
-            int c = Params.integer(ctx, "channel", 0, Integer.MAX_VALUE);
-            p = src.channel(c);
-            what = "channel " + c;
-        }
+        Selected sel = selected(ctx);
+        Plane p = sel.plane();
         double[] range = p.range();
-        ObjectNode header = Json.object().put("dtype", "float16").put("of", what)
+        ObjectNode header = Json.object().put("dtype", "float16").put("of", sel.what())
                 .put("min", range[0]).put("max", range[1]);
         header.putArray("shape").add(p.height()).add(p.width());
         ctx.contentType("application/octet-stream").result(Float16Frame.encode(header, p.values()));
+    }
+
+    /**
+     * The H×W map a tile or values request names: with {@code reduce}, the channel-averaged map (reading the row),
+     * else channel {@code channel} (reading only its values).
+     *
+     * @param reduction the reduction, or null for one channel
+     */
+    private record Selected(Plane plane, Reduction reduction, String what) {
+    }
+
+    private Selected selected(Context ctx) {
+        FeatureSource src = FeatureSource.of(root, manifests, ctx);
+        if (ctx.queryParam("reduce") != null) {
+            Reduction r = reduction(ctx);
+            return new Selected(r.apply(src.map()), r, r.cliName());
+        }
+        int c = Params.integer(ctx, "channel", 0, Integer.MAX_VALUE);
+        return new Selected(src.channel(c), null, "channel " + c);
     }
 
     private static Reduction reduction(Context ctx) {

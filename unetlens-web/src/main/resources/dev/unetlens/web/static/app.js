@@ -4,8 +4,9 @@ import { runsPage } from './runs.js';
 import { featuresPage } from './features.js';
 import { similarityPage } from './similarity.js';
 import { labelerPage } from './labeler.js';
+import { jobsPage } from './jobs.js';
 
-const pages = { runs: runsPage, features: featuresPage, similarity: similarityPage, labeler: labelerPage };
+const pages = { runs: runsPage, features: featuresPage, similarity: similarityPage, labeler: labelerPage, jobs: jobsPage };
 
 async function route() {
   const [path, q] = location.hash.replace(/^#\/?/, '').split('?');
