@@ -289,8 +289,12 @@ public final class OutputDirectory {
      * a file being written to be finished (writes hold the directory's lock), and later writes wait for the JVM's end.
      */
     private static void interrupted() {
+        List<OutputDirectory> left = unfinished();
+        if (left.isEmpty()) {
+            return;   // every run ended (the JVM exits normally): its exit status stands
+        }
         stopping = true;
-        for (OutputDirectory d : unfinished()) {
+        for (OutputDirectory d : left) {
             try {
                 synchronized (d) {
                     d.end("interrupted");
