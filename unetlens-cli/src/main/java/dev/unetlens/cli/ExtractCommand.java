@@ -228,19 +228,20 @@ public final class ExtractCommand implements Callable<Integer> {
         List<String> points = all.stream().filter(p -> p.component() == Component.UNET).map(ModulePath::value).toList();
         long seed = generation.seed();
         String prompt = prompts == null ? "" : prompts.getFirst();
-        ImageFeatures.Options o = new ImageFeatures.Options(points, images.timestep(50), images.samples(1), images.batchSize,
-                seed, prompt, images.latent(), images.unitRange, images.spatialMean);
+        ImageFeatures.Options o = points.isEmpty() ? null       // only the other components' stages
+                : new ImageFeatures.Options(points, images.timestep(50), images.samples(1), images.batchSize, seed,
+                        prompt, images.latent(), images.unitRange, images.spatialMean);
         m.put("mode", "images");
         ObjectNode req = m.putObject("request");
         req.set("images", m.arrayNode().addAll(inputs.entries().stream().map(e -> m.textNode(e.file().toAbsolutePath().toString())).toList()));
-        req.put("timestep", o.timestep());
-        req.put("samples", o.samples());
-        req.put("batch_size", o.batchSize());
+        req.put("timestep", images.timestep(50));
+        req.put("samples", images.samples(1));
+        req.put("batch_size", images.batchSize);
         req.put("seed", seed);
         req.put("rng", "noise sample k: torch.Generator('cpu').manual_seed(seed + k); draws: posterior ε (if sampled), then noise ε");
         req.put("prompt", prompt);
-        req.put("latent", o.latent().name().toLowerCase(Locale.ROOT));
-        req.put("pixel_range", o.unitRange() ? "[0, 1]" : "[-1, 1]");
+        req.put("latent", images.latent().name().toLowerCase(Locale.ROOT));
+        req.put("pixel_range", images.unitRange ? "[0, 1]" : "[-1, 1]");
         req.put("resize", images.resize);
         req.put("crop", images.crop);
         req.put("spatial_mean", images.spatialMean);
@@ -249,7 +250,7 @@ public final class ExtractCommand implements Callable<Integer> {
         if (!others.isEmpty()) {
             componentsOfImages(sd, others, inputs, prompt, dumps);
         }
-        if (points.isEmpty()) {
+        if (o == null) {
             return;
         }
         ImageFeatures features = new ImageFeatures(sd);
