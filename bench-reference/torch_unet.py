@@ -1,16 +1,18 @@
 """Same-machine reference for `unetlens bench --cases unet_64_b1,unet_64_b2,unet_32_b1,unet_32_b2`: the SD 1.5
 UNet2DConditionModel (diffusers' layout: block_out_channels 320/640/1280/1280, 2 layers per block, 8 heads, cross
 attention 768, conv proj_in/proj_out, GEGLU feed-forward, 32 norm groups) written directly in torch, random weights,
-float32, torch.no_grad, diffusers' AttnProcessor arithmetic (torch 1.13 has no SDPA: baddbmm, softmax, bmm), timestep
-500, context (B, 77, 768); median of 3 after one warm-up; peak RSS = ru_maxrss of this process.
-Run with Debian's python3-torch (1.13.1, the reference file's torch) and OpenBLAS (see README.md here):
+float32, torch.no_grad, the attention diffusers picks for the torch at hand (timing.ATTENTION: AttnProcessor2_0's
+scaled_dot_product_attention on torch 2.x, AttnProcessor's baddbmm, softmax, bmm on 1.13), timestep 500, context
+(B, 77, 768); median of 3 after one warm-up; peak RSS = ru_maxrss of this process.
+Run with Debian's python3-torch (1.13.1 on Debian 12, the reference file's torch; 2.6.0 on Debian 13) and OpenBLAS
+(see README.md here):
     /usr/bin/python3 torch_unet.py [threads] [case ...]      cases: unet_64_b1 unet_64_b2 unet_32_b1 unet_32_b2
 One process per case, as the reference file measured them: `for c in unet_64_b1 ...; do python3 torch_unet.py 2 $c; done`
 """
 import math, sys
 import torch
 import torch.nn as nn
-from timing import measure
+from timing import ATTENTION, measure
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
@@ -33,7 +35,7 @@ class Resnet(nn.Module):
         return (self.short(x) if self.short is not None else x) + h
 
 
-class Attn(nn.Module):  # diffusers' Attention with AttnProcessor
+class Attn(nn.Module):  # diffusers' Attention with AttnProcessor2_0 (SDPA) or AttnProcessor (explicit)
     def __init__(self, dim, ctx, heads=8):
         super().__init__()
         self.heads, self.scale = heads, (dim // heads) ** -0.5
@@ -47,6 +49,11 @@ class Attn(nn.Module):  # diffusers' Attention with AttnProcessor
 
     def forward(self, x, ctx=None):
         ctx = x if ctx is None else ctx
+        if ATTENTION == "sdpa":  # AttnProcessor2_0: [B, N, T, D] views, one fused call
+            b, n, d = x.shape
+            heads = lambda t: t.view(b, -1, self.heads, d // self.heads).transpose(1, 2)
+            o = F.scaled_dot_product_attention(heads(self.to_q(x)), heads(self.to_k(ctx)), heads(self.to_v(ctx)))
+            return self.to_out(o.transpose(1, 2).reshape(b, -1, d))
         q, k, v = self.split(self.to_q(x)), self.split(self.to_k(ctx)), self.split(self.to_v(ctx))
         s = torch.baddbmm(torch.empty(q.shape[0], q.shape[1], k.shape[1]), q, k.transpose(-1, -2), beta=0, alpha=self.scale)
         o = torch.bmm(s.softmax(-1), v)

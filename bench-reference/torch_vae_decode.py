@@ -1,13 +1,14 @@
 """Same-machine reference for `unetlens bench --cases vae_decode_64`: the SD VAE decoder (diffusers' AutoencoderKL
 decoder layout, block_out_channels 128/256/512/512, 2 layers per block, 32 norm groups, one mid-block attention)
-written directly in torch, random weights, float32, torch.no_grad, 2 threads; median of 3 after one warm-up.
-Run with Debian's python3-torch (1.13.1, the reference file's torch) and OpenBLAS (see README.md here):
+written directly in torch, random weights, float32, torch.no_grad, 2 threads, the attention diffusers picks for the
+torch at hand (timing.ATTENTION); median of 3 after one warm-up.
+Run with Debian's python3-torch (1.13.1 or 2.6.0) and OpenBLAS (see README.md here):
     /usr/bin/python3 torch_vae_decode.py [threads]
 """
 import sys
 import torch
 import torch.nn as nn
-from timing import measure
+from timing import ATTENTION, measure
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
@@ -27,7 +28,7 @@ class Resnet(nn.Module):
         return (self.short(x) if self.short is not None else x) + h
 
 
-class Attn(nn.Module):  # diffusers' AttnProcessor (torch 1.13 has no SDPA): baddbmm, softmax, bmm
+class Attn(nn.Module):  # diffusers' AttnProcessor2_0 (SDPA, one head) or AttnProcessor (baddbmm, softmax, bmm)
     def __init__(self, c):
         super().__init__()
         self.norm = nn.GroupNorm(32, c, eps=1e-6)
@@ -37,6 +38,9 @@ class Attn(nn.Module):  # diffusers' AttnProcessor (torch 1.13 has no SDPA): bad
         b, c, h, w = x.shape
         t = self.norm(x).view(b, c, h * w).transpose(1, 2)
         q, k, v = self.q(t), self.k(t), self.v(t)
+        if ATTENTION == "sdpa":
+            o = F.scaled_dot_product_attention(q[:, None], k[:, None], v[:, None])[:, 0]
+            return self.o(o).transpose(1, 2).reshape(b, c, h, w) + x
         s = torch.baddbmm(torch.empty(b, h * w, h * w), q, k.transpose(1, 2), beta=0, alpha=c ** -0.5)
         return self.o(s.softmax(-1) @ v).transpose(1, 2).reshape(b, c, h, w) + x
 
@@ -70,4 +74,4 @@ class Decoder(nn.Module):
 
 model = Decoder().eval()
 z = torch.randn(1, 4, 64, 64)
-measure("vae_decode_64", model, z)
+measure("vae_decode_64", model, z, count_params=False)  # the decoder alone; the bench counts the whole VAE

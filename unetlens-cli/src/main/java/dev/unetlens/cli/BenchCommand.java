@@ -1,12 +1,13 @@
 package dev.unetlens.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
+import dev.unetlens.cli.bench.Baseline;
+import dev.unetlens.cli.bench.BaselineRatios;
 import dev.unetlens.cli.bench.BenchCase;
 import dev.unetlens.cli.bench.BenchChild;
 import dev.unetlens.cli.bench.BenchModel;
@@ -35,22 +36,23 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * {@code unetlens bench}: times the full-size SD 1.5 components (random weights) against the torch CPU reference
- * figures. Each case runs in a fresh child JVM (same Java, classpath and flags), so its peak RSS is its own and no
- * case warms another's caches; the parent writes the random model once, collects the children's result lines,
- * and prints one JSON document (and writes it to {@code --json}) with the reference figures and the ratios side
- * by side.
+ * {@code unetlens bench}: times the full-size SD 1.5 components (random weights) against torch CPU baselines
+ * ({@link Baseline}: torch 1.13.1, and torch 2.6.0 whose attention is the fused SDPA kernel), with the ratio to the
+ * faster torch's time and to the lower torch's peak RSS ({@link BaselineRatios}). Each case runs in a fresh child
+ * JVM (same Java, classpath and flags), so its peak RSS is its own and no case warms another's caches; the parent
+ * writes the random model once, collects the children's result lines, and prints one JSON document (and writes it
+ * to {@code --json}) with the baselines' figures and the ratios side by side, and a Markdown table on stderr.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Time full-size SD 1.5 (random weights) next to the torch CPU reference figures.",
-        description = {"Time full-size SD 1.5 components (random weights) next to the torch CPU reference: U-Net at",
+        header = "Time full-size SD 1.5 (random weights) next to torch 1.13 and torch 2.6 + SDPA on CPU.",
+        description = {"Time full-size SD 1.5 components (random weights) next to torch CPU baselines (1.13.1, and 2.6.0",
+            "with fused attention; ratio to the faster, peak RSS to the lower): U-Net at",
             "64×64 and 32×32 latents (batch 1, 2), VAE decode 64×64 → 512×512, CLIP-L on 77 tokens. Each case runs",
             "in a fresh JVM: load once, warm up once, median of --runs; peak RSS per case. JSON on stdout."})
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-    private static final String REFERENCE = "bench/torch-cpu-reference.json";
-    /** The targets: U-Net time ≤ 0.7× the reference, every other case ≤ 1×; peak RSS ≤ 1×. */
-    private static final double UNET_TARGET = 0.7;
+    /** The bundled baselines: torch 1.13.1 (the first reference file) and torch 2.6.0 with SDPA. */
+    private static final List<String> REFERENCES = List.of("torch-cpu-reference.json", "torch26-cpu-reference.json");
 
     @Option(names = "--cases", split = ",", paramLabel = "NAME",
             description = "Cases to run, comma-separated (default: all): ${COMPLETION-CANDIDATES}.",
@@ -71,8 +73,10 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Diffusers SD 1.5 folder to run (default: the random full-size model in the cache, written on first use).")
     Path modelDir;
 
-    @Option(names = "--reference", paramLabel = "FILE", description = "Reference figures (default: the bundled torch-cpu-reference.json).")
-    Path reference;
+    @Option(names = "--reference", paramLabel = "FILE",
+            description = "Baseline figures, repeatable: a reference file or the JSON lines of a bench-reference/"
+                    + " script (default: the bundled torch 1.13.1 and torch 2.6.0 + SDPA figures).")
+    List<Path> references;
 
     @Option(names = "--hook-overhead", paramLabel = "PAIRS", defaultValue = "0",
             description = "Also time PAIRS alternating runs with the hook table detached and attached without listeners.")
@@ -120,7 +124,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (t < 1) {
             throw new UnetlensException("--threads must be ≥ 1, got " + t);
         }
-        JsonNode ref = readReference();
+        List<Baseline> baselines = references == null
+                ? REFERENCES.stream().map(Baseline::bundled).toList()
+                : references.stream().map(Baseline::read).toList();
         if (torchProfile != null) {
             Files.createDirectories(torchProfile);
         }
@@ -156,13 +162,14 @@ public final class BenchCommand implements Callable<Integer> {
         ObjectNode w = model.putObject("written_s");
         written.forEach((c, s) -> w.put(c.name().toLowerCase(Locale.ROOT), s));
 
-        root.put("unet_gflop_64x64_b1", ref.path("unet_gflop_64x64_b1").asDouble(803.2));
+        root.put("unet_gflop_64x64_b1", baselines.getFirst().file().path("unet_gflop_64x64_b1").asDouble(803.2));
         root.put("gflop_rule", "counted from the model's shapes: 2 × multiply-adds of every conv, linear and attention"
                 + " matmul (803.27 GFLOP at 64×64 b1); batch scales it linearly; 32×32 is 0.224× of 64×64, not the area's"
                 + " 0.25×, because self-attention is quadratic in the tokens");
-        ObjectNode refInfo = root.putObject("reference");
-        refInfo.put("file", reference != null ? reference.toString() : "bundled " + REFERENCE);
-        refInfo.put("what", ref.path("what").asText());
+        ArrayNode refInfo = root.putArray("baselines");
+        for (Baseline b : baselines) {
+            refInfo.addObject().put("label", b.label()).put("file", b.source()).put("what", b.file().path("what").asText());
+        }
         ArrayNode out = root.putArray("cases");
         int failures = 0;
         for (int i = 0; i < selected.size(); i++) {
@@ -174,11 +181,12 @@ public final class BenchCommand implements Callable<Integer> {
             } else {
                 machine.put("torch_features", result.path("torch_features").asText(""));
                 machine.put("huge_pages", result.path("huge_pages").asText(""));
-                compare(result, c.reference(ref, result), c);
+                compare(result, c, baselines);
             }
             out.add(result);
         }
         machine.set("load_average_after", loadAverage());
+        progress("the cases beside the baselines (✗: a target missed)\n" + BaselineRatios.table(out, baselines));
 
         String text = JSON.writeValueAsString(root);
         System.out.println(text);
@@ -189,8 +197,8 @@ public final class BenchCommand implements Callable<Integer> {
         return failures == 0 ? 0 : ErrorHandler.FAILURE;
     }
 
-    /** Adds GFLOP/s, the reference figures and the ratios to a case's result. */
-    private static void compare(ObjectNode r, JsonNode ref, BenchCase c) {
+    /** Adds GFLOP/s and the baselines' figures and ratios to a case's result. */
+    private static void compare(ObjectNode r, BenchCase c, List<Baseline> baselines) {
         double median = r.path("median_s").asDouble();
         if (r.has("gflop")) {
             r.put("gflops", r.path("gflop").asDouble() / median);
@@ -199,57 +207,10 @@ public final class BenchCommand implements Callable<Integer> {
             progress(c.name() + ": " + r.path("summary").asText() + String.format(Locale.ROOT, ", peak RSS %.0f MB",
                     r.path("peak_rss_mb").asDouble()));
         }
-        if (ref == null) {
-            return;
+        String line = BaselineRatios.compare(r, c, baselines);
+        if (line != null) {
+            progress(line);
         }
-        String different = different(r, ref);
-        if (different != null) {
-            ObjectNode ratio = r.putObject("vs_reference");
-            ratio.put("comparable", false);
-            ratio.put("why", different);
-            progress(String.format(Locale.ROOT, "%s: median %.2f s; not compared with the reference: %s", c.name(),
-                    median, different));
-            return;
-        }
-        double refTime = ref.path("median_s").asDouble();
-        ObjectNode rn = r.putObject("reference");
-        if (ref.has("rule")) {
-            rn.put("rule", ref.path("rule").asText());
-        }
-        rn.put("median_s", refTime);
-        ObjectNode ratio = r.putObject("vs_reference");
-        ratio.put("median_s", median / refTime);
-        double target = c instanceof BenchCase.UNetCase ? UNET_TARGET : 1.0;
-        ratio.put("time_target", target);
-        boolean meets = median / refTime <= target;
-        String rss = "";
-        if (ref.has("peak_rss_mb")) {
-            double refRss = ref.path("peak_rss_mb").asDouble();
-            rn.put("peak_rss_mb", refRss);
-            ratio.put("peak_rss_mb", r.path("peak_rss_mb").asDouble() / refRss);
-            meets &= r.path("peak_rss_mb").asDouble() <= refRss;
-            rss = String.format(Locale.ROOT, ", peak RSS %.0f MB (reference %.0f MB, %.2f×)", r.path("peak_rss_mb").asDouble(),
-                    refRss, r.path("peak_rss_mb").asDouble() / refRss);
-        }
-        ratio.put("meets_targets", meets);
-        progress(String.format(Locale.ROOT, "%s: median %.2f s (reference %.2f s, %.2f×, target ≤ %.1f×)%s%s", c.name(),
-                median, refTime, median / refTime, target, rss,
-                r.has("gflops") ? String.format(Locale.ROOT, ", %.1f GFLOP/s", r.path("gflops").asDouble()) : ""));
-    }
-
-    /**
-     * Why a result cannot be held against the reference figures (another model than full-size SD 1.5: other
-     * parameter count or output shape), or null when it can.
-     */
-    static String different(JsonNode result, JsonNode ref) {
-        if (ref.has("params") && result.has("params") && ref.path("params").asLong() != result.path("params").asLong()) {
-            return String.format(Locale.ROOT, "this model has %,d parameters, the reference's %,d (the targets are for"
-                    + " full-size SD 1.5)", result.path("params").asLong(), ref.path("params").asLong());
-        }
-        if (ref.has("out_shape") && result.has("out_shape") && !ref.path("out_shape").equals(result.path("out_shape"))) {
-            return "the output shape " + result.path("out_shape") + " is not the reference's " + ref.path("out_shape");
-        }
-        return null;
     }
 
     /** Runs one case in a child JVM and returns its result (or {@code {case, error}}). */
@@ -307,21 +268,6 @@ public final class BenchCommand implements Callable<Integer> {
                     + String.join(", ", BenchCase.ALL.keySet()));
         }
         return c;
-    }
-
-    private JsonNode readReference() throws IOException {
-        if (reference != null) {
-            if (!Files.isRegularFile(reference)) {
-                throw new UnetlensException("--reference: no such file " + reference);
-            }
-            return JSON.readTree(reference.toFile());
-        }
-        try (InputStream in = BenchCommand.class.getResourceAsStream(REFERENCE)) {
-            if (in == null) {
-                throw new IllegalStateException("missing resource " + REFERENCE);
-            }
-            return JSON.readTree(in);
-        }
     }
 
     private static ArrayNode loadAverage() {

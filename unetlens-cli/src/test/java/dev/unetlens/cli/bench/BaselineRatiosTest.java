@@ -1,0 +1,50 @@
+package dev.unetlens.cli.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.UnetlensException;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** bench holds a result against every baseline: time against the faster torch, peak RSS against the lower. */
+class BaselineRatiosTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void scriptLinesAndReferenceFilesAreBaselines() {
+        Baseline lines = Baseline.of("""
+                {"case": "unet_64_b1", "median_s": 10.0, "peak_rss_mb": 4000, "torch": "1.13.0a0", "attention": "explicit"}
+                {"case": "unet_64_b2", "median_s": 20.0, "peak_rss_mb": 5000, "torch": "1.13.0a0", "attention": "explicit"}
+                """, "old.jsonl");
+        assertThat(lines.label()).isEqualTo("torch 1.13.0a0");
+        assertThat(lines.file().path("cases")).hasSize(2);
+        Baseline file = Baseline.of("{\"label\": \"torch X\", \"cases\": [{\"case\": \"unet_64_b1\", \"median_s\": 1}]}", "f");
+        assertThat(file.label()).isEqualTo("torch X");
+        assertThat(Baseline.bundled("torch26-cpu-reference.json").label()).isEqualTo("torch 2.6.0 + SDPA");
+        assertThatThrownBy(() -> Baseline.of("{\"median_s\": 1}", "bad.json")).isInstanceOf(UnetlensException.class)
+                .hasMessageContaining("bad.json");
+    }
+
+    @Test
+    void theTimeRatioIsToTheFasterAndTheRssRatioToTheLower() {
+        Baseline slow = Baseline.of("{\"case\": \"unet_64_b1\", \"median_s\": 10.0, \"peak_rss_mb\": 3000, \"torch\": \"1.13\"}", "a");
+        Baseline fast = Baseline.of("{\"case\": \"unet_64_b1\", \"median_s\": 5.0, \"peak_rss_mb\": 4000, \"torch\": \"2.6\","
+                + " \"attention\": \"sdpa\"}", "b");
+        ObjectNode r = JSON.createObjectNode().put("case", "unet_64_b1").put("median_s", 4.0).put("peak_rss_mb", 3600);
+        String line = BaselineRatios.compare(r, new BenchCase.UNetCase(64, 1), List.of(slow, fast));
+        assertThat(r.path("baselines")).hasSize(2);
+        assertThat(r.path("vs_faster").path("baseline").asText()).isEqualTo("torch 2.6 + SDPA");
+        assertThat(r.path("vs_faster").path("median_s").asDouble()).isCloseTo(0.8, within(1e-12));
+        assertThat(r.path("vs_faster").path("rss_baseline").asText()).isEqualTo("torch 1.13");
+        assertThat(r.path("vs_faster").path("peak_rss_mb").asDouble()).isCloseTo(1.2, within(1e-12));
+        assertThat(r.path("vs_faster").path("meets_targets").asBoolean()).isFalse();   // 0.8 > 0.6, RSS over
+        assertThat(line).contains("vs the faster 0.80×");
+        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
+                .contains("| unet_64_b1 | 4.00 s, 3600 MB | 10.00 s, 3000 MB | 5.00 s, 4000 MB | 0.80× (RSS 1.20×) ✗ |");
+    }
+}
