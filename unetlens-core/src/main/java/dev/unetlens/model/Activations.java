@@ -37,14 +37,6 @@ public final class Activations {
         return x;
     }
 
-    /**
-     * SiLU of {@code n}, a norm's output, written over n unless n is the norm's input {@code x} itself (a hook
-     * handed x back, and x must not change).
-     */
-    public static NDArray siluOverNormOutput(NDArray n, NDArray x) {
-        return n == x ? silu(n) : siluOverwrite(n);
-    }
-
     /** SiLU as a function that may write over its input: see {@link Overwriting}. */
     public static final Overwriting SILU = new Overwriting() {
         @Override

@@ -15,6 +15,11 @@ import ai.djl.ndarray.types.Shape;
  * scaling after Q·Kᵀ as diffusers' {@code baddbmm(…, alpha=scale)} does, the same softmax over the same rows);
  * {@code ChunkedAttentionTest} checks the two against each other.
  *
+ * <p>A chunk is the same whatever the batch: {@code rows} query rows of one batch element's N heads (as many rows as
+ * fit the budget for N heads), or of several whole batch elements where the budget holds more. Batch 2 (every CFG
+ * step) thus runs batch 1's products twice; chunking the rows of all B·N heads at once instead gave it half as many
+ * rows per product over twice the keys and values, and the self-attention at 4096 tokens cost 2.25× batch 1's.
+ *
  * <p>Shapes: q [B, N, T, D], k and v [B, N, S, D] (any strides) → [B, N, T, D].
  */
 final class ChunkedAttention {
@@ -36,15 +41,19 @@ final class ChunkedAttention {
     /** {@link #attend} with another chunk budget (tests). */
     static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, long budget) {
         Heads h = Heads.of(q, k, v);
-        long rows = h.rowsPerChunk(budget);
-        NDList chunks = new NDList();
-        for (long i = 0; i < h.t; i += rows) {
-            try (ForwardScope scope = new ForwardScope()) {                    // frees the chunk's scores
-                NDArray p = h.scores(i, rows).muli(scale).softmax(-1);         // [B·N, c, S], nobody has seen it
-                chunks.add(scope.keep(p.batchMatMul(h.v3)));                   // [B·N, c, Dv]
+        Chunks c = h.chunks(budget);
+        NDList groups = new NDList();
+        for (long g = 0; g < h.b * h.n; g += c.heads) {
+            NDList chunks = new NDList();
+            for (long i = 0; i < h.t; i += c.rows) {
+                try (ForwardScope scope = new ForwardScope()) {                // frees the chunk's scores
+                    NDArray p = h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1); // [g, c, S], unseen
+                    chunks.add(scope.keep(p.batchMatMul(h.v(g, c.heads))));   // [g, c, Dv]
+                }
             }
+            groups.add(concat(chunks, 1));
         }
-        return h.output(chunks);
+        return h.output(groups);
     }
 
     /**
@@ -54,13 +63,16 @@ final class ChunkedAttention {
      */
     static NDArray probs(NDArray q, NDArray k, float scale) {
         Heads h = Heads.of(q, k, null);
-        long rows = h.rowsPerChunk(SCORE_BUDGET);
-        NDList chunks = new NDList();
-        for (long i = 0; i < h.t; i += rows) {
-            chunks.add(h.scores(i, rows).muli(scale).softmax(-1));             // [B·N, c, S]
+        Chunks c = h.chunks(SCORE_BUDGET);
+        NDList groups = new NDList();
+        for (long g = 0; g < h.b * h.n; g += c.heads) {
+            NDList chunks = new NDList();
+            for (long i = 0; i < h.t; i += c.rows) {
+                chunks.add(h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1)); // [g, c, S]
+            }
+            groups.add(concat(chunks, 1));
         }
-        NDArray p = chunks.size() == 1 ? chunks.head() : NDArrays.concat(chunks, 1); // [B·N, T, S]
-        return p.reshape(h.b, h.n, h.t, h.s);
+        return concat(groups, 0).reshape(h.b, h.n, h.t, h.s);                // [B·N, T, S] → [B, N, T, S]
     }
 
     /** probs [B, N, T, S] · v [B, N, S, Dv] → [B, N, T, Dv], in the chunks of {@link #attend}. */
@@ -69,13 +81,26 @@ final class ChunkedAttention {
         Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null,
                 v.reshape(ps.get(0) * ps.get(1), ps.get(3), v.getShape().get(3)));
         NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);                      // [B·N, T, S]
-        long rows = h.rowsPerChunk(SCORE_BUDGET);
-        NDList chunks = new NDList();
-        for (long i = 0; i < h.t; i += rows) {
-            NDArray pc = rows >= h.t ? p3 : p3.get(new NDIndex(":, {}:{}", i, Math.min(h.t, i + rows))).duplicate();
-            chunks.add(pc.batchMatMul(h.v3));                                  // [B·N, c, Dv]
+        Chunks c = h.chunks(SCORE_BUDGET);
+        NDList groups = new NDList();
+        for (long g = 0; g < h.b * h.n; g += c.heads) {
+            NDList chunks = new NDList();
+            for (long i = 0; i < h.t; i += c.rows) {
+                NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
+                        Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
+                chunks.add(pc.batchMatMul(h.v(g, c.heads)));                  // [g, c, Dv]
+            }
+            groups.add(concat(chunks, 1));
         }
-        return h.output(chunks);
+        return h.output(groups);
+    }
+
+    /** A chunk: {@code heads} of the B·N (whole batch elements), {@code rows} query rows. */
+    private record Chunks(long heads, long rows) {
+    }
+
+    private static NDArray concat(NDList parts, int axis) {
+        return parts.size() == 1 ? parts.head() : NDArrays.concat(parts, axis);
     }
 
     /** q, kᵀ and v with the heads folded into the batch: [B·N, T, D], [B·N, D, S], [B·N, S, Dv]. */
@@ -94,19 +119,32 @@ final class ChunkedAttention {
                     v == null ? null : v.reshape(b * n, s, v.getShape().get(3)));
         }
 
-        long rowsPerChunk(long budget) {
-            return Math.min(t, Math.max(MIN_ROWS, budget / (b * n * s)));
+        /**
+         * The chunks for a score budget: the rows of one batch element's N heads that fit it (at least
+         * {@link #MIN_ROWS}), and as many whole batch elements' heads as fit with them.
+         */
+        Chunks chunks(long budget) {
+            long rows = Math.min(t, Math.max(MIN_ROWS, budget / (n * s)));
+            long elements = Math.max(1, Math.min(b, budget / (rows * n * s)));
+            return new Chunks(elements * n, rows);
         }
 
-        /** Q·Kᵀ for query rows [i, i + rows): [B·N, c, S]. */
-        NDArray scores(long i, long rows) {
-            NDArray qc = rows >= t ? q3 : q3.get(new NDIndex(":, {}:{}", i, Math.min(t, i + rows)));
-            return qc.batchMatMul(kT);
+        /** Q·Kᵀ of heads [g, g + heads) for query rows [i, i + rows): [heads, c, S]. */
+        NDArray scores(long g, long heads, long i, long rows) {
+            boolean allHeads = heads >= b * n;
+            NDArray qc = rows >= t && allHeads ? q3 : q3.get(new NDIndex("{}:{}, {}:{}", g, Math.min(b * n, g + heads),
+                    i, Math.min(t, i + rows)));
+            return qc.batchMatMul(allHeads ? kT : kT.get(new NDIndex("{}:{}", g, Math.min(b * n, g + heads))));
         }
 
-        /** The chunks' outputs [B·N, c, Dv] → [B, N, T, Dv]. */
-        NDArray output(NDList chunks) {
-            NDArray o = chunks.size() == 1 ? chunks.head() : NDArrays.concat(chunks, 1);
+        /** V of heads [g, g + heads): [heads, S, Dv]. */
+        NDArray v(long g, long heads) {
+            return heads >= b * n ? v3 : v3.get(new NDIndex("{}:{}", g, Math.min(b * n, g + heads)));
+        }
+
+        /** The groups' outputs [heads, T, Dv] → [B, N, T, Dv]. */
+        NDArray output(NDList groups) {
+            NDArray o = concat(groups, 0);
             return o.reshape(b, n, t, o.getShape().get(2));
         }
     }

@@ -79,7 +79,8 @@ public abstract class Module {
 
     /**
      * Runs {@code body} in its own {@link ForwardScope}: everything it allocates is freed on return except the array
-     * it returns. Blocks whose intermediates are large (the VAE's 512×512 maps) free them as they go.
+     * it returns. Blocks whose intermediates are large (the VAE's 512×512 maps) free them as they go: see
+     * {@link ForwardScope#consuming}.
      */
     protected static NDArray scoped(java.util.function.Supplier<NDArray> body) {
         try (ForwardScope scope = new ForwardScope()) {
@@ -88,32 +89,11 @@ public abstract class Module {
     }
 
     /**
-     * Frees {@code previous}, a chain's last value that {@code next} replaces, unless it is the chain's input or
-     * {@code next} itself. For chains without skip connections (the VAE's blocks): listeners copy what they keep, and
-     * the forward continues with copies of their replacements ({@link HookTable}), so no one else holds it.
+     * Passes this module's output through its hook point; returns it or a listener's replacement. In a
+     * {@linkplain ForwardScope#consuming consuming scope} this is also where {@code input} counts as read.
      */
-    protected static void release(NDArray previous, NDArray input, NDArray next) {
-        if (previous != input && previous != next) {
-            previous.close();
-        }
-    }
-
-    /** x through {@code steps} in turn, in one scope, freeing each value once the next step has consumed it. */
-    protected static NDArray chain(NDArray x, List<java.util.function.UnaryOperator<NDArray>> steps) {
-        return scoped(() -> {
-            NDArray h = x;
-            for (java.util.function.UnaryOperator<NDArray> step : steps) {
-                NDArray next = step.apply(h);
-                release(h, x, next);                                           // no skips: free as we go
-                h = next;
-            }
-            return h;
-        });
-    }
-
-    /** Passes this module's output through its hook point; returns it or a listener's replacement. */
     protected final NDArray emit(NDArray input, NDArray output) {
-        return table == null ? output : table.fire(firstSlot, input, output);
+        return ForwardScope.read(input, table == null ? output : table.fire(firstSlot, input, output));
     }
 
     /** Passes an extra point's tensor through its hook point. */

@@ -54,51 +54,35 @@ public final class ResnetBlock2D extends Module {
     }
 
     /**
-     * {@code next}, freeing {@code previous} at once if it is large (see {@link Module#release}). glibc hands blocks
-     * over 32 MiB straight back to the kernel whenever they are freed, so freeing those early only lowers the peak
-     * (VAE decode at 512×512: 3.7 → 2.1 GB); smaller ones come from malloc's heap, where early frees made the U-Net
-     * at 64×64 batch 2 8 % slower for no RSS gain (measured), so they wait for the block's scope.
+     * x [B, Cin, H, W], temb [B, Ct] or null → [B, Cout, H, W]. The scope frees each large map once the next module
+     * has read it (at 512×512, in the VAE, each is 128–256 MB), and makes every module output this forward's own, so
+     * the activation and the sums write over them.
      */
-    private static NDArray then(NDArray previous, NDArray next, NDArray input) {
-        if (previous.size() * Float.BYTES > EARLY_FREE_BYTES) {
-            release(previous, input, next);
-        }
-        return next;
-    }
-
-    private static final long EARLY_FREE_BYTES = 32L << 20;
-
-    /**
-     * The nonlinearity of a norm's output h, written over h where it can be: h is this block's own (listeners copy
-     * what they keep) unless a hook handed back the block's input x itself.
-     */
-    private NDArray act(NDArray h, NDArray x) {
-        if (nonlinearity instanceof Activations.Overwriting o && h != x) {
-            return o.overwrite(h);
-        }
-        return then(h, nonlinearity.apply(h), x);
-    }
-
     public NDArray forward(NDArray x, NDArray temb) {
         NDArray out;
-        try (ForwardScope scope = new ForwardScope()) {                        // frees the intermediates on return
-            NDArray h = norm1.forward(x);                                        // each map is freed once the
-            h = act(h, x);                                                       // next is made: at 512×512 (the
-            h = then(h, conv1.forward(h), x);                                    // VAE) each is 128–256 MB
+        try (ForwardScope scope = ForwardScope.consuming(x, temb)) {
+            NDArray h = norm1.forward(x);
+            h = act(h);
+            h = conv1.forward(h);
             if (timeEmbProj != null) {
                 NDArray t = timeEmbProj.forward(nonlinearity.apply(temb));       // [B, Cout]
-                h = then(h, h.add(t.expandDims(2).expandDims(3)), x);            // broadcast over H, W
+                h = h.addi(t.expandDims(2).expandDims(3));                       // broadcast over H, W
             }
-            h = then(h, norm2.forward(h), x);
-            h = act(h, x);
-            h = then(h, conv2.forward(h), x);                                    // dropout: inference, omitted
+            h = norm2.forward(h);
+            h = act(h);
+            h = conv2.forward(h);                                                // dropout: inference, omitted
             NDArray skip = convShortcut == null ? x : convShortcut.forward(x);
-            out = then(h, skip.add(h), x);
+            out = h.addi(skip);                                                  // skip + h: the same sum
             if (outputScaleFactor != 1.0) {
-                out = then(out, out.div(outputScaleFactor), x);
+                out = out.divi(outputScaleFactor);
             }
             out = scope.keep(out);
         }
         return emit(x, out);
+    }
+
+    /** The nonlinearity of a norm's output h (this forward's own), written over h where the function can. */
+    private NDArray act(NDArray h) {
+        return nonlinearity instanceof Activations.Overwriting o ? o.overwrite(h) : nonlinearity.apply(h);
     }
 }

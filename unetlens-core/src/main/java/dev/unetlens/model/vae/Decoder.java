@@ -5,13 +5,13 @@ import dev.unetlens.config.VaeConfig;
 import dev.unetlens.model.Activations;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
+import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.Weights;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
  * diffusers models/autoencoders/vae.py {@code Decoder}: conv_in → mid block → up blocks over the reversed
@@ -40,13 +40,17 @@ public final class Decoder extends Module {
     }
 
     public NDArray forward(NDArray z) {
-        List<UnaryOperator<NDArray>> steps = new ArrayList<>();
-        steps.add(convIn::forward);
-        steps.add(midBlock::forward);                                          // [B, Clast, h, w]
-        for (UpDecoderBlock2D block : upBlocks) {
-            steps.add(h -> block.forward(TorchRuntime.trimHeapBefore(h)));    // the 256² and 512² blocks' maps
+        NDArray h;
+        try (ForwardScope scope = ForwardScope.consuming(z)) {                 // frees each map once read
+            h = convIn.forward(z);
+            h = midBlock.forward(h);                                           // [B, Clast, h, w]
+            for (UpDecoderBlock2D block : upBlocks) {
+                h = block.forward(TorchRuntime.trimHeapBefore(h));             // the 256² and 512² blocks' maps
+            }
+            h = convNormOut.forward(h);
+            h = Activations.siluOverwrite(h);                                  // conv_act
+            h = scope.keep(convOut.forward(h));                                // [B, 3, h·f, w·f]
         }
-        steps.add(h -> convOut.forward(Activations.siluOverNormOutput(convNormOut.forward(h), h))); // [B, 3, h·f, w·f]
-        return emit(z, chain(z, steps));
+        return emit(z, h);
     }
 }

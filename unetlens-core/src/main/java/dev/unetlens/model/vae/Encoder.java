@@ -5,12 +5,12 @@ import dev.unetlens.config.VaeConfig;
 import dev.unetlens.model.Activations;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
+import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.Weights;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 /**
  * diffusers models/autoencoders/vae.py {@code Encoder}: conv_in → down blocks (each halving H and W but the
@@ -39,11 +39,17 @@ public final class Encoder extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        List<UnaryOperator<NDArray>> steps = new ArrayList<>();
-        steps.add(convIn::forward);                                            // [B, C0, H, W]
-        steps.addAll(downBlocks.stream().<UnaryOperator<NDArray>>map(b -> b::forward).toList());
-        steps.add(midBlock::forward);                                          // [B, Clast, H/f, W/f]
-        steps.add(h -> convOut.forward(Activations.siluOverNormOutput(convNormOut.forward(h), h))); // [B, 2L, H/f, W/f]
-        return emit(x, chain(x, steps));
+        NDArray h;
+        try (ForwardScope scope = ForwardScope.consuming(x)) {                 // frees each map once read
+            h = convIn.forward(x);                                             // [B, C0, H, W]
+            for (DownEncoderBlock2D block : downBlocks) {
+                h = block.forward(h);
+            }
+            h = midBlock.forward(h);                                           // [B, Clast, H/f, W/f]
+            h = convNormOut.forward(h);
+            h = Activations.siluOverwrite(h);                                  // conv_act
+            h = scope.keep(convOut.forward(h));                                // [B, 2L, H/f, W/f]
+        }
+        return emit(x, h);
     }
 }

@@ -1,7 +1,7 @@
 package dev.unetlens.model.vae;
 
 import ai.djl.ndarray.NDArray;
-import java.util.function.UnaryOperator;
+import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.Module;
 import dev.unetlens.model.ResnetBlock2D;
 import dev.unetlens.model.Upsample2D;
@@ -28,13 +28,17 @@ public final class UpDecoderBlock2D extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        List<UnaryOperator<NDArray>> steps = new ArrayList<>();
-        for (ResnetBlock2D r : resnets) {
-            steps.add(h -> r.forward(h, null));
+        NDArray h;
+        try (ForwardScope scope = ForwardScope.consuming(x)) {                 // frees each map once read
+            h = x;
+            for (ResnetBlock2D resnet : resnets) {
+                h = resnet.forward(h, null);
+            }
+            if (upsampler != null) {
+                h = upsampler.forward(h);
+            }
+            h = scope.keep(h);
         }
-        if (upsampler != null) {
-            steps.add(upsampler::forward);
-        }
-        return emit(x, chain(x, steps));
+        return emit(x, h);
     }
 }
