@@ -1,0 +1,120 @@
+package dev.unetlens.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.UnetlensException;
+import dev.unetlens.cli.Main;
+import dev.unetlens.pipeline.StableDiffusion;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@code batch}'s tables do not depend on partitioning (local[1], one partition, one chunk vs local[2], three
+ * partitions, chunks of 3), a run killed between a chunk's tables and its done rows resumes to the same tables, an
+ * unreadable image becomes an errors row, and bad input fails in one line: another model's tables, a table without a
+ * path column, too many errors, a model path an executor lacks.
+ */
+class BatchRunTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> TABLES = List.of("features", "anomalies", "errors");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void partitionIndependentResumableWithErrorsRow() throws Exception {
+        Path images = BatchTestData.images(tmp.resolve("images"), 8);
+        Files.write(images.resolve("broken.png"), new byte[] {1, 2, 3, 4});
+        String model = BatchTestData.model(0);
+        Path a = tmp.resolve("a");
+        assertThat(batch(model, images, a, "local[1]", "1", "100")).isZero();
+        Path b = tmp.resolve("b");
+        assertThat(batch(model, images, b, "local[2]", "3", "3")).isZero();
+        for (String t : TABLES) {
+            assertThat(BatchTestData.table(b.resolve("tables/" + t))).as(t).isEqualTo(BatchTestData.table(a.resolve("tables/" + t)));
+        }
+        List<String> errors = BatchTestData.table(a.resolve("tables/errors"));
+        assertThat(errors).hasSize(1);
+        assertThat(errors.getFirst()).contains("broken.png").contains("error=" + images.resolve("broken.png"));
+        assertThat(BatchTestData.table(a.resolve("tables/features"))).hasSizeGreaterThan(8).noneMatch(r -> r.contains("broken.png"));
+
+        killedAfterTables(b, "chunk=00002");
+        assertThat(Main.run(args(model, images, b, "local[2]", "2", "3", "--resume"))).isZero();
+        for (String t : TABLES) {
+            assertThat(BatchTestData.table(b.resolve("tables/" + t))).as("resumed " + t)
+                    .isEqualTo(BatchTestData.table(a.resolve("tables/" + t)));
+        }
+        assertThat(BatchTestData.table(b.resolve("tables/done"))).hasSize(9);
+
+        killedAfterTables(b, "chunk=00003");
+        String hash = JSON.readTree(b.resolve("manifest.json").toFile()).path("model").path("hash").asText();
+        String err = stderr(() -> assertThat(Main.run(args(BatchTestData.model(1), images, b, "local[1]", "1", "3",
+                "--resume"))).isNotZero());
+        assertThat(err).contains("were written by model " + hash).containsPattern("not by [0-9a-f]{64}");
+    }
+
+    @Test
+    void badInputFailsInOneLine() throws Exception {
+        Path images = BatchTestData.images(tmp.resolve("images"), 1);
+        Path csv = tmp.resolve("list.csv");
+        Files.writeString(csv, "file,label\nimg00.png,a\n");
+        String model = BatchTestData.model(0);
+        String err = stderr(() -> assertThat(Main.run("batch", "--model", model, "--input", csv.toString(), "--out",
+                tmp.resolve("o1").toString(), "--master", "local[1]")).isNotZero());
+        assertThat(err.strip()).contains("has no 'path' column (its columns: file, label)").doesNotContain("\n");
+
+        Path list = tmp.resolve("list.txt");
+        Files.write(tmp.resolve("bad.png"), new byte[] {9});
+        Files.writeString(list, images.resolve("img00.png") + "\nbad.png\n");
+        err = stderr(() -> assertThat(Main.run("batch", "--model", model, "--input", list.toString(), "--out",
+                tmp.resolve("o2").toString(), "--master", "local[1]", "--max-errors", "0")).isNotZero());
+        assertThat(err.strip().lines().toList().getLast()).startsWith("unetlens: error: 1 images could not be used, over --max-errors 0");
+
+        assertThatThrownBy(() -> ModelPool.borrow(tmp.resolve("nowhere").toString(), "x", StableDiffusion.Options.DEFAULT, 1))
+                .isInstanceOf(UnetlensException.class).hasMessageContaining("nowhere is missing on executor")
+                .hasMessageContaining("storage every executor reads");
+    }
+
+    private static int batch(String model, Path images, Path out, String master, String partitions, String chunk) {
+        return Main.run(args(model, images, out, master, partitions, chunk));
+    }
+
+    private static String[] args(String model, Path images, Path out, String master, String partitions, String chunk,
+                                 String... more) {
+        List<String> a = new ArrayList<>(List.of("batch", "--model", model, "--input", images.toString(), "--out",
+                out.toString(), "--master", master, "--partitions", partitions, "--chunk", chunk, "--threads-per-task", "1"));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    /** What a run killed after chunk {@code chunk}'s tables and before its done rows leaves. */
+    private static void killedAfterTables(Path out, String chunk) throws Exception {
+        BatchSpark.deleteTree(out.resolve("tables/done").resolve(chunk));
+        ObjectNode m = (ObjectNode) JSON.readTree(out.resolve("manifest.json").toFile());
+        m.put("status", "incomplete");
+        JSON.writeValue(out.resolve("manifest.json").toFile(), m);
+    }
+
+    private static String stderr(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(b, true, StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return b.toString(StandardCharsets.UTF_8);
+    }
+}
