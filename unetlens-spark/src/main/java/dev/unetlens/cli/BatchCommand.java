@@ -100,7 +100,7 @@ public final class BatchCommand implements Callable<Integer> {
     boolean tensors;
 
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]:"
-            + " the embedded engine).")
+            + " the embedded engine). A JVM that already runs Spark (a notebook, a test) runs batch in its session.")
     String master;
 
     @Option(names = "--partitions", paramLabel = "N", description = "Partitions per chunk (default: Spark's default parallelism).")
@@ -129,7 +129,8 @@ public final class BatchCommand implements Callable<Integer> {
         checkOptions();
         OutputDirectory out = openOutput();
         long t0 = System.nanoTime();
-        SparkSession spark = BatchSpark.session(master);
+        BatchSpark.Session session = BatchSpark.open(master);
+        SparkSession spark = session.spark();
         try {
             int threads = threadsPerTask != null ? threadsPerTask : BatchSpark.defaultThreads(spark);
             Path modelPath = (model == null ? BundledModel.ensure() : model).toAbsolutePath();
@@ -172,7 +173,7 @@ public final class BatchCommand implements Callable<Integer> {
         } catch (RuntimeException e) {
             throw BatchSpark.oneLine(e);
         } finally {
-            spark.stop();
+            session.close();
         }
         System.out.println("wrote " + out.dir());
         return 0;

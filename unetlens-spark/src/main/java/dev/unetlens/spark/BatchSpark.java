@@ -28,8 +28,41 @@ public final class BatchSpark {
     }
 
     /**
-     * The session: {@code master}, else spark-submit's ({@code spark.master}), else {@code local[*]}; no web UI in local
-     * mode, Parquet through Spark's committers (FileOutputCommitter v1: a table's files appear at job commit).
+     * The session a batch runs in, and whether the batch started it (and so stops it at the end).
+     *
+     * @param spark   the session
+     * @param started started for this batch; else the JVM's running one (a notebook's, a test class's), left running
+     */
+    public record Session(SparkSession spark, boolean started) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (started) {
+                spark.stop();
+            }
+        }
+    }
+
+    /**
+     * The JVM's running session when it has one (its master must be {@code master}, if given), else a new one from
+     * {@link #session}.
+     */
+    public static Session open(String master) {
+        scala.Option<SparkSession> running = SparkSession.getDefaultSession();
+        if (running.isEmpty() || running.get().sparkContext().isStopped()) {
+            return new Session(session(master), true);
+        }
+        String m = running.get().sparkContext().master();
+        if (master != null && !master.equals(m)) {
+            throw new UnetlensException("this JVM already runs Spark with master " + m + ", not " + master
+                    + " (--master); leave --master out to run in it");
+        }
+        return new Session(running.get(), false);
+    }
+
+    /**
+     * A new session (or the running one, whatever its master): {@code master}, else spark-submit's
+     * ({@code spark.master}), else {@code local[*]}; no web UI in local mode, Parquet through Spark's committers
+     * (FileOutputCommitter v1: a table's files appear at job commit).
      */
     public static SparkSession session(String master) {
         SparkConf conf = new SparkConf(true);

@@ -3,6 +3,7 @@ package dev.unetlens.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unetlens.cli.Main;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,13 +27,19 @@ class BatchAnalyzeTest {
     @TempDir
     Path tmp;
 
+    @AfterAll
+    static void stopSpark() {
+        BatchTestData.stopShared();
+    }
+
     @Test
     void datasetResultsEqualAnalyzePaper() throws Exception {
+        BatchTestData.shared();
         Path images = BatchTestData.images(tmp.resolve("images"), 12);
         String model = BatchTestData.model(0);
         Path batch = tmp.resolve("batch");
         assertThat(Main.run("batch", "--model", model, "--input", images.toString(), "--out", batch.toString(),
-                "--master", "local[2]", "--partitions", "3", "--chunk", "5", "--seed-from", "base", "--threads-per-task", "1",
+                "--master", "local[2]", "--partitions", "3", "--seed-from", "base", "--threads-per-task", "1",
                 "--spatial-mean", "--k", "1")).isZero();
         Path analyze = tmp.resolve("analyze");
         assertThat(Main.run("analyze", "paper", "--model", model, "--images", images.toString(), "--epochs", "1", "--k", "1",

@@ -36,16 +36,27 @@ final class BatchTestData {
         return folder;
     }
 
+    /**
+     * The test class's Spark session (local[2]), started on first use: batch runs without --master, or with local[2],
+     * run in it, and the tables are read back with it. {@link #stopShared} (after a class) ends it.
+     */
+    static SparkSession shared() {
+        return BatchSpark.open("local[2]").spark();
+    }
+
+    /** Stops the shared session, if one runs, so that a batch can start its own (another master). */
+    static void stopShared() {
+        scala.Option<SparkSession> running = SparkSession.getDefaultSession();
+        if (running.isDefined()) {
+            running.get().stop();
+        }
+    }
+
     /** A table's rows without the chunk column, sorted, as strings (arrays spelled out): comparable across runs. */
     static List<String> table(Path dir) {
-        SparkSession spark = BatchSpark.session("local[1]");
-        try {
-            var d = spark.read().parquet(dir.toString()).drop("chunk");
-            String[] cols = d.columns();
-            return d.collectAsList().stream().map(r -> row(r, cols)).sorted().toList();
-        } finally {
-            spark.stop();
-        }
+        var d = shared().read().parquet(dir.toString()).drop("chunk");
+        String[] cols = d.columns();
+        return d.collectAsList().stream().map(r -> row(r, cols)).sorted().toList();
     }
 
     private static String row(Row r, String[] cols) {
