@@ -53,8 +53,16 @@ public final class BatchCommand implements Callable<Integer> {
             description = "Modules (default: ${DEFAULT-VALUE}, the paper's).")
     String at;
 
-    @Option(names = "--timestep", paramLabel = "T", defaultValue = "50", description = "Noise level t (default: ${DEFAULT-VALUE}).")
-    int timestep;
+    @Option(names = "--timestep", paramLabel = "T", description = "Noise level t (default: 50).")
+    Integer timestep;
+
+    @Option(names = "--timesteps", paramLabel = "LIST", description = "Several noise levels: 0-500(+50) or 0,50,100.")
+    String timesteps;
+
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "1",
+            description = "Noise draws per image and timestep, draw k from the image's seed + k (default: ${DEFAULT-VALUE});"
+                    + " more than one adds a dispersion row per (image, module, timestep).")
+    int samples;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Base seed (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -148,7 +156,7 @@ public final class BatchCommand implements Callable<Integer> {
                     throw new UnetlensException("the anomaly reference module " + ref + " is not among the modules; add it to --at"
                             + " or choose --reference");
                 }
-                r = new BatchRequest(modelPath.toString(), hash, modules, timestep, seed, seedFrom.equals("path"), prompt,
+                r = new BatchRequest(modelPath.toString(), hash, modules, timesteps(), samples, seed, seedFrom.equals("path"), prompt,
                         latent.toUpperCase(java.util.Locale.ROOT), unitRange, resize, crop, paperPrep, prepSize, ref, k,
                         spatialMean, tensors ? out.resolve("tensors").toString() : null, threads);
                 modelJson = RunRecords.model(sd, new FileHashes(CacheDir.root()));
@@ -162,7 +170,7 @@ public final class BatchCommand implements Callable<Integer> {
             BatchJob.run(spark, r, inputs, out.resolve("tables"), new BatchJob.Settings(
                     partitions != null ? partitions : spark.sparkContext().defaultParallelism(), chunk, maxErrors));
             m.set("spark", BatchSpark.conf(spark));
-            ObjectNode results = DatasetResults.of(spark, out.resolve("tables"), r.modules(), r.reference());
+            ObjectNode results = DatasetResults.of(spark, out.resolve("tables"), r.modules(), r.timesteps(), r.reference());
             Path tables = out.resolve("tables");
             results.put("tables", "tables/: features, anomalies, errors, done (Parquet, chunk=N partitions)");
             results.put("errors", BatchSpark.count(spark, tables.resolve("errors")));
@@ -183,8 +191,9 @@ public final class BatchCommand implements Callable<Integer> {
         if (!seedFrom.equals("path") && !seedFrom.equals("base")) {
             throw new UnetlensException("--seed-from must be path or base, got '" + seedFrom + "'");
         }
-        if (timestep < 0 || timestep > 999) {
-            throw new UnetlensException("--timestep must be in [0, 999], got " + timestep);
+        timesteps();
+        if (samples < 1) {
+            throw new UnetlensException("--samples must be at least 1, got " + samples);
         }
         if (chunk < 1) {
             throw new UnetlensException("--chunk must be at least 1, got " + chunk);
@@ -208,6 +217,21 @@ public final class BatchCommand implements Callable<Integer> {
             throw new UnetlensException("--input " + input + ": no such file or folder; give a folder of images, a text file"
                     + " of paths, or a Parquet/CSV table with a path column");
         }
+    }
+
+    /** {@code --timesteps}, or {@code --timestep}, or 50. */
+    private List<Integer> timesteps() {
+        if (timesteps != null && timestep != null) {
+            throw new UnetlensException("give --timestep T or --timesteps LIST, not both");
+        }
+        List<Integer> ts = timesteps != null ? dev.unetlens.analysis.TimestepList.parse(timesteps)
+                : List.of(timestep != null ? timestep : 50);
+        for (int t : ts) {
+            if (t < 0 || t > 999) {
+                throw new UnetlensException("--timestep must be in [0, 999], got " + t);
+            }
+        }
+        return ts;
     }
 
     private OutputDirectory openOutput() {

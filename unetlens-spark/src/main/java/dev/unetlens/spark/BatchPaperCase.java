@@ -78,7 +78,7 @@ public final class BatchPaperCase implements BenchCase {
         out.put("analyze_images_per_min", 60 * IMAGES / analyze).put("analyze_peak_rss_mb", ProcStatus.peakRssMb());
         progress.accept(String.format(Locale.ROOT, "analyze paper (groups, anomalies): %.1f s", analyze));
         String hash = ModelPool.hash(sd);
-        BatchRequest r = new BatchRequest(model.toAbsolutePath().toString(), hash, points, PaperRun.TIMESTEP, PaperRun.SEED,
+        BatchRequest r = new BatchRequest(model.toAbsolutePath().toString(), hash, points, List.of(PaperRun.TIMESTEP), 1, PaperRun.SEED,
                 false, "", "SAMPLE", false, null, false, null, 512, ref, AnomalyDetector.DEFAULT_K, false, null, 0);
         List<ImageInput> inputs = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {

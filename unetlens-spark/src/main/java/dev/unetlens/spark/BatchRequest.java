@@ -22,7 +22,8 @@ import java.util.Locale;
  * @param model          the model path, as every executor reads it (shared storage on a cluster)
  * @param modelHash      SHA-256 over the weight files' SHA-256s: an executor refuses a model that hashes otherwise
  * @param modules        canonical module names
- * @param timestep       the noise level t
+ * @param timesteps      the noise levels t, in the order given
+ * @param samples        noise draws per image and timestep (draw k from the image's seed + k, as analyze)
  * @param seed           the base seed
  * @param seedFromPath   each image's seed derived from the base seed and its path ({@link #seedFor}); else the base
  *                       seed for every image, as {@code analyze}
@@ -39,12 +40,14 @@ import java.util.Locale;
  * @param tensors        folder the full maps go to as float16 safetensors, or null
  * @param threadsPerTask libtorch threads an executor computes with per task
  */
-public record BatchRequest(String model, String modelHash, List<String> modules, int timestep, long seed,
+public record BatchRequest(String model, String modelHash, List<String> modules, List<Integer> timesteps,
+                           int samples, long seed,
                            boolean seedFromPath, String prompt, String latent, boolean unitRange, Integer resize,
                            boolean crop, Integer paperMin, int prepSize, String reference, double k,
                            boolean spatialMean, String tensors, int threadsPerTask) implements Serializable {
     public BatchRequest {
         modules = List.copyOf(modules);
+        timesteps = List.copyOf(timesteps);
     }
 
     /**
@@ -67,15 +70,20 @@ public record BatchRequest(String model, String modelHash, List<String> modules,
         }
     }
 
-    /** One image's sampling: its seed and prompt, one draw at the timestep, at every module. */
+    /** One image's sampling: its seed and prompt, every draw at every timestep, at every module, one draw a forward. */
     public Sampling sampling(long imageSeed, String imagePrompt) {
-        return new Sampling(modules, List.of(timestep), 1, 1, imageSeed, imagePrompt == null ? prompt : imagePrompt,
+        return new Sampling(modules, timesteps, samples, 1, imageSeed, imagePrompt == null ? prompt : imagePrompt,
                 ImageFeatures.Latent.valueOf(latent), unitRange);
     }
 
-    /** The paper's options for one image (groups and anomalies; the group limit does not apply per image). */
-    public PaperRun.Options paper(Sampling s) {
-        return new PaperRun.Options(s, EnumSet.of(PaperRun.Experiment.GROUPS, PaperRun.Experiment.ANOMALIES), reference, k,
+    /**
+     * The paper's options for draw {@code draw} of one image at {@code timestep} (groups and anomalies; the group limit
+     * does not apply per image): the paper's one draw, from the seed that draw uses.
+     */
+    public PaperRun.Options paper(Sampling image, int timestep, int draw) {
+        Sampling one = new Sampling(image.points(), List.of(timestep), 1, 1, image.seed() + draw, image.prompt(),
+                image.latent(), image.unitRange());
+        return new PaperRun.Options(one, EnumSet.of(PaperRun.Experiment.GROUPS, PaperRun.Experiment.ANOMALIES), reference, k,
                 null, Integer.MAX_VALUE, PositionProbe.Settings.PAPER);
     }
 
@@ -89,8 +97,8 @@ public record BatchRequest(String model, String modelHash, List<String> modules,
         o.put("model", model);
         o.put("model_hash", modelHash);
         o.set("modules", o.arrayNode().addAll(modules.stream().map(o::textNode).toList()));
-        o.put("timestep", timestep);
-        o.put("samples", 1);
+        o.set("timesteps", o.arrayNode().addAll(timesteps.stream().map(o::numberNode).toList()));
+        o.put("samples", samples);
         o.put("seed", seed);
         o.put("seeds", seedFromPath ? "per image: the first 63 bits of SHA-256(\"<seed>:<path>\"), big-endian; draw k:"
                 + " torch manual_seed(image seed + k)" : "every image: the base seed (as analyze)");

@@ -25,16 +25,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The work unit: one image (its one draw at the timestep, every module) turned into table rows: a features row per
- * module, an anomalies row per detected patch, or one errors row when the image cannot be used. The same reductions
- * as {@code analyze paper} and {@code analyze channels}, per image, so that dataset results are sums over rows.
+ * The work unit: one image (every draw at every timestep, every module) turned into table rows: a features row per
+ * (module, timestep, draw), with more than one draw an aggregate features row per (module, timestep) (sample null:
+ * the dispersion over the draws), an anomalies row per detected patch, or one errors row when the image cannot be
+ * used. The same reductions as {@code analyze paper}, {@code analyze channels} and {@code analyze dispersion}, per
+ * image, so that dataset results are sums over rows.
  */
 public final class ImageWork {
     private ImageWork() {
-    }
-
-    /** What one module's map leaves: the paper's norms and group sums, the channel means and the pooled features. */
-    record ModuleMaps(ImageMaps paper, float[] channelMeanAbs, float[] pooled) {
     }
 
     /** The rows of image {@code in}; an unreadable or unusable image gives one errors row with its reason. */
@@ -58,21 +56,33 @@ public final class ImageWork {
     private static List<Row> rows(StableDiffusion sd, BatchRequest r, ImageInput in, long seed, RgbImage img) {
         ImageSet one = ImageSet.of(List.of(img), List.of(Path.of(in.path()).getFileName().toString()));
         Sampling s = r.sampling(seed, in.prompt());
-        PaperRun.Options o = r.paper(s);
         Map<String, MapShape> shapes = FeatureStream.shapes(sd, s.points(), img.width(), img.height());
-        Map<String, ModuleMaps> maps = new LinkedHashMap<>();
-        TensorFile tensors = r.tensors() == null ? null : new TensorFile(Path.of(r.tensors()), in.path());
-        FeatureStream.run(sd, one, s, batch -> {
-            MapShape sh = shapes.get(batch.point());
-            float[] x = batch.value().toFloatArray();
-            maps.put(batch.point(), new ModuleMaps(PaperMaps.image(0, x, sh, true, false), channelMeanAbs(x, sh),
-                    r.spatialMean() ? spatialMean(x, sh) : null));
-            if (tensors != null) {
-                tensors.add(batch.point(), sh, x);
-            }
-        }, Progress.NONE);
-        Map<String, ImageMaps> cropped = PaperRun.croppedMaps(sd, one, o, shapes);
+        TensorFile tensors = r.tensors() == null ? null
+                : new TensorFile(Path.of(r.tensors()), in.path(), r.timesteps(), r.samples());
+        ImageDraws draws = new ImageDraws(shapes, r.spatialMean(), r.samples(), tensors);
+        FeatureStream.run(sd, one, s, draws, Progress.NONE);
         String tensorFile = tensors == null ? null : tensors.write();
+        List<Row> rows = new ArrayList<>();
+        for (int t : r.timesteps()) {
+            for (int k = 0; k < r.samples(); k++) {
+                Map<String, ImageMaps> cropped = PaperRun.croppedMaps(sd, one, r.paper(s, t, k), shapes);
+                rows.addAll(drawRows(r, new Draw(in, seed, t, k), draws.draw(t, k), shapes, cropped, tensorFile));
+            }
+            draws.spread(t).forEach((module, spread) -> rows.add(spreadRow(in, seed, t, module, shapes.get(module), spread)));
+        }
+        return rows;
+    }
+
+    /** Which draw rows belong to: the image, its seed, the timestep and the draw. */
+    private record Draw(ImageInput in, long seed, int timestep, int k) {
+        Tables.RowBuilder row(String table, String module) {
+            return new Tables.RowBuilder(table, in, seed).set("module", module).set("timestep", timestep).set("sample", k);
+        }
+    }
+
+    /** One draw's rows: a features row per module, an anomalies row per patch; labels from the reference module. */
+    private static List<Row> drawRows(BatchRequest r, Draw d, Map<String, ImageDraws.ModuleMaps> maps,
+                                      Map<String, MapShape> shapes, Map<String, ImageMaps> cropped, String tensorFile) {
         ImageMaps ref = maps.get(r.reference()).paper();
         List<Label> labels = Anomalies.asLabels(Anomalies.detect(List.of(ref), r.k()));
         List<Row> rows = new ArrayList<>();
@@ -80,17 +90,23 @@ public final class ImageWork {
             ImageMaps m = e.getValue().paper();
             double[] ratios = labels.isEmpty() ? new double[0]
                     : Anomalies.ratios(List.of(m), labels, ref.norms().height()).values();
-            rows.add(featureRow(r, in, seed, e.getKey(), shapes.get(e.getKey()), e.getValue(), cropped.get(e.getKey()),
-                    ratios, tensorFile));
+            rows.add(featureRow(d, shapes.get(e.getKey()), e.getKey(), e.getValue(), cropped.get(e.getKey()), ratios, tensorFile));
             for (Anomalies.Found f : Anomalies.detect(List.of(m), r.k())) {
-                rows.add(anomalyRow(r, in, seed, e.getKey(), m, f.patch()));
+                rows.add(anomalyRow(d, e.getKey(), m, f.patch()));
             }
         }
         return rows;
     }
 
-    private static Row featureRow(BatchRequest r, ImageInput in, long seed, String module, MapShape sh, ModuleMaps mm,
-                                  ImageMaps cropped, double[] ratios, String tensorFile) {
+    /** The aggregate row of one module at one timestep: the dispersion over the draws (sample null). */
+    private static Row spreadRow(ImageInput in, long seed, int timestep, String module, MapShape sh, ImageDraws.Spread s) {
+        return new Tables.RowBuilder(Tables.FEATURES, in, seed).set("module", module).set("timestep", timestep)
+                .set("channels", sh.channels()).set("height", sh.height()).set("width", sh.width())
+                .set("dispersion_mean", s.mean()).set("dispersion_map", s.map()).build();
+    }
+
+    private static Row featureRow(Draw d, MapShape sh, String module, ImageDraws.ModuleMaps mm, ImageMaps cropped,
+                                  double[] ratios, String tensorFile) {
         ImageMaps m = mm.paper();
         double[] norms = m.norms().norms();
         double mean = m.norms().mean();
@@ -98,8 +114,7 @@ public final class ImageWork {
         for (double v : norms) {
             var += (v - mean) * (v - mean);
         }
-        var b = new Tables.RowBuilder(Tables.FEATURES, in, seed).set("module", module).set("timestep", r.timestep())
-                .set("sample", 0).set("channels", sh.channels()).set("height", sh.height()).set("width", sh.width())
+        var b = d.row(Tables.FEATURES, module).set("channels", sh.channels()).set("height", sh.height()).set("width", sh.width())
                 .set("channel_mean_abs", mm.channelMeanAbs()).set("norm_mean", mean)
                 .set("norm_std", Math.sqrt(var / norms.length)).set("anomaly_ratios", ratios)
                 .set("pooled", mm.pooled()).set("tensor_file", tensorFile);
@@ -123,38 +138,9 @@ public final class ImageWork {
         b.set("group_" + variant + "_sums", sums).set("group_" + variant + "_counts", counts);
     }
 
-    private static Row anomalyRow(BatchRequest r, ImageInput in, long seed, String module, ImageMaps m, Patch p) {
-        return new Tables.RowBuilder(Tables.ANOMALIES, in, seed).set("module", module).set("timestep", r.timestep())
-                .set("sample", 0).set("height", m.norms().height()).set("width", m.norms().width()).set("row", p.row())
+    private static Row anomalyRow(Draw d, String module, ImageMaps m, Patch p) {
+        return d.row(Tables.ANOMALIES, module).set("height", m.norms().height()).set("width", m.norms().width()).set("row", p.row())
                 .set("col", p.col()).set("rows", p.rows()).set("cols", p.cols()).set("tokens", p.tokens())
                 .set("ratio", p.ratio()).set("peak", p.peak()).build();
-    }
-
-    /** Mean |x| of each channel of a map [C, H, W] (float64 sums). */
-    static float[] channelMeanAbs(float[] x, MapShape s) {
-        int p = s.positions();
-        float[] out = new float[s.channels()];
-        for (int c = 0; c < out.length; c++) {
-            double sum = 0;
-            for (int i = 0; i < p; i++) {
-                sum += Math.abs(x[c * p + i]);
-            }
-            out[c] = (float) (sum / p);
-        }
-        return out;
-    }
-
-    /** The spatial mean of each channel of a map [C, H, W] (float64 sums): the pooled feature vector. */
-    static float[] spatialMean(float[] x, MapShape s) {
-        int p = s.positions();
-        float[] out = new float[s.channels()];
-        for (int c = 0; c < out.length; c++) {
-            double sum = 0;
-            for (int i = 0; i < p; i++) {
-                sum += x[c * p + i];
-            }
-            out[c] = (float) (sum / p);
-        }
-        return out;
     }
 }

@@ -11,7 +11,8 @@ import java.util.List;
 /**
  * The batch's Parquet tables under {@code tables/}, each written a chunk of images at a time ({@code chunk=N}):
  * <ul>
- * <li>{@code features}: a row per (image, module, timestep, sample) with the per-image reductions;</li>
+ * <li>{@code features}: a row per (image, module, timestep, sample) with the per-image reductions, and with more
+ * than one draw a row per (image, module, timestep) whose sample is null: the dispersion over the draws;</li>
  * <li>{@code anomalies}: a row per anomaly candidate (a patch the detector finds in a norm map);</li>
  * <li>{@code errors}: a row per image that could not be used, with its one-line reason;</li>
  * <li>{@code done}: a row per image of each committed chunk (written last: a chunk without it is not committed).</li>
@@ -28,7 +29,8 @@ public final class Tables {
     static final List<String> KEY = List.of("path", "label", "prompt", "seed");
     static final List<String> FEATURE_COLUMNS = List.of("module", "timestep", "sample", "channels", "height", "width",
             "channel_mean_abs", "norm_mean", "norm_std", "group_plain_sums", "group_plain_counts", "group_ring_sums",
-            "group_ring_counts", "group_cropped_sums", "group_cropped_counts", "anomaly_ratios", "pooled", "tensor_file");
+            "group_ring_counts", "group_cropped_sums", "group_cropped_counts", "anomaly_ratios", "pooled", "tensor_file",
+            "dispersion_mean", "dispersion_map");
     static final List<String> ANOMALY_COLUMNS = List.of("module", "timestep", "sample", "height", "width", "row", "col",
             "rows", "cols", "tokens", "ratio", "peak");
     static final List<String> ERROR_COLUMNS = List.of("error");
@@ -62,6 +64,8 @@ public final class Tables {
         f.add(field("anomaly_ratios", DataTypes.createArrayType(DataTypes.DoubleType, false)));
         f.add(field("pooled", DataTypes.createArrayType(DataTypes.FloatType, false)));
         f.add(field("tensor_file", DataTypes.StringType));
+        f.add(field("dispersion_mean", DataTypes.DoubleType));
+        f.add(field("dispersion_map", DataTypes.createArrayType(DataTypes.DoubleType, false)));
         f.add(field("row", DataTypes.IntegerType));
         f.add(field("col", DataTypes.IntegerType));
         f.add(field("rows", DataTypes.IntegerType));

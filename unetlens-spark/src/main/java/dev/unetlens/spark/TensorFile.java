@@ -11,36 +11,54 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 /**
- * One image's full maps as a float16 safetensors file (a tensor [C, H, W] per module, named by the module), written
- * atomically to {@code tensors/<first 16 hex digits of SHA-256(path)>.safetensors} and listed in the features table.
+ * One image's full maps as a float16 safetensors file: per module one tensor [T, S, C, H, W] (timesteps in the
+ * request's order, then draws), named by the module, with the image's path, timesteps and draws in the metadata;
+ * written atomically to {@code tensors/<first 16 hex digits of SHA-256(path)>.safetensors} and listed in the features
+ * table.
  */
 final class TensorFile {
     private final Path folder;
     private final String path;
-    private final SafetensorsWriter writer = new SafetensorsWriter();
+    private final List<Integer> timesteps;
+    private final int samples;
+    private final Map<String, ByteBuffer> tensors = new LinkedHashMap<>();
+    private final Map<String, MapShape> shapes = new LinkedHashMap<>();
 
-    TensorFile(Path folder, String path) {
+    TensorFile(Path folder, String path, List<Integer> timesteps, int samples) {
         this.folder = folder;
         this.path = path;
+        this.timesteps = List.copyOf(timesteps);
+        this.samples = samples;
     }
 
-    void add(String module, MapShape s, float[] x) {
-        ByteBuffer b = ByteBuffer.allocate(x.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : x) {
-            b.putShort(Float.floatToFloat16(v));
+    /** Draw {@code k}'s map [C, H, W] of {@code module} at {@code timestep}, rounded to float16. */
+    void add(String module, MapShape s, int timestep, int k, float[] x) {
+        ByteBuffer b = tensors.computeIfAbsent(module, m -> ByteBuffer.allocate(timesteps.size() * samples * s.size() * 2)
+                .order(ByteOrder.LITTLE_ENDIAN));
+        shapes.put(module, s);
+        int at = (timesteps.indexOf(timestep) * samples + k) * s.size() * 2;
+        for (int i = 0; i < x.length; i++) {
+            b.putShort(at + 2 * i, Float.floatToFloat16(x[i]));
         }
-        writer.add(module, DType.F16, new long[] {s.channels(), s.height(), s.width()}, b.flip());
     }
 
     /** Writes the file; returns its name relative to the output directory. */
     String write() {
-        String name = "tensors/" + name(path) + ".safetensors";
-        writer.metadata(Map.of("path", path));
+        SafetensorsWriter writer = new SafetensorsWriter();
+        tensors.forEach((m, b) -> {
+            MapShape s = shapes.get(m);
+            writer.add(m, DType.F16, new long[] {timesteps.size(), samples, s.channels(), s.height(), s.width()}, b);
+        });
+        writer.metadata(Map.of("path", path, "timesteps", timesteps.stream().map(String::valueOf).collect(Collectors.joining(",")),
+                "samples", Integer.toString(samples), "layout", "[timestep, sample, C, H, W]"));
         writer.write(folder.resolve(name(path) + ".safetensors"));
-        return name;
+        return "tensors/" + name(path) + ".safetensors";
     }
 
     static String name(String path) {
