@@ -19,6 +19,7 @@ import dev.unetlens.spark.DatasetResults;
 import dev.unetlens.spark.ImageInput;
 import dev.unetlens.spark.Inputs;
 import dev.unetlens.spark.ModelPool;
+import dev.unetlens.spark.TableProbe;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -107,6 +108,10 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--tensors", description = "Also write each image's full maps as float16 safetensors under tensors/.")
     boolean tensors;
 
+    @Option(names = "--probe", description = "Train the paper's positional probe per module on the driver from the tokens"
+            + " table (every token of draw 0 at the first timestep; one module's tokens of every image must fit the driver).")
+    boolean probe;
+
     @Option(names = "--master", paramLabel = "URL", description = "Spark master (default: spark-submit's, else local[*]:"
             + " the embedded engine). A JVM that already runs Spark (a notebook, a test) runs batch in its session.")
     String master;
@@ -158,7 +163,7 @@ public final class BatchCommand implements Callable<Integer> {
                 }
                 r = new BatchRequest(modelPath.toString(), hash, modules, timesteps(), samples, seed, seedFrom.equals("path"), prompt,
                         latent.toUpperCase(java.util.Locale.ROOT), unitRange, resize, crop, paperPrep, prepSize, ref, k,
-                        spatialMean, tensors ? out.resolve("tensors").toString() : null, threads);
+                        spatialMean, tensors ? out.resolve("tensors").toString() : null, probe, threads);
                 modelJson = RunRecords.model(sd, new FileHashes(CacheDir.root()));
             }
             List<ImageInput> inputs = Inputs.read(spark, input);
@@ -171,6 +176,9 @@ public final class BatchCommand implements Callable<Integer> {
                     partitions != null ? partitions : spark.sparkContext().defaultParallelism(), chunk, maxErrors));
             m.set("spark", BatchSpark.conf(spark));
             ObjectNode results = DatasetResults.of(spark, out.resolve("tables"), r.modules(), r.timesteps(), r.reference());
+            if (r.probe()) {
+                TableProbe.add(spark, out.resolve("tables"), r.timesteps().getFirst(), results);
+            }
             Path tables = out.resolve("tables");
             results.put("tables", "tables/: features, anomalies, errors, done (Parquet, chunk=N partitions)");
             results.put("errors", BatchSpark.count(spark, tables.resolve("errors")));

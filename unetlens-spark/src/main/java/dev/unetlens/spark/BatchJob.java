@@ -81,7 +81,8 @@ public final class BatchJob {
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
             String dir = "chunk=" + String.format(Locale.ROOT, "%05d", id);
-            for (String t : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS)) {
+            for (String t : r.probe() ? List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS, Tables.TOKENS)
+                    : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS)) {
                 out.filter(functions.col("kind").equalTo(t))
                         .select(Tables.columns(t).stream().map(functions::col).toArray(org.apache.spark.sql.Column[]::new))
                         .write().mode(SaveMode.Overwrite).parquet(tables.resolve(t).resolve(dir).toString());
@@ -103,7 +104,7 @@ public final class BatchJob {
                 ok.add(c);
             }
         }
-        for (String t : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS, Tables.DONE)) {
+        for (String t : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS, Tables.TOKENS, Tables.DONE)) {
             for (String c : chunkDirs(tables.resolve(t))) {
                 if (!ok.contains(c)) {
                     BatchSpark.deleteTree(tables.resolve(t).resolve(c));

@@ -79,7 +79,7 @@ public final class BatchPaperCase implements BenchCase {
         progress.accept(String.format(Locale.ROOT, "analyze paper (groups, anomalies): %.1f s", analyze));
         String hash = ModelPool.hash(sd);
         BatchRequest r = new BatchRequest(model.toAbsolutePath().toString(), hash, points, List.of(PaperRun.TIMESTEP), 1, PaperRun.SEED,
-                false, "", "SAMPLE", false, null, false, null, 512, ref, AnomalyDetector.DEFAULT_K, false, null, 0);
+                false, "", "SAMPLE", false, null, false, null, 512, ref, AnomalyDetector.DEFAULT_K, false, null, false, 0);
         List<ImageInput> inputs = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {
             inputs.add(new ImageInput(dir.resolve("images/img" + i + ".png").toString(), null, null));

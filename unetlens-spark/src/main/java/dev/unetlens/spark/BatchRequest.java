@@ -38,13 +38,14 @@ import java.util.Locale;
  * @param k              the anomaly detector's threshold (robust σ)
  * @param spatialMean    keep each map's spatial mean per channel (pooled features)
  * @param tensors        folder the full maps go to as float16 safetensors, or null
+ * @param probe          keep every token of draw 0 at the first timestep (the tokens table) for the positional probe
  * @param threadsPerTask libtorch threads an executor computes with per task
  */
 public record BatchRequest(String model, String modelHash, List<String> modules, List<Integer> timesteps,
                            int samples, long seed,
                            boolean seedFromPath, String prompt, String latent, boolean unitRange, Integer resize,
                            boolean crop, Integer paperMin, int prepSize, String reference, double k,
-                           boolean spatialMean, String tensors, int threadsPerTask) implements Serializable {
+                           boolean spatialMean, String tensors, boolean probe, int threadsPerTask) implements Serializable {
     public BatchRequest {
         modules = List.copyOf(modules);
         timesteps = List.copyOf(timesteps);
@@ -116,6 +117,7 @@ public record BatchRequest(String model, String modelHash, List<String> modules,
         o.put("k", k);
         o.put("spatial_mean", spatialMean);
         o.put("tensors", tensors != null);
+        o.put("probe", probe);
         o.put("threads_per_task", threadsPerTask);
         return o;
     }

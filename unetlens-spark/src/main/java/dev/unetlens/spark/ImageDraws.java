@@ -15,7 +15,8 @@ import java.util.Map;
  * What one image's draws leave, as the U-Net streams them (every timestep, every draw, every module): per draw the
  * paper's maps, the channels' mean |x| and the pooled features; per timestep, with more than one draw, the dispersion
  * of each module (as {@code analyze dispersion}, one module at a time: the std over the draws, n − 1, of every channel
- * at every position, averaged over the channels). The full maps go to {@code tensors} when asked for.
+ * at every position, averaged over the channels). The full maps go to {@code tensors} when asked for; with
+ * {@code tokensAt} (a timestep) draw 0's tokens there are kept for the positional probe.
  */
 final class ImageDraws implements ImageFeatures.BatchSink {
     /** What one module's map of one draw leaves. */
@@ -30,11 +31,13 @@ final class ImageDraws implements ImageFeatures.BatchSink {
     private final boolean pooled;
     private final int samples;
     private final TensorFile tensors;
+    private final Integer tokensAt;
     private final Map<String, Map<String, ModuleMaps>> draws = new HashMap<>();   // "t/k" → module → maps
     private final Map<Integer, Map<String, Spread>> spreads = new HashMap<>();
     private final Map<String, Welford> current = new LinkedHashMap<>();
 
-    ImageDraws(Map<String, MapShape> shapes, boolean pooled, int samples, TensorFile tensors) {
+    ImageDraws(Map<String, MapShape> shapes, boolean pooled, int samples, TensorFile tensors, Integer tokensAt) {
+        this.tokensAt = tokensAt;
         this.shapes = shapes;
         this.pooled = pooled;
         this.samples = samples;
@@ -50,7 +53,7 @@ final class ImageDraws implements ImageFeatures.BatchSink {
             float[] one = rows == 1 ? x : java.util.Arrays.copyOfRange(x, r * sh.size(), (r + 1) * sh.size());
             int k = b.first() + r;
             draws.computeIfAbsent(key(b.timestep(), k), t -> new LinkedHashMap<>()).put(b.point(), new ModuleMaps(
-                    PaperMaps.image(0, one, sh, true, false), channelMeanAbs(one, sh), pooled ? spatialMean(one, sh) : null));
+                    PaperMaps.image(0, one, sh, true, k == 0 && Integer.valueOf(b.timestep()).equals(tokensAt)), channelMeanAbs(one, sh), pooled ? spatialMean(one, sh) : null));
             if (tensors != null) {
                 tensors.add(b.point(), sh, b.timestep(), k, one);
             }

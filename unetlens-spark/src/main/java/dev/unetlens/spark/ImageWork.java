@@ -59,7 +59,8 @@ public final class ImageWork {
         Map<String, MapShape> shapes = FeatureStream.shapes(sd, s.points(), img.width(), img.height());
         TensorFile tensors = r.tensors() == null ? null
                 : new TensorFile(Path.of(r.tensors()), in.path(), r.timesteps(), r.samples());
-        ImageDraws draws = new ImageDraws(shapes, r.spatialMean(), r.samples(), tensors);
+        ImageDraws draws = new ImageDraws(shapes, r.spatialMean(), r.samples(), tensors,
+                r.probe() ? r.timesteps().getFirst() : null);
         FeatureStream.run(sd, one, s, draws, Progress.NONE);
         String tensorFile = tensors == null ? null : tensors.write();
         List<Row> rows = new ArrayList<>();
@@ -93,6 +94,11 @@ public final class ImageWork {
             rows.add(featureRow(d, shapes.get(e.getKey()), e.getKey(), e.getValue(), cropped.get(e.getKey()), ratios, tensorFile));
             for (Anomalies.Found f : Anomalies.detect(List.of(m), r.k())) {
                 rows.add(anomalyRow(d, e.getKey(), m, f.patch()));
+            }
+            if (m.tokens() != null) {
+                MapShape sh = shapes.get(e.getKey());
+                rows.add(d.row(Tables.TOKENS, e.getKey()).set("channels", sh.channels()).set("height", sh.height())
+                        .set("width", sh.width()).set("token_values", m.tokens()).build());
             }
         }
         return rows;

@@ -14,6 +14,8 @@ import java.util.List;
  * <li>{@code features}: a row per (image, module, timestep, sample) with the per-image reductions, and with more
  * than one draw a row per (image, module, timestep) whose sample is null: the dispersion over the draws;</li>
  * <li>{@code anomalies}: a row per anomaly candidate (a patch the detector finds in a norm map);</li>
+ * <li>{@code tokens} ({@code --probe}): a row per (image, module) with every token of draw 0 at the first timestep,
+ * token-major [H·W·C] float32, the positional probe's inputs;</li>
  * <li>{@code errors}: a row per image that could not be used, with its one-line reason;</li>
  * <li>{@code done}: a row per image of each committed chunk (written last: a chunk without it is not committed).</li>
  * </ul>
@@ -23,6 +25,7 @@ public final class Tables {
     public static final String FEATURES = "features";
     public static final String ANOMALIES = "anomalies";
     public static final String ERRORS = "errors";
+    public static final String TOKENS = "tokens";
     public static final String DONE = "done";
 
     /** The columns every row has. */
@@ -34,6 +37,8 @@ public final class Tables {
     static final List<String> ANOMALY_COLUMNS = List.of("module", "timestep", "sample", "height", "width", "row", "col",
             "rows", "cols", "tokens", "ratio", "peak");
     static final List<String> ERROR_COLUMNS = List.of("error");
+    static final List<String> TOKEN_COLUMNS = List.of("module", "timestep", "sample", "channels", "height", "width",
+            "token_values");
 
     /** The row the executors emit (index order = {@link #ROW}'s fields). */
     public static final StructType ROW = new StructType(fields());
@@ -74,6 +79,7 @@ public final class Tables {
         f.add(field("ratio", DataTypes.DoubleType));
         f.add(field("peak", DataTypes.DoubleType));
         f.add(field("error", DataTypes.StringType));
+        f.add(field("token_values", DataTypes.createArrayType(DataTypes.FloatType, false)));
         return f.toArray(StructField[]::new);
     }
 
@@ -88,6 +94,7 @@ public final class Tables {
             case FEATURES -> FEATURE_COLUMNS;
             case ANOMALIES -> ANOMALY_COLUMNS;
             case ERRORS -> ERROR_COLUMNS;
+            case TOKENS -> TOKEN_COLUMNS;
             default -> throw new IllegalArgumentException(table);
         });
         return c;

@@ -17,8 +17,9 @@ import static org.assertj.core.api.Assertions.within;
 /**
  * {@code batch} in local[2] over generated images equals {@code analyze paper} over the same images (the base seed for
  * every image, as analyze draws): per module the mean norm, the three token-group matrices and the images they average,
- * the anomaly ratio's mean and std over the labels, the patches found, and the labels at the reference module; up to
- * the order of float64 additions.
+ * the anomaly ratio's mean and std over the labels, the patches found, the labels at the reference module, and the
+ * positional probe trained from the tokens table (losses and accuracies of every epoch); up to the order of float64
+ * additions.
  */
 class BatchAnalyzeTest {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,9 +41,9 @@ class BatchAnalyzeTest {
         Path batch = tmp.resolve("batch");
         assertThat(Main.run("batch", "--model", model, "--input", images.toString(), "--out", batch.toString(),
                 "--master", "local[2]", "--partitions", "3", "--seed-from", "base", "--threads-per-task", "1",
-                "--spatial-mean", "--k", "1")).isZero();
+                "--spatial-mean", "--probe", "--k", "1")).isZero();
         Path analyze = tmp.resolve("analyze");
-        assertThat(Main.run("analyze", "paper", "--model", model, "--images", images.toString(), "--epochs", "1", "--k", "1",
+        assertThat(Main.run("analyze", "paper", "--model", model, "--images", images.toString(), "--k", "1",
                 "--out", analyze.toString())).isZero();
         JsonNode b = JSON.readTree(batch.resolve("results.json").toFile());
         JsonNode a = JSON.readTree(analyze.resolve("results.json").toFile());
@@ -67,6 +68,16 @@ class BatchAnalyzeTest {
             assertThat(ba.path("images_with_patches").asInt()).as(where).isEqualTo(aa.path("images_with_patches").asInt());
             number(ba.path("ratio_mean"), aa.path("ratio_mean"), where + " ratio_mean");
             number(ba.path("ratio_std"), aa.path("ratio_std"), where + " ratio_std");
+            JsonNode bp = bm.path("probe");
+            JsonNode ap = am.path("probe");
+            assertThat(bp.path("train_images").asInt()).as(where).isEqualTo(ap.path("train_images").asInt()).isPositive();
+            assertThat(bp.path("test_images").asInt()).as(where).isEqualTo(ap.path("test_images").asInt()).isPositive();
+            for (String q : new String[] {"accuracy", "accuracy_per_axis"}) {
+                matrix(bp.path(q).path("values"), ap.path(q).path("values"), where + " probe " + q);
+            }
+            for (int e = 0; e < ap.path("loss").size(); e++) {
+                number(bp.path("loss").get(e), ap.path("loss").get(e), where + " probe loss, epoch " + e);
+            }
         }
         JsonNode manifest = JSON.readTree(batch.resolve("manifest.json").toFile());
         assertThat(manifest.path("status").asText()).isEqualTo("complete");

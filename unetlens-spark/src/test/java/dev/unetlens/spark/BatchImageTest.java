@@ -62,7 +62,7 @@ class BatchImageTest {
             List<Row> mine = rows.stream().filter(r -> r.<String>getAs("path").equals(path)).toList();
             long seed = mine.getFirst().getAs("seed");
             assertThat(seed).isEqualTo(new BatchRequest(model, "", modules, TIMESTEPS, DRAWS, 42, true, "", "SAMPLE",
-                    false, null, false, null, 512, reference, 6, false, null, 1).seedFor(path));
+                    false, null, false, null, 512, reference, 6, false, null, false, 1).seedFor(path));
             try (SafetensorsFile tensors = SafetensorsFile.open(batch.resolve(mine.getFirst().<String>getAs("tensor_file")))) {
                 assertThat(tensors.metadata()).containsEntry("path", path).containsEntry("timesteps", "50,400");
                 for (int ti = 0; ti < TIMESTEPS.size(); ti++) {
