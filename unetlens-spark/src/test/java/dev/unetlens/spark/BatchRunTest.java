@@ -25,10 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * {@code batch}'s tables do not depend on partitioning (local[1], one partition, one chunk vs local[2], three
+ * {@code batch}'s tables do not depend on where and how it runs (a standalone cluster, {@link LocalCluster}: one
+ * executor of one core in a JVM of its own, one partition, one chunk vs the embedded engine local[2], three
  * partitions, chunks of 3), a run killed between a chunk's tables and its done rows resumes to the same tables, an
  * unreadable image becomes an errors row, and bad input fails in one line: another model's tables, a table without a
- * path column, too many errors, a model path an executor lacks. Every run after the local[1] one shares the class's
+ * path column, too many errors, a model path an executor lacks. Every run after the cluster's shares the class's
  * local[2] session (starting Spark is most of a small run's time).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -51,9 +52,12 @@ class BatchRunTest {
         Files.write(images.resolve("broken.png"), new byte[] {1, 2, 3, 4});
         String model = BatchTestData.model(0);
         Path a = tmp.resolve("a");
-        BatchTestData.stopShared();                                     // local[1]: a session of its own
-        assertThat(batch(model, images, a, "local[1]", "1", "100")).isZero();
-        assertThat(SparkSession.getDefaultSession().isEmpty()).as("batch stops the session it started").isTrue();
+        BatchTestData.stopShared();
+        try (LocalCluster cluster = LocalCluster.start(tmp.resolve("spark-home"))) {
+            assertThat(batch(model, images, a, LocalCluster.MASTER, "1", "100")).isZero();
+            assertThat(cluster.executorPid()).as("the executor is a process of its own").isNotEqualTo(ProcessHandle.current().pid());
+        }
+        assertThat(Files.readString(a.resolve("manifest.json"))).contains(LocalCluster.MASTER);
         BatchTestData.shared();
         Path b = tmp.resolve("b");
         assertThat(batch(model, images, b, "local[2]", "3", "3")).isZero();
