@@ -105,7 +105,8 @@ public final class BatchCommand implements Callable<Integer> {
     @Option(names = "--spatial-mean", description = "Keep each map's spatial mean per channel (the pooled column).")
     boolean spatialMean;
 
-    @Option(names = "--tensors", description = "Also write each image's full maps as float16 safetensors under tensors/.")
+    @Option(names = "--tensors", description = "Also write each image's full maps as float16 safetensors under tensors/"
+            + " (a tensor [timesteps, draws, C, H, W] per module).")
     boolean tensors;
 
     @Option(names = "--probe", description = "Train the paper's positional probe per module on the driver from the tokens"
