@@ -3,9 +3,7 @@ package dev.unetlens.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.unetlens.cli.Main;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -21,17 +19,9 @@ import static org.assertj.core.api.Assertions.within;
  * positional probe trained from the tokens table (losses and accuracies of every epoch); up to the order of float64
  * additions.
  */
-class BatchAnalyzeTest {
+class BatchAnalyzeTest extends SparkTestBase {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final double TOL = 1e-9;
-
-    @TempDir
-    Path tmp;
-
-    @AfterAll
-    static void stopSpark() {
-        BatchTestData.stopShared();
-    }
 
     @Test
     void datasetResultsEqualAnalyzePaper() throws Exception {

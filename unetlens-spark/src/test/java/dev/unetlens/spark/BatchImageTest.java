@@ -7,9 +7,7 @@ import dev.unetlens.io.NpyArray;
 import dev.unetlens.io.SafetensorsFile;
 import dev.unetlens.io.TensorInfo;
 import org.apache.spark.sql.Row;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
@@ -27,20 +25,12 @@ import static org.assertj.core.api.Assertions.within;
  * every module's channel mean |x| and pooled features of every draw, computed from extract's float32 maps; the tensor
  * file's maps, at float16's precision; and the aggregate row's dispersion (map and mean) at the reference module.
  */
-class BatchImageTest {
+class BatchImageTest extends SparkTestBase {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<Integer> TIMESTEPS = List.of(50, 400);
     private static final int DRAWS = 2;
     /** Two runs of the same float32 U-Net: only the order of additions differs. */
     private static final double REL = 1e-4;
-
-    @TempDir
-    Path tmp;
-
-    @AfterAll
-    static void stopSpark() {
-        BatchTestData.stopShared();
-    }
 
     @Test
     void rowsEqualExtractAndDispersionImageByImage() throws Exception {

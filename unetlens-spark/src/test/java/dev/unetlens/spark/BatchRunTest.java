@@ -6,12 +6,10 @@ import dev.unetlens.UnetlensException;
 import dev.unetlens.cli.Main;
 import dev.unetlens.pipeline.StableDiffusion;
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -33,17 +31,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * local[2] session (starting Spark is most of a small run's time).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class BatchRunTest {
+class BatchRunTest extends SparkTestBase {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> TABLES = List.of("features", "anomalies", "errors");
-
-    @TempDir
-    Path tmp;
-
-    @AfterAll
-    static void stopSpark() {
-        BatchTestData.stopShared();
-    }
 
     @Test
     @Order(1)
