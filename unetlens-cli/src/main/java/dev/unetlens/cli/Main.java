@@ -26,6 +26,7 @@ public final class Main {
             return ErrorHandler.USAGE;
         }
         CommandLine cli = new CommandLine(new UnetlensCommand());
+        SubcommandProvider.addAll(cli);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         cli.setUsageHelpWidth(USAGE_WIDTH);
         cli.setExecutionStrategy(parsed -> {

@@ -142,15 +142,19 @@ public final class PaperReport {
         }
         PositionProbe.Result p = r.probe().get(m);
         if (p != null) {
-            ObjectNode pj = o.putObject("probe");
-            pj.put("train_images", p.train());
-            pj.put("test_images", p.test());
-            pj.set("loss", Outputs.array(p.loss()));
-            pj.set("accuracy", Outputs.quantity("share of test tokens, [epoch][grid]", Outputs.array(p.accuracy())));
-            pj.set("accuracy_per_axis", Outputs.quantity("share of test coordinates, [epoch][grid]", Outputs.array(p.perAxis())));
-            pj.set("chance", Outputs.array(p.chance()));
+            probeJson(o.putObject("probe"), p);
         }
         return o;
+    }
+
+    /** One module's probe as results.json gives it (also {@code batch --probe}'s). */
+    public static void probeJson(ObjectNode pj, PositionProbe.Result p) {
+        pj.put("train_images", p.train());
+        pj.put("test_images", p.test());
+        pj.set("loss", Outputs.array(p.loss()));
+        pj.set("accuracy", Outputs.quantity("share of test tokens, [epoch][grid]", Outputs.array(p.accuracy())));
+        pj.set("accuracy_per_axis", Outputs.quantity("share of test coordinates, [epoch][grid]", Outputs.array(p.perAxis())));
+        pj.set("chance", Outputs.array(p.chance()));
     }
 
     private static void writeNorms(OutputDirectory out, String name, List<ImageMaps> maps, MapShape s) {

@@ -155,6 +155,22 @@ public final class PaperRun {
         ImageSet one = ImageSet.of(List.of(images.image(i)), List.of(images.entry(i).name()));
         FeatureStream.run(sd, one, o.sampling(), batch -> maps.put(batch.point(), PaperMaps.image(i,
                 batch.value().toFloatArray(), shapes.get(batch.point()), groups, o.has(Experiment.PROBE))), Progress.NONE);
+        return new PaperState.ImageState(maps, cropped(sd, images, i, o, shapes, byToken, croppedModules));
+    }
+
+    /**
+     * The maps of image {@code one}'s copy cropped by one token on every side (the group experiment's image-cropped
+     * variant), at the modules of each token size where that leaves at least 8 pixels; {@code shapes} are its maps'.
+     * What {@code batch} computes per image, image by image as {@link #of} does.
+     */
+    public static Map<String, ImageMaps> croppedMaps(StableDiffusion sd, ImageSet one, Options o, Map<String, MapShape> shapes) {
+        Map<String, List<String>> byToken = byTokenSize(one.entry(0), shapes);
+        return cropped(sd, one, 0, o, shapes, byToken, croppedModules(one, 0, o, List.of(shapes), byToken));
+    }
+
+    private static Map<String, ImageMaps> cropped(StableDiffusion sd, ImageSet images, int i, Options o,
+                                                  Map<String, MapShape> shapes, Map<String, List<String>> byToken,
+                                                  List<String> croppedModules) {
         Map<String, ImageMaps> cropped = new LinkedHashMap<>();
         for (List<String> modules : byToken.values()) {
             if (!croppedModules.contains(modules.getFirst())) {
@@ -169,7 +185,7 @@ public final class PaperRun {
             FeatureStream.run(sd, set, s, batch -> cropped.put(batch.point(), PaperMaps.image(i, batch.value().toFloatArray(),
                     cs.get(batch.point()), true, false)), Progress.NONE);
         }
-        return new PaperState.ImageState(maps, cropped);
+        return cropped;
     }
 
     /** The modules whose image-cropped variant image i takes part in (none past the group limit or too small). */

@@ -164,6 +164,9 @@ public interface BenchCase {
                 new Txt2ImgCase(512, 20), new PaperCase(512, 2, 50))) {
             m.put(c.name(), c);
         }
+        for (BenchCase c : java.util.ServiceLoader.load(BenchCase.class)) {   // cases of other modules (unetlens-spark)
+            m.put(c.name(), c);
+        }
         return java.util.Collections.unmodifiableMap(m);
     }
 
