@@ -39,6 +39,9 @@ class ServeBrowserTest {
     static final Path SHOTS = Path.of("target/screenshots");
     private static final String TOKEN = Auth.newToken();
     private static final String SIMILARITY_MODULE = "up_blocks.1.attentions.0";
+    private static final String CROSS_ATTENTION = "down_blocks.1.attentions.0.transformer_blocks.0.attn2:probs";
+    private static final String UP_CROSS_ATTENTION = "up_blocks.1.attentions.0.transformer_blocks.0.attn2:probs";
+    private static final String SELF_ATTENTION = "down_blocks.1.attentions.0.transformer_blocks.0.attn1:probs";
 
     @TempDir
     static Path tmp;
@@ -59,6 +62,10 @@ class ServeBrowserTest {
         CliRun ext = CliRun.of("extract", "--model", model.toString(), "--prompt", "a red fox", "--steps", "3",
                 "--seed", "3", "--at", "IN01, IN04, M00, OUT03, OUT08", "--out", runs.resolve("fox-features").toString());
         assertThat(ext.code()).as(ext.err()).isZero();
+        CliRun att = CliRun.of("extract", "--model", model.toString(), "--prompt", "a red fox", "--steps", "2",
+                "--seed", "3", "--at", String.join(", ", CROSS_ATTENTION, UP_CROSS_ATTENTION, SELF_ATTENTION),
+                "--out", runs.resolve("fox-attention").toString());
+        assertThat(att.code()).as(att.err()).isZero();
         Path image = runs.resolve("fox/image.png");
         CliRun reprs = CliRun.of("extract", "--model", model.toString(), "--images", image.toString(), image.toString(),
                 "--at", SIMILARITY_MODULE, "--seed", "5", "--out", runs.resolve("fox-reprs").toString());
@@ -112,7 +119,7 @@ class ServeBrowserTest {
     void runsPageListsEveryRunWithItsThumbnailAndBrokenOnesWithTheirProblem() throws Exception {
         browser.get(origin + "/?token=" + TOKEN);
         assertThat(browser.getCurrentUrl()).doesNotContain(TOKEN);
-        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() >= 4);   // 5 after the job test
+        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() >= 5);   // 6 after the job test
         int listed = browser.findElements(By.cssSelector("article.run")).size();
         WebElement fox = browser.findElement(By.cssSelector("article.run[data-run='fox']"));
         assertThat(fox.getText()).contains("a red fox").contains("generate").contains("complete").contains("seed\n3");
@@ -165,6 +172,44 @@ class ServeBrowserTest {
         js("arguments[0].dispatchEvent(new Event('change'))", min);
         waiting().until(d -> d.findElement(By.id("field-error")).getText().contains("transform"));
         assertThat(browser.findElement(By.cssSelector("label.bad")).getAttribute("data-field")).isEqualTo("transform");
+    }
+
+    @Test
+    void attentionShowsAWordsHeatMapAndWhereAClickedPositionLooks() throws Exception {
+        browser.get(origin + "/?token=" + TOKEN);
+        browser.get(origin + "/#/runs");
+        waiting().until(d -> !d.findElements(By.cssSelector("article[data-run='fox-attention'] a.view[href*='attention']")).isEmpty());
+        browser.findElement(By.cssSelector("article[data-run='fox-attention'] a.view[href*='attention']")).click();
+        waiting().until(d -> loaded("maps"));                           // the raw maps of the first block at once
+        WebElement fox = browser.findElement(By.cssSelector("#tokens button[data-token='3']"));
+        assertThat(fox.getText()).isEqualTo("fox");
+        assertThat(browser.findElements(By.id("heat")).getFirst().getAttribute("src")).isNull();
+        fox.click();
+        waiting().until(d -> loaded("heat") && "3".equals(d.findElement(By.id("heat")).getAttribute("data-token")));
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> heat = (java.util.Map<String, Object>) ((JavascriptExecutor) browser).executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                + " import('/static/api.js').then(api => api.picture('/api/attention/heat.png', {run: 'fox-attention', token: 3})).then(p => done(p.fields));");
+        assertThat(heat.get("modules")).asList().containsExactly(CROSS_ATTENTION.replace(":probs", ""),
+                UP_CROSS_ATTENTION.replace(":probs", ""));
+        assertThat(heat.get("steps")).asList().containsExactly(1L, 2L);
+
+        WebElement image = browser.findElement(By.id("self-image"));
+        int side = image.getSize().width;
+        int cells = 16;                                   // down_blocks.1 of a 256 px image: 16×16 positions
+        new Actions(browser).moveToElement(image, (int) ((10 + 0.5) * side / cells) - side / 2,
+                (int) ((5 + 0.5) * side / cells) - side / 2).click().perform();
+        waiting().until(d -> loaded("self-map") && "5,10".equals(d.findElement(By.id("self-map")).getAttribute("data-query")));
+        screenshot("attention.png");
+
+        js("const s = document.querySelector('#raw input[name=heads]'); s.value = '9'; s.dispatchEvent(new Event('change'));");
+        waiting().until(d -> !d.findElements(By.cssSelector("#raw label.bad[data-field='heads']")).isEmpty());
+    }
+
+    /** Whether the picture {@code id} has loaded. */
+    private static boolean loaded(String id) {
+        return (Boolean) js("const i = document.getElementById(arguments[0]);"
+                + " return !!i && !!i.getAttribute('src') && i.complete && i.naturalWidth > 0;", id);
     }
 
     @Test
