@@ -264,7 +264,6 @@ class ServeBrowserTest {
         waiting().until(d -> "image-2".equals(d.findElement(By.id("marks")).getAttribute("data-image")));
         new Actions(browser).sendKeys(org.openqa.selenium.Keys.ARROW_LEFT).perform();
         waiting().until(d -> "image".equals(d.findElement(By.id("marks")).getAttribute("data-image")));
-        screenshot("labeler.png");
 
         browser.navigate().refresh();
         waiting().until(d -> !d.findElements(By.id("marks")).isEmpty()
@@ -279,6 +278,29 @@ class ServeBrowserTest {
                 + " for (let i = 10 + n; i + 8 <= b.byteLength; i += 8) out.push(Number(v.getBigInt64(i, true)));"
                 + " done(out); });");
         assertThat(npy).extracting(Number::longValue).containsExactly(0L, 1L, 2L, 0L, 5L, 0L, 0L, 3L, 6L);
+
+        // the detector's candidates, pre-marked (a low k finds some on the bundled model's noise): a click accepts one
+        WebElement k = browser.findElement(By.cssSelector("input[name=k]"));
+        k.clear();
+        k.sendKeys("1");
+        js("arguments[0].dispatchEvent(new Event('change'))", k);
+        waiting().until(d -> !d.findElement(By.id("marks")).getAttribute("data-candidates").isEmpty());
+        @SuppressWarnings("unchecked")
+        List<Number> c = (List<Number>) ((JavascriptExecutor) browser).executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                + " fetch('/api/labels/candidates?run=fox-reprs&module=up_blocks.1.attentions.0&image=image&k=1')"
+                + ".then(r => r.json()).then(j => { const marked = [[1, 2], [5, 0], [3, 6]];"
+                + " const free = j.candidates.find(c => !marked.some(([x, y]) => c.col >= x && c.col <= x + 1"
+                + " && c.row >= y && c.row <= y + 1)); done(free ? [free.col, free.row, free.x, free.y] : []); });");
+        assertThat(c).as("a candidate away from the three labels").hasSize(4);
+        WebElement overlay = browser.findElement(By.id("marks"));           // the page was reloaded
+        new Actions(browser).moveToElement(overlay, (int) ((c.get(0).intValue() + 0.5) * side / cells) - side / 2,
+                (int) ((c.get(1).intValue() + 0.5) * side / cells) - side / 2).click().perform();
+        String accepted = c.get(2) + "," + c.get(3);
+        waiting().until(d -> "4".equals(d.findElement(By.id("marks")).getAttribute("data-saved")));
+        assertThat(overlay.getAttribute("data-marks")).isEqualTo("1,2 5,0 3,6 " + accepted);
+        assertThat(overlay.getAttribute("data-candidates").split(" ")).doesNotContain(accepted);
+        screenshot("labeler.png");
     }
 
     @Test

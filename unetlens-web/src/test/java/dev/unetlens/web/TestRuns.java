@@ -146,6 +146,39 @@ final class TestRuns {
         return dir;
     }
 
+    /** Where {@link #planted} plants its 2×2 high-norm patch: upper-left token (x = column, y = row). */
+    static final int PLANTED_X = 5;
+    static final int PLANTED_Y = 2;
+
+    /**
+     * An image dump of one image ("planted") whose 8×8 map of 8 channels has a smooth norm (2.7 … 3.2) except a 2×2
+     * patch at ({@link #PLANTED_X}, {@link #PLANTED_Y}) six times as large: what the anomaly detector must find.
+     */
+    static Path planted(Path dir) {
+        OutputDirectory out = OutputDirectory.open(dir, "extract", false);
+        out.manifest().put("mode", "images");
+        out.manifest().putObject("request").putArray("images").add(dir.resolve("inputs/planted.png").toAbsolutePath().toString());
+        RgbImage img = gradient(64, 64);
+        out.write("inputs/planted.png", o -> img.writePng(o, Map.of()), "input image");
+        long[] shape = {1, 8, 8, 8};
+        float[] v = new float[(int) NpyArray.elementCount(shape)];
+        for (int c = 0; c < 8; c++) {
+            for (int i = 0; i < 64; i++) {
+                int row = i / 8;
+                int col = i % 8;
+                boolean patch = row >= PLANTED_Y && row <= PLANTED_Y + 1 && col >= PLANTED_X && col <= PLANTED_X + 1;
+                v[c * 64 + i] = (float) ((1 + 0.5 * Math.sin(0.7 * i + c)) * (patch ? 6 : 1));
+            }
+        }
+        ObjectNode f = out.write("planted/" + IMAGE_MODULE + ".npy", o -> o.write(Npy.toBytes(NpyArray.ofFloats(shape, v))), "features");
+        ObjectNode t = f.putArray("tensors").addObject();
+        t.put("module", IMAGE_MODULE).put("block", "OUT03").put("image", "planted").put("image_index", 0)
+                .put("timestep", 50.0).put("entry", IMAGE_MODULE);
+        t.putArray("shape").add(shape[0]).add(shape[1]).add(shape[2]).add(shape[3]);
+        out.finish();
+        return dir;
+    }
+
     static RgbImage gradient(int w, int h) {
         byte[] rgb = new byte[w * h * 3];
         SplittableRandom r = new SplittableRandom(3);
