@@ -4,7 +4,8 @@
 import { json, el, query, status, ApiError } from './api.js';
 
 const MAIN = ['--prompt', '--negative-prompt', '--images', '--at', '--at-steps', '--token', '--measure', '--steps',
-  '--seed', '--guidance', '--scheduler', '--height', '--width', '--timestep', '--samples'];
+  '--seed', '--guidance', '--scheduler', '--height', '--width', '--timestep', '--timesteps', '--samples', '--labels', '--k',
+  '--seeds'];
 
 export async function jobsPage(main) {
   const data = await json('/api/jobs');
