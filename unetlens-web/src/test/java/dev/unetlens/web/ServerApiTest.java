@@ -150,6 +150,21 @@ class ServerApiTest {
         });
     }
 
+    /** What a browser gets: compressed when it asks (a file's stated length must not contradict that). */
+    @Test
+    void filesAreServedWholeToClientsThatAcceptGzip() {
+        test(http -> {
+            for (String name : List.of("manifest.json", "mid_block/step-001.npy")) {
+                Http.Answer a = http.send(HttpRequest.newBuilder(URI.create(http.origin() + "/api/file?run=gen&path="
+                        + enc(name))).header(Auth.HEADER, TOKEN).header("Accept-Encoding", "gzip"));
+                assertThat(a.status()).as(name).isEqualTo(200);
+                byte[] body = "gzip".equals(a.header("Content-Encoding"))
+                        ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(a.body())).readAllBytes() : a.body();
+                assertThat(body).as(name).isEqualTo(Files.readAllBytes(runs.resolve("gen/" + name)));
+            }
+        });
+    }
+
     /** Names that try to leave --runs, raw and encoded: each refused (403 or 404) and the secret never sent. */
     @ParameterizedTest
     @ValueSource(strings = {"../secret.txt", "..%2fsecret.txt", "%2e%2e/secret.txt", "%2e%2e%2fsecret.txt",
