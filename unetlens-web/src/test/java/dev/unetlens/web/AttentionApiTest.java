@@ -43,8 +43,7 @@ class AttentionApiTest {
     }
 
     private static void test(ServerApiTest.ThrowingConsumer<Http> body) {
-        Javalin app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, TOKEN));
-        JavalinTest.test(app, (server, client) -> body.accept(new Http(client.getOrigin(), TOKEN)));
+        Http.serve(runs, TOKEN, body);
     }
 
     /** probs[0, head, q, key] of attention module m at a step, as written. */

@@ -45,8 +45,7 @@ class ServerApiTest {
     }
 
     private static void test(ThrowingConsumer<Http> body) {
-        Javalin app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, TOKEN));
-        JavalinTest.test(app, (server, client) -> body.accept(new Http(client.getOrigin(), TOKEN)));
+        Http.serve(runs, TOKEN, body);
     }
 
     interface ThrowingConsumer<T> {

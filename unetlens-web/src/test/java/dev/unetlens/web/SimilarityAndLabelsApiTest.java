@@ -41,8 +41,7 @@ class SimilarityAndLabelsApiTest {
     }
 
     private static void test(ServerApiTest.ThrowingConsumer<Http> body) {
-        Javalin app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, TOKEN));
-        JavalinTest.test(app, (server, client) -> body.accept(new Http(client.getOrigin(), TOKEN)));
+        Http.serve(runs, TOKEN, body);
     }
 
     /** The map of image i averaged over its noise samples, as analyze similarity averages draws. */

@@ -13,6 +13,7 @@ import dev.unetlens.viz.colorize.Colormap;
 import dev.unetlens.viz.grid.AutoScope;
 import dev.unetlens.web.ApiError;
 import dev.unetlens.web.Json;
+import dev.unetlens.web.Lru;
 import dev.unetlens.web.Params;
 import dev.unetlens.web.features.Float16Frame;
 import dev.unetlens.web.features.FeaturesApi;
@@ -22,9 +23,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The attention page's API over a generation dump with attention probabilities. Every picture is the viz module's
@@ -47,12 +46,7 @@ public final class AttentionApi {
     private static final int CACHED_HEAT_MAPS = 8;
     private final RunsRoot root;
     private final Manifests manifests;
-    private final Map<String, HeatMaps> cache = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, HeatMaps> e) {
-            return size() > CACHED_HEAT_MAPS;
-        }
-    };
+    private final Lru<String, HeatMaps> cache = new Lru<>(CACHED_HEAT_MAPS);
 
     public AttentionApi(RunsRoot root, Manifests manifests) {
         this.root = root;
@@ -124,16 +118,12 @@ public final class AttentionApi {
 
     private HeatMaps heatMaps(AttentionDump d, HeatSelection sel) {
         String key = d.dir() + "\u0000" + System.identityHashCode(d.catalog()) + "\u0000" + sel;
-        synchronized (cache) {
-            HeatMaps hit = cache.get(key);
-            if (hit != null) {
-                return hit;
-            }
+        HeatMaps hit = cache.get(key);
+        if (hit != null) {
+            return hit;
         }
         HeatMaps maps = sel.compute(d);
-        synchronized (cache) {
-            cache.put(key, maps);
-        }
+        cache.put(key, maps);
         return maps;
     }
 
