@@ -138,10 +138,7 @@ class ServeBrowserTest {
 
     @Test
     void featureExplorerFollowsTheBlockAndStepAndOpensAChannel() throws Exception {
-        browser.get(origin + "/?token=" + TOKEN);
-        browser.get(origin + "/#/runs");
-        waiting().until(d -> !d.findElements(By.cssSelector("article[data-run='fox-features'] a.view")).isEmpty());
-        browser.findElement(By.cssSelector("article[data-run='fox-features'] a.view[href*='features']")).click();
+        openFromRuns("fox-features", "features");
         String first = gridPixels("down_blocks.0.attentions.0", "1");
 
         browser.findElement(By.cssSelector("button.block[data-module='up_blocks.1.attentions.0']")).click();
@@ -176,10 +173,7 @@ class ServeBrowserTest {
 
     @Test
     void attentionShowsAWordsHeatMapAndWhereAClickedPositionLooks() throws Exception {
-        browser.get(origin + "/?token=" + TOKEN);
-        browser.get(origin + "/#/runs");
-        waiting().until(d -> !d.findElements(By.cssSelector("article[data-run='fox-attention'] a.view[href*='attention']")).isEmpty());
-        browser.findElement(By.cssSelector("article[data-run='fox-attention'] a.view[href*='attention']")).click();
+        openFromRuns("fox-attention", "attention");
         waiting().until(d -> loaded("maps"));                           // the raw maps of the first block at once
         WebElement fox = browser.findElement(By.cssSelector("#tokens button[data-token='3']"));
         assertThat(fox.getText()).isEqualTo("fox");
@@ -206,6 +200,15 @@ class ServeBrowserTest {
         waiting().until(d -> !d.findElements(By.cssSelector("#raw label.bad[data-field='heads']")).isEmpty());
     }
 
+    /** Opens a run's view as a user would: the Runs page (after the token), then the view's link on the run's card. */
+    private static void openFromRuns(String run, String view) {
+        browser.get(origin + "/?token=" + TOKEN);
+        browser.get(origin + "/#/runs");
+        By link = By.cssSelector("article[data-run='" + run + "'] a.view[href*='" + view + "']");
+        waiting().until(d -> !d.findElements(link).isEmpty());
+        browser.findElement(link).click();
+    }
+
     /** Whether the picture {@code id} has loaded. */
     private static boolean loaded(String id) {
         return (Boolean) js("const i = document.getElementById(arguments[0]);"
@@ -214,10 +217,7 @@ class ServeBrowserTest {
 
     @Test
     void similarityExplorerShowsTheMapOfAClickedTokenAsAnalyzeSimilarityComputesIt() throws Exception {
-        browser.get(origin + "/?token=" + TOKEN);
-        browser.get(origin + "/#/runs");
-        waiting().until(d -> !d.findElements(By.cssSelector("article[data-run='fox-reprs'] a.view[href*='similarity']")).isEmpty());
-        browser.findElement(By.cssSelector("article[data-run='fox-reprs'] a.view[href*='similarity']")).click();
+        openFromRuns("fox-reprs", "similarity");
         waiting().until(d -> !d.findElements(By.id("sim-a")).isEmpty());
         js("const s = document.querySelector('select[name=measure]'); s.value = 'cosine_centered'; s.dispatchEvent(new Event('change'));");
         WebElement a = browser.findElement(By.id("sim-a"));
@@ -309,7 +309,8 @@ class ServeBrowserTest {
         browser.get(origin + "/#/jobs");
         waiting().until(d -> !d.findElements(By.cssSelector("input[name='--steps']")).isEmpty());
         js("const s = document.getElementById('command'); s.value = 'generate'; s.dispatchEvent(new Event('change'));");
-        waiting().until(d -> d.findElement(By.id("out")).getAttribute("value").startsWith("generate-"));
+        waiting().until(d -> "true".equals(d.findElement(By.id("jobform")).getAttribute("data-ready"))
+                && d.findElement(By.id("out")).getAttribute("value").startsWith("generate-"));
         WebElement steps = browser.findElement(By.cssSelector("input[name='--steps']"));
         steps.sendKeys("many");
         browser.findElement(By.id("start")).click();

@@ -18,8 +18,12 @@ export async function jobsPage(main) {
   const box = el('div', { class: 'fields' });
   const error = el('p', { class: 'field-error', id: 'job-error' });
 
+  let asked = 0;
   async function fields() {
+    const ask = ++asked;
+    form.dataset.ready = 'false';
     const opts = await json('/api/jobs/options', { command: command.value });
+    if (ask !== asked) return;                     // the command changed again meanwhile: a later call draws
     out.value = `${command.value.replace(' ', '-')}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`;
     const input = o => o.flag ? el('input', { type: 'checkbox', name: o.name })
       : el('input', { name: o.name, placeholder: o.defaultValue ?? o.label, size: 18 });
@@ -27,6 +31,7 @@ export async function jobsPage(main) {
     const main = opts.filter(o => MAIN.includes(o.name)).sort((a, b) => MAIN.indexOf(a.name) - MAIN.indexOf(b.name));
     const more = opts.filter(o => !MAIN.includes(o.name));
     box.replaceChildren(...main.map(field), el('details', {}, el('summary', {}, `${more.length} more options`), el('div', { class: 'fields' }, more.map(field))));
+    form.dataset.ready = 'true';
   }
 
   async function submit() {
