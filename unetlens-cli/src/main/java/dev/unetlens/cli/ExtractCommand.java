@@ -17,6 +17,7 @@ import dev.unetlens.hook.StepSelection;
 import dev.unetlens.io.CacheDir;
 import dev.unetlens.io.FileHashes;
 import dev.unetlens.io.OutputDirectory;
+import dev.unetlens.io.RgbImage;
 import dev.unetlens.model.ForwardContext.Branch;
 import dev.unetlens.pipeline.GenerationRequest;
 import dev.unetlens.pipeline.GenerationResult;
@@ -148,7 +149,7 @@ public final class ExtractCommand implements Callable<Integer> {
                 if (imageMode) {
                     imageMode(sd, points, inputs, dumps, m);
                 } else {
-                    generationMode(sd, request, steps, points, dumps, m);
+                    generationMode(sd, request, steps, points, dumps, out);
                 }
             }
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
@@ -203,7 +204,8 @@ public final class ExtractCommand implements Callable<Integer> {
     }
 
     private void generationMode(StableDiffusion sd, GenerationRequest r, Set<Integer> steps, List<ModulePath> points,
-                                Dumps dumps, ObjectNode m) {
+                                Dumps dumps, OutputDirectory out) {
+        ObjectNode m = out.manifest();
         StepPlan plan = new Pipeline(sd).plan(r);
         Set<Branch> branches = GenerationFeatures.branches(cfgBranch);
         m.put("mode", "generation");
@@ -220,8 +222,20 @@ public final class ExtractCommand implements Callable<Integer> {
                     (c, step) -> dumps.generation(c, step, branches, latent), progress);
         }
         dumps.finish();
+        images(out, result);
         m.set("scheduler", result.schedulerConfig());
         GenerateCommand.steps(m, result.steps());
+    }
+
+    /** The generated images, named as generate names them: what the dumped maps are of (attention over the image). */
+    private static void images(OutputDirectory out, GenerationResult result) {
+        int n = result.images().size();
+        for (int i = 0; i < n; i++) {
+            RgbImage img = result.images().get(i);
+            ObjectNode e = out.write(GenerateCommand.imageName(i, n), o -> img.writePng(o, Map.of()),
+                    "generated image " + (i + 1) + " of " + n);
+            e.put("prompt_index", i / result.request().imagesPerPrompt());
+        }
     }
 
     private void imageMode(StableDiffusion sd, List<ModulePath> all, ImageSet inputs, Dumps dumps, ObjectNode m) {

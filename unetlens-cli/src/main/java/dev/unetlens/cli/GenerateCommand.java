@@ -168,7 +168,7 @@ public final class GenerateCommand implements Callable<Integer> {
         int n = result.images().size();
         for (int i = 0; i < n; i++) {
             RgbImage img = result.images().get(i);
-            String name = n == 1 ? "image.png" : String.format("image-%03d.png", i);
+            String name = imageName(i, n);
             String params = RunRecords.a1111(r, result, i, modelName, hash,
                     result.schedulerConfig().get("_class_name").asText(), sd.loras(), edits);
             ObjectNode e = out.write(name, o -> img.writePng(o, Map.of("parameters", params)),
@@ -181,5 +181,10 @@ public final class GenerateCommand implements Callable<Integer> {
                 "final latents after the last step, [batch, channels, height/8, width/8], float32");
         lat.set("shape", m.arrayNode().addAll(java.util.Arrays.stream(result.finalLatents().shape()).mapToObj(m::numberNode).toList()));
         out.saveManifest();
+    }
+
+    /** The file of generated image i of n: image.png alone, else image-000.png, image-001.png, … */
+    static String imageName(int i, int n) {
+        return n == 1 ? "image.png" : String.format("image-%03d.png", i);
     }
 }

@@ -20,7 +20,7 @@ import java.util.List;
  */
 final class ServeJobs implements JobLauncher {
     static final List<String> COMMANDS = List.of("generate", "extract", "analyze similarity", "analyze channels",
-            "analyze dispersion");
+            "analyze dispersion", "analyze paper", "analyze anomalies", "analyze groups", "analyze probe");
 
     @Override
     public List<String> commands() {

@@ -55,6 +55,8 @@ class ExtractCliTest {
         assertThat(tensors).extracting(t -> t.get("step").asInt()).containsOnly(1, 3);
         assertThat(tensors).extracting(t -> t.get("cfg_branch").asText()).containsOnly("conditional", "unconditional");
         assertThat(tensors).extracting(t -> t.path("block").asText()).contains("IN04", "IN05", "M00", "OUT11");
+        assertThat(m.get("files")).extracting(f -> f.get("file").asText()).contains("image.png");
+        assertThat(dev.unetlens.io.RgbImage.read(out.resolve("image.png")).width()).isEqualTo(64);
     }
 
     @Test
@@ -145,6 +147,10 @@ class ExtractCliTest {
         for (JsonNode f : m.get("files")) {
             Path file = out.resolve(f.get("file").asText());
             assertThat(file).exists();
+            if (!f.has("tensors")) {                       // a generation's image.png: the picture the maps are of
+                assertThat(file.getFileName().toString()).matches("image(-\\d{3})?\\.png");
+                continue;
+            }
             assertThat(f.get("dtype").asText()).isEqualTo(dtype.equals("f16") ? "float16" : "float32");
             for (JsonNode t : f.get("tensors")) {
                 all.add(t);
@@ -176,6 +182,7 @@ class ExtractCliTest {
                 "    print('no numpy'); sys.exit(0)",
                 "d = sys.argv[1]; m = json.load(open(d + '/manifest.json'))",
                 "for f in m['files']:",
+                "    if 'tensors' not in f: continue",
                 "    p = d + '/' + f['file']; dt = {'float32': np.float32, 'float16': np.float16}[f['dtype']]",
                 "    if p.endswith('.npy'):",
                 "        a = np.load(p); t = f['tensors'][0]",

@@ -133,7 +133,8 @@ class InterruptedRunCliTest {
                 "ddim", "--steps", "2", "--height", "64", "--width", "64", "--at", "IN05", "--force", "--out", out.toString());
         assertThat(again.code()).as(again.err()).isZero();
         assertThat(again.err()).contains("--force: removed the " + present + " files of the earlier run");
-        assertThat(tree(out)).isEqualTo(manifestFiles(out)).hasSize(1 + 2).noneMatch(f -> f.startsWith("mid_block"));
+        assertThat(tree(out)).isEqualTo(manifestFiles(out)).hasSize(1 + 2 + 1)     // manifest, IN05 at 2 steps, image.png
+                .noneMatch(f -> f.startsWith("mid_block"));
         assertThat(JSON.readTree(out.resolve("manifest.json").toFile()).get("status").asText()).isEqualTo("complete");
     }
 

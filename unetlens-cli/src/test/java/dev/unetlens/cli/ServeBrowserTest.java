@@ -39,6 +39,9 @@ class ServeBrowserTest {
     static final Path SHOTS = Path.of("target/screenshots");
     private static final String TOKEN = Auth.newToken();
     private static final String SIMILARITY_MODULE = "up_blocks.1.attentions.0";
+    private static final String CROSS_ATTENTION = "down_blocks.1.attentions.0.transformer_blocks.0.attn2:probs";
+    private static final String UP_CROSS_ATTENTION = "up_blocks.1.attentions.0.transformer_blocks.0.attn2:probs";
+    private static final String SELF_ATTENTION = "down_blocks.1.attentions.0.transformer_blocks.0.attn1:probs";
 
     @TempDir
     static Path tmp;
@@ -59,6 +62,10 @@ class ServeBrowserTest {
         CliRun ext = CliRun.of("extract", "--model", model.toString(), "--prompt", "a red fox", "--steps", "3",
                 "--seed", "3", "--at", "IN01, IN04, M00, OUT03, OUT08", "--out", runs.resolve("fox-features").toString());
         assertThat(ext.code()).as(ext.err()).isZero();
+        CliRun att = CliRun.of("extract", "--model", model.toString(), "--prompt", "a red fox", "--steps", "2",
+                "--seed", "3", "--at", String.join(", ", CROSS_ATTENTION, UP_CROSS_ATTENTION, SELF_ATTENTION),
+                "--out", runs.resolve("fox-attention").toString());
+        assertThat(att.code()).as(att.err()).isZero();
         Path image = runs.resolve("fox/image.png");
         CliRun reprs = CliRun.of("extract", "--model", model.toString(), "--images", image.toString(), image.toString(),
                 "--at", SIMILARITY_MODULE, "--seed", "5", "--out", runs.resolve("fox-reprs").toString());
@@ -112,7 +119,7 @@ class ServeBrowserTest {
     void runsPageListsEveryRunWithItsThumbnailAndBrokenOnesWithTheirProblem() throws Exception {
         browser.get(origin + "/?token=" + TOKEN);
         assertThat(browser.getCurrentUrl()).doesNotContain(TOKEN);
-        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() >= 4);   // 5 after the job test
+        waiting().until(d -> d.findElements(By.cssSelector("article.run")).size() >= 5);   // 6 after the job test
         int listed = browser.findElements(By.cssSelector("article.run")).size();
         WebElement fox = browser.findElement(By.cssSelector("article.run[data-run='fox']"));
         assertThat(fox.getText()).contains("a red fox").contains("generate").contains("complete").contains("seed\n3");
@@ -131,10 +138,7 @@ class ServeBrowserTest {
 
     @Test
     void featureExplorerFollowsTheBlockAndStepAndOpensAChannel() throws Exception {
-        browser.get(origin + "/?token=" + TOKEN);
-        browser.get(origin + "/#/runs");
-        waiting().until(d -> !d.findElements(By.cssSelector("article[data-run='fox-features'] a.view")).isEmpty());
-        browser.findElement(By.cssSelector("article[data-run='fox-features'] a.view[href*='features']")).click();
+        openFromRuns("fox-features", "features");
         String first = gridPixels("down_blocks.0.attentions.0", "1");
 
         browser.findElement(By.cssSelector("button.block[data-module='up_blocks.1.attentions.0']")).click();
@@ -168,11 +172,52 @@ class ServeBrowserTest {
     }
 
     @Test
-    void similarityExplorerShowsTheMapOfAClickedTokenAsAnalyzeSimilarityComputesIt() throws Exception {
+    void attentionShowsAWordsHeatMapAndWhereAClickedPositionLooks() throws Exception {
+        openFromRuns("fox-attention", "attention");
+        waiting().until(d -> loaded("maps"));                           // the raw maps of the first block at once
+        WebElement fox = browser.findElement(By.cssSelector("#tokens button[data-token='3']"));
+        assertThat(fox.getText()).isEqualTo("fox");
+        assertThat(browser.findElements(By.id("heat")).getFirst().getAttribute("src")).isNull();
+        fox.click();
+        waiting().until(d -> loaded("heat") && "3".equals(d.findElement(By.id("heat")).getAttribute("data-token")));
+        @SuppressWarnings("unchecked")
+        java.util.Map<String, Object> heat = (java.util.Map<String, Object>) ((JavascriptExecutor) browser).executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                + " import('/static/api.js').then(api => api.picture('/api/attention/heat.png', {run: 'fox-attention', token: 3})).then(p => done(p.fields));");
+        assertThat(heat.get("modules")).asList().containsExactly(CROSS_ATTENTION.replace(":probs", ""),
+                UP_CROSS_ATTENTION.replace(":probs", ""));
+        assertThat(heat.get("steps")).asList().containsExactly(1L, 2L);
+
+        WebElement image = browser.findElement(By.id("self-image"));
+        int side = image.getSize().width;
+        int cells = 16;                                   // down_blocks.1 of a 256 px image: 16×16 positions
+        new Actions(browser).moveToElement(image, (int) ((10 + 0.5) * side / cells) - side / 2,
+                (int) ((5 + 0.5) * side / cells) - side / 2).click().perform();
+        waiting().until(d -> loaded("self-map") && "5,10".equals(d.findElement(By.id("self-map")).getAttribute("data-query")));
+        screenshot("attention.png");
+
+        js("const s = document.querySelector('#raw input[name=heads]'); s.value = '9'; s.dispatchEvent(new Event('change'));");
+        waiting().until(d -> !d.findElements(By.cssSelector("#raw label.bad[data-field='heads']")).isEmpty());
+    }
+
+    /** Opens a run's view as a user would: the Runs page (after the token), then the view's link on the run's card. */
+    private static void openFromRuns(String run, String view) {
         browser.get(origin + "/?token=" + TOKEN);
         browser.get(origin + "/#/runs");
-        waiting().until(d -> !d.findElements(By.cssSelector("article[data-run='fox-reprs'] a.view[href*='similarity']")).isEmpty());
-        browser.findElement(By.cssSelector("article[data-run='fox-reprs'] a.view[href*='similarity']")).click();
+        By link = By.cssSelector("article[data-run='" + run + "'] a.view[href*='" + view + "']");
+        waiting().until(d -> !d.findElements(link).isEmpty());
+        browser.findElement(link).click();
+    }
+
+    /** Whether the picture {@code id} has loaded. */
+    private static boolean loaded(String id) {
+        return (Boolean) js("const i = document.getElementById(arguments[0]);"
+                + " return !!i && !!i.getAttribute('src') && i.complete && i.naturalWidth > 0;", id);
+    }
+
+    @Test
+    void similarityExplorerShowsTheMapOfAClickedTokenAsAnalyzeSimilarityComputesIt() throws Exception {
+        openFromRuns("fox-reprs", "similarity");
         waiting().until(d -> !d.findElements(By.id("sim-a")).isEmpty());
         js("const s = document.querySelector('select[name=measure]'); s.value = 'cosine_centered'; s.dispatchEvent(new Event('change'));");
         WebElement a = browser.findElement(By.id("sim-a"));
@@ -219,7 +264,6 @@ class ServeBrowserTest {
         waiting().until(d -> "image-2".equals(d.findElement(By.id("marks")).getAttribute("data-image")));
         new Actions(browser).sendKeys(org.openqa.selenium.Keys.ARROW_LEFT).perform();
         waiting().until(d -> "image".equals(d.findElement(By.id("marks")).getAttribute("data-image")));
-        screenshot("labeler.png");
 
         browser.navigate().refresh();
         waiting().until(d -> !d.findElements(By.id("marks")).isEmpty()
@@ -234,6 +278,29 @@ class ServeBrowserTest {
                 + " for (let i = 10 + n; i + 8 <= b.byteLength; i += 8) out.push(Number(v.getBigInt64(i, true)));"
                 + " done(out); });");
         assertThat(npy).extracting(Number::longValue).containsExactly(0L, 1L, 2L, 0L, 5L, 0L, 0L, 3L, 6L);
+
+        // the detector's candidates, pre-marked (a low k finds some on the bundled model's noise): a click accepts one
+        WebElement k = browser.findElement(By.cssSelector("input[name=k]"));
+        k.clear();
+        k.sendKeys("1");
+        js("arguments[0].dispatchEvent(new Event('change'))", k);
+        waiting().until(d -> !d.findElement(By.id("marks")).getAttribute("data-candidates").isEmpty());
+        @SuppressWarnings("unchecked")
+        List<Number> c = (List<Number>) ((JavascriptExecutor) browser).executeAsyncScript(
+                "const done = arguments[arguments.length - 1];"
+                + " fetch('/api/labels/candidates?run=fox-reprs&module=up_blocks.1.attentions.0&image=image&k=1')"
+                + ".then(r => r.json()).then(j => { const marked = [[1, 2], [5, 0], [3, 6]];"
+                + " const free = j.candidates.find(c => !marked.some(([x, y]) => c.col >= x && c.col <= x + 1"
+                + " && c.row >= y && c.row <= y + 1)); done(free ? [free.col, free.row, free.x, free.y] : []); });");
+        assertThat(c).as("a candidate away from the three labels").hasSize(4);
+        WebElement overlay = browser.findElement(By.id("marks"));           // the page was reloaded
+        new Actions(browser).moveToElement(overlay, (int) ((c.get(0).intValue() + 0.5) * side / cells) - side / 2,
+                (int) ((c.get(1).intValue() + 0.5) * side / cells) - side / 2).click().perform();
+        String accepted = c.get(2) + "," + c.get(3);
+        waiting().until(d -> "4".equals(d.findElement(By.id("marks")).getAttribute("data-saved")));
+        assertThat(overlay.getAttribute("data-marks")).isEqualTo("1,2 5,0 3,6 " + accepted);
+        assertThat(overlay.getAttribute("data-candidates").split(" ")).doesNotContain(accepted);
+        screenshot("labeler.png");
     }
 
     @Test
@@ -242,8 +309,8 @@ class ServeBrowserTest {
         browser.get(origin + "/#/jobs");
         waiting().until(d -> !d.findElements(By.cssSelector("input[name='--steps']")).isEmpty());
         js("const s = document.getElementById('command'); s.value = 'generate'; s.dispatchEvent(new Event('change'));");
-        waiting().until(d -> !d.findElements(By.cssSelector("#fields[data-command='generate']:not([data-pending])")).isEmpty());
-        assertThat(browser.findElement(By.id("out")).getAttribute("value")).startsWith("generate-");
+        waiting().until(d -> "true".equals(d.findElement(By.id("jobform")).getAttribute("data-ready"))
+                && d.findElement(By.id("out")).getAttribute("value").startsWith("generate-"));
         WebElement steps = browser.findElement(By.cssSelector("input[name='--steps']"));
         steps.sendKeys("many");
         browser.findElement(By.id("start")).click();

@@ -2,6 +2,7 @@ package dev.unetlens.web;
 
 import dev.unetlens.Messages;
 import dev.unetlens.web.assets.Assets;
+import dev.unetlens.web.attention.AttentionApi;
 import dev.unetlens.web.features.FeaturesApi;
 import dev.unetlens.web.jobs.JobLauncher;
 import dev.unetlens.web.jobs.Jobs;
@@ -58,6 +59,7 @@ public final class WebServer {
             Assets.routes(c);
             new RunsApi(root, index).routes(c);
             new FeaturesApi(root, manifests).routes(c);
+            new AttentionApi(root, manifests).routes(c);
             new SimilarityApi(root, manifests).routes(c);
             new LabelsApi(root, manifests).routes(c);
             if (launcher != null) {

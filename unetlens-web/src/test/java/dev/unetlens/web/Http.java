@@ -34,6 +34,12 @@ record Http(String origin, String token) {
         }
     }
 
+    /** Runs body against a fresh server over runs (without jobs), with Javalin's test tools. */
+    static void serve(java.nio.file.Path runs, String token, ServerApiTest.ThrowingConsumer<Http> body) {
+        io.javalin.Javalin app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, token));
+        io.javalin.testtools.JavalinTest.test(app, (server, client) -> body.accept(new Http(client.getOrigin(), token)));
+    }
+
     Answer get(String pathAndQuery) {
         return send(HttpRequest.newBuilder(URI.create(origin + pathAndQuery)).header(Auth.HEADER, token).GET());
     }

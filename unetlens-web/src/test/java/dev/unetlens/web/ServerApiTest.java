@@ -45,8 +45,7 @@ class ServerApiTest {
     }
 
     private static void test(ThrowingConsumer<Http> body) {
-        Javalin app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, TOKEN));
-        JavalinTest.test(app, (server, client) -> body.accept(new Http(client.getOrigin(), TOKEN)));
+        Http.serve(runs, TOKEN, body);
     }
 
     interface ThrowingConsumer<T> {
@@ -147,6 +146,21 @@ class ServerApiTest {
             Http.Answer npy = http.get("/api/file?run=gen&path=" + enc("mid_block/step-001.npy"));
             assertThat(npy.body()).isEqualTo(Files.readAllBytes(runs.resolve("gen/mid_block/step-001.npy")));
             assertThat(npy.header("Content-Disposition")).startsWith("attachment");
+        });
+    }
+
+    /** What a browser gets: compressed when it asks (a file's stated length must not contradict that). */
+    @Test
+    void filesAreServedWholeToClientsThatAcceptGzip() {
+        test(http -> {
+            for (String name : List.of("manifest.json", "mid_block/step-001.npy")) {
+                Http.Answer a = http.send(HttpRequest.newBuilder(URI.create(http.origin() + "/api/file?run=gen&path="
+                        + enc(name))).header(Auth.HEADER, TOKEN).header("Accept-Encoding", "gzip"));
+                assertThat(a.status()).as(name).isEqualTo(200);
+                byte[] body = "gzip".equals(a.header("Content-Encoding"))
+                        ? new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(a.body())).readAllBytes() : a.body();
+                assertThat(body).as(name).isEqualTo(Files.readAllBytes(runs.resolve("gen/" + name)));
+            }
         });
     }
 

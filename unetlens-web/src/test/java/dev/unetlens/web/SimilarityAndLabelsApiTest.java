@@ -37,11 +37,11 @@ class SimilarityAndLabelsApiTest {
         TestRuns.images(runs.resolve("pets"), null);
         TestRuns.images(runs.resolve("far"), tmp.resolve("elsewhere"));
         TestRuns.generation(runs.resolve("gen"));
+        TestRuns.planted(runs.resolve("planted"));
     }
 
     private static void test(ServerApiTest.ThrowingConsumer<Http> body) {
-        Javalin app = WebServer.create(new ServeConfig(runs, null, "127.0.0.1", 0, TOKEN));
-        JavalinTest.test(app, (server, client) -> body.accept(new Http(client.getOrigin(), TOKEN)));
+        Http.serve(runs, TOKEN, body);
     }
 
     /** The map of image i averaged over its noise samples, as analyze similarity averages draws. */
@@ -159,5 +159,31 @@ class SimilarityAndLabelsApiTest {
     private static Http.Answer put(Http http, String path, String body) {
         return http.send(HttpRequest.newBuilder(URI.create(http.origin() + path)).header(Auth.HEADER, TOKEN)
                 .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofString(body)));
+    }
+
+    @Test
+    void theDetectorsCandidatesAreThePlantedPatchAndBadParametersAreNamed() {
+        test(http -> {
+            String base = "/api/labels/candidates?run=planted&module=up_blocks.1&image=planted";
+            JsonNode found = http.get(base).json();
+            assertThat(found.get("k").asDouble()).isEqualTo(6.0);
+            JsonNode c = found.get("candidates");
+            assertThat(c).hasSize(1);
+            assertThat(List.of(c.get(0).get("x").asInt(), c.get(0).get("y").asInt(), c.get(0).get("rows").asInt(),
+                    c.get(0).get("cols").asInt(), c.get(0).get("tokens").asInt()))
+                    .containsExactly(TestRuns.PLANTED_X, TestRuns.PLANTED_Y, 2, 2, 4);
+            assertThat(c.get(0).get("ratio").asDouble()).isGreaterThan(4);
+            assertThat(http.get(base + "&k=0.5").json().get("candidates").size()).isGreaterThan(1);
+            for (String bad : List.of("&k=abc|400|k", "&k=0|400|k", "&k=1e9|400|k", "&row=1|400|row")) {
+                String[] p = bad.split("\\|");
+                Http.Answer a = http.get(base + p[0]);
+                assertThat(a.status()).as(bad).isEqualTo(Integer.parseInt(p[1]));
+                assertThat(a.json().get("field").asText()).as(bad).isEqualTo(p[2]);
+            }
+            assertThat(http.get("/api/labels/candidates?run=planted&module=mid_block&image=planted").status()).isEqualTo(404);
+            assertThat(http.get("/api/labels/candidates?run=planted&module=up_blocks.1&image=zebra").status()).isEqualTo(404);
+            assertThat(http.get("/api/labels/candidates?run=..&module=up_blocks.1&image=planted").status()).isIn(400, 403, 404);
+            assertThat(http.anonymous(base).status()).isEqualTo(401);
+        });
     }
 }

@@ -36,7 +36,20 @@ public final class SelfAttentionMap {
     public static Picture render(RgbImage image, AttentionProbs probs, MapLabel label, int row, List<Integer> heads,
                                  int qRow, int qCol, Colormap colormap) {
         int[] hs = heads.isEmpty() ? probs.allHeads() : heads.stream().mapToInt(Integer::intValue).toArray();
-        Plane map = probs.selfMap(row, hs, qRow, qCol);
+        return render(image, probs.selfMap(row, hs, qRow, qCol), label, row, hs, probs.heads(), qRow, qCol, colormap);
+    }
+
+    /**
+     * The same picture from a query's map already averaged over {@code heads} (of {@code totalHeads}): for callers
+     * that read only the query's rows of a large dump ({@link AttentionProbs#selfMap} computes it from all of them).
+     */
+    public static Picture render(RgbImage image, Plane map, MapLabel label, int row, int[] heads, int totalHeads,
+                                 int qRow, int qCol, Colormap colormap) {
+        int[] hs = heads.clone();
+        if (qRow < 0 || qRow >= map.height() || qCol < 0 || qCol >= map.width()) {
+            throw new IllegalArgumentException("query position must be inside the " + map.height() + "×" + map.width()
+                    + " map, got (" + qRow + ", " + qCol + ")");
+        }
         double[] r = map.range();
         double lo = 0;
         double hi = r[1] > 0 ? r[1] : 1;
@@ -62,7 +75,7 @@ public final class SelfAttentionMap {
             mark(over, (qCol + 0.5) * over.getWidth() / map.width(), (qRow + 0.5) * over.getHeight() / map.height());
             panels.add(new Layout.Panel(over, "over the image"));
         }
-        String headText = hs.length == probs.heads() ? "mean of " + hs.length + " heads"
+        String headText = hs.length == totalHeads ? "mean of " + hs.length + " heads"
                 : hs.length == 1 ? "head " + hs[0] : "mean of heads " + java.util.Arrays.toString(hs);
         String first = Text.join(label.stepText(), "query (" + qRow + ", " + qCol + ")", headText,
                 "batch row " + row);

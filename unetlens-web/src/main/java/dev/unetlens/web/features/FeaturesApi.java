@@ -200,7 +200,8 @@ public final class FeaturesApi {
         }
     }
 
-    private static void send(Context ctx, Picture p) {
+    /** A picture as PNG, its fields in the header {@value #PICTURE_HEADER}. */
+    public static void send(Context ctx, Picture p) {
         try {
             ctx.header(PICTURE_HEADER, Json.MAPPER.writeValueAsString(p.fields()));
         } catch (IOException e) {

@@ -21,6 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *   PUT  /api/labels?run=ID         replace them: {"labels": [{"image", "x", "y"}]}
  *   GET  /api/labels.npy?run=ID     export: the paper's int64 [N, 3] of (image index, x, y)
  *   POST /api/labels.npy?run=ID     import the paper's .npy (replaces the labels)
+ *   GET  /api/labels/candidates?run&amp;module&amp;image&amp;row&amp;k   the detector's patches on the image's norm map
+ *                                   ({@link Candidates}), shown pre-marked; a click accepts one as a label
  * </pre>
  */
 public final class LabelsApi {
@@ -39,6 +41,7 @@ public final class LabelsApi {
         c.routes.put("/api/labels", ctx -> save(ctx, LabelStore.fromJson(Json.body(ctx), images(dir(ctx)))));
         c.routes.get("/api/labels.npy", this::export);
         c.routes.post("/api/labels.npy", ctx -> save(ctx, LabelStore.fromNpy(ctx.bodyAsBytes(), images(dir(ctx)))));
+        c.routes.get("/api/labels/candidates", ctx -> Candidates.send(root, manifests, ctx));
     }
 
     private Path dir(Context ctx) {

@@ -21,7 +21,7 @@ import java.util.List;
  * @param seed      the seed, or null
  * @param scheduler the scheduler class, or null
  * @param thumbnail a listed PNG to show small, or null
- * @param views     the views that can open it: files, features, similarity, labeler
+ * @param views     the views that can open it: files, features, attention, similarity, labeler
  * @param files     how many files the manifest lists
  * @param missing   how many of them are not there (a killed or tampered run)
  * @param problem   why the run cannot be read, or null
@@ -49,6 +49,9 @@ public record RunSummary(String id, String command, String status, String create
         List<String> views = new ArrayList<>(List.of("files"));
         if (c.features()) {
             views.add("features");
+        }
+        if (c.attention()) {
+            views.add("attention");
         }
         if (c.images()) {
             views.add("similarity");

@@ -75,7 +75,6 @@ public final class RunsApi {
         if (!TYPES.containsKey(ext)) {
             ctx.header("Content-Disposition", "attachment; filename=\"" + name.replaceAll("[^\\w.-]", "_") + "\"");
         }
-        ctx.header("Content-Length", Long.toString(Files.size(file)));
         InputStream in = Files.newInputStream(file);
         ctx.result(in);                                    // Javalin closes the stream when it is sent
     }

@@ -7,6 +7,7 @@ import dev.unetlens.analysis.similarity.Measure;
 import dev.unetlens.analysis.similarity.Tokens;
 import dev.unetlens.web.ApiError;
 import dev.unetlens.web.Json;
+import dev.unetlens.web.Lru;
 import dev.unetlens.web.Params;
 import dev.unetlens.web.features.Float16Frame;
 import dev.unetlens.web.runs.Catalog;
@@ -18,8 +19,6 @@ import io.javalin.http.Context;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The similarity explorer (Loos &amp; Linhardt's page) over an image dump ({@code extract --images}): a token of
@@ -34,12 +33,7 @@ import java.util.Map;
 public final class SimilarityApi {
     private static final int CACHED_MAPS = 8;
     private final RunsRoot root;
-    private final Map<String, Tokens> cache = new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Tokens> e) {
-            return size() > CACHED_MAPS;
-        }
-    };
+    private final Lru<String, Tokens> cache = new Lru<>(CACHED_MAPS);
 
     private final Manifests manifests;
 
@@ -106,11 +100,9 @@ public final class SimilarityApi {
         } catch (java.io.IOException x) {
             throw ApiError.unreadable("cannot read " + e.file());
         }
-        synchronized (cache) {
-            Tokens hit = cache.get(key);
-            if (hit != null) {
-                return hit;
-            }
+        Tokens hit = cache.get(key);
+        if (hit != null) {
+            return hit;
         }
         long[] s = e.shape();
         int per = Math.toIntExact(s[1] * s[2] * s[3]);
@@ -122,9 +114,7 @@ public final class SimilarityApi {
             }
         }
         Tokens t = new Tokens(mean, (int) s[1], (int) s[2], (int) s[3]);
-        synchronized (cache) {
-            cache.put(key, t);
-        }
+        cache.put(key, t);
         return t;
     }
 

@@ -2,11 +2,12 @@
 import { status } from './api.js';
 import { runsPage } from './runs.js';
 import { featuresPage } from './features.js';
+import { attentionPage } from './attention.js';
 import { similarityPage } from './similarity.js';
 import { labelerPage } from './labeler.js';
 import { jobsPage } from './jobs.js';
 
-const pages = { runs: runsPage, features: featuresPage, similarity: similarityPage, labeler: labelerPage, jobs: jobsPage };
+const pages = { runs: runsPage, features: featuresPage, attention: attentionPage, similarity: similarityPage, labeler: labelerPage, jobs: jobsPage };
 
 async function route() {
   const [path, q] = location.hash.replace(/^#\/?/, '').split('?');

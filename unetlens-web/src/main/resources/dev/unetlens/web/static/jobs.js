@@ -4,7 +4,8 @@
 import { json, el, query, status, ApiError } from './api.js';
 
 const MAIN = ['--prompt', '--negative-prompt', '--images', '--at', '--at-steps', '--token', '--measure', '--steps',
-  '--seed', '--guidance', '--scheduler', '--height', '--width', '--timestep', '--samples'];
+  '--seed', '--guidance', '--scheduler', '--height', '--width', '--timestep', '--timesteps', '--samples', '--labels', '--k',
+  '--seeds'];
 
 export async function jobsPage(main) {
   const data = await json('/api/jobs');
@@ -14,15 +15,15 @@ export async function jobsPage(main) {
   const cards = new Map();
   const command = el('select', { name: 'command', id: 'command', onchange: () => fields() }, data.commands.map(c => el('option', { value: c }, c)));
   const out = el('input', { name: 'out', id: 'out', required: true, size: 28 });
-  const box = el('div', { class: 'fields', id: 'fields' });
-  let asked = 0;                                  // the latest options request: an older answer arriving late is dropped
+  const box = el('div', { class: 'fields' });
   const error = el('p', { class: 'field-error', id: 'job-error' });
 
+  let asked = 0;
   async function fields() {
-    const mine = ++asked;
-    box.dataset.pending = 'true';
+    const ask = ++asked;
+    form.dataset.ready = 'false';
     const opts = await json('/api/jobs/options', { command: command.value });
-    if (mine !== asked) return;
+    if (ask !== asked) return;                     // the command changed again meanwhile: a later call draws
     out.value = `${command.value.replace(' ', '-')}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '')}`;
     const input = o => o.flag ? el('input', { type: 'checkbox', name: o.name })
       : el('input', { name: o.name, placeholder: o.defaultValue ?? o.label, size: 18 });
@@ -30,8 +31,7 @@ export async function jobsPage(main) {
     const main = opts.filter(o => MAIN.includes(o.name)).sort((a, b) => MAIN.indexOf(a.name) - MAIN.indexOf(b.name));
     const more = opts.filter(o => !MAIN.includes(o.name));
     box.replaceChildren(...main.map(field), el('details', {}, el('summary', {}, `${more.length} more options`), el('div', { class: 'fields' }, more.map(field))));
-    box.dataset.command = command.value;            // the fields shown are this command's (tests wait for it)
-    delete box.dataset.pending;
+    form.dataset.ready = 'true';
   }
 
   async function submit() {
