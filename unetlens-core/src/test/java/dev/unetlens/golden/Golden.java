@@ -162,6 +162,19 @@ public final class Golden {
                 .map(f -> f.substring(0, f.length() - tail.length())).sorted().toList();
     }
 
+    /**
+     * One dynamic test per run of {@code kind} holding {@code marker} (see {@link #runs}), named by the run; fails when
+     * the index has none, so a fixture set without them cannot pass by testing nothing.
+     */
+    public Stream<org.junit.jupiter.api.DynamicTest> perRun(String kind, String marker,
+                                                           java.util.function.Consumer<String> check) {
+        List<String> found = runs(kind, marker);
+        if (found.isEmpty()) {
+            throw new AssertionError("no " + kind + " runs with " + marker + " in the index of " + root);
+        }
+        return found.stream().map(r -> org.junit.jupiter.api.DynamicTest.dynamicTest(r, () -> check.accept(r)));
+    }
+
     /** Model directories under {@code models/} that hold a {@code model_index.json}. */
     public List<String> models() {
         try (Stream<Path> s = Files.list(root.resolve("models"))) {

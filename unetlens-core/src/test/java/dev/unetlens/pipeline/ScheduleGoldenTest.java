@@ -31,13 +31,7 @@ class ScheduleGoldenTest {
     @TestFactory
     Stream<DynamicTest> everySchedulerFixture() {
         Golden g = Golden.get();
-        List<String> runs = g.runs("schedulers", "meta.json");
-        assertThat(runs).as("scheduler runs in the index").isNotEmpty();
-        List<DynamicTest> tests = new ArrayList<>();
-        for (String run : runs) {
-            tests.add(DynamicTest.dynamicTest(run, () -> check(g, run)));
-        }
-        return tests.stream();
+        return g.perRun("schedulers", "meta.json", run -> check(g, run));
     }
 
     private static void check(Golden g, String run) {

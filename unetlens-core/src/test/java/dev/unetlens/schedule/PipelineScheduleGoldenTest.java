@@ -23,13 +23,7 @@ class PipelineScheduleGoldenTest {
     @TestFactory
     Stream<DynamicTest> everyPipelineSchedule() {
         Golden g = Golden.get();
-        List<String> runs = g.runs("pipeline", "timesteps.npy");
-        assertThat(runs).as("pipeline runs with timesteps in the index").isNotEmpty();
-        List<DynamicTest> tests = new ArrayList<>();
-        for (String run : runs) {
-            tests.add(DynamicTest.dynamicTest(run, () -> check(g, run)));
-        }
-        return tests.stream();
+        return g.perRun("pipeline", "timesteps.npy", run -> check(g, run));
     }
 
     private static void check(Golden g, String run) {
