@@ -1,9 +1,6 @@
 package dev.unetlens.cli.bench;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unetlens.golden.Golden;
-import dev.unetlens.io.DiffusersFolder;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,12 +16,7 @@ class DispersionCaseTest {
         assertThat(c.name()).isEqualTo("dispersion_64_up1_t50");
         assertThat(BenchCase.ALL).containsKey("dispersion_512_up1_t50");
         List<String> progress = new ArrayList<>();
-        ObjectNode r;
-        try (NDManager m = NDManager.newBaseManager();
-             BenchCase.SelfTimedWorkload w = (BenchCase.SelfTimedWorkload) c.open(
-                     DiffusersFolder.open(Golden.get().path("models/" + Golden.get().models().getFirst())), m)) {
-            r = w.measure(progress::add);
-        }
+        ObjectNode r = SmallCases.measure(c, progress);
         assertThat(r.get("median_s").asDouble()).isPositive();
         assertThat(r.get("rss_mb_by_draws_4")).hasSize(2);               // two batches of 2
         assertThat(r.get("rss_mb_by_draws_8")).hasSize(4);

@@ -1,9 +1,6 @@
 package dev.unetlens.cli.bench;
 
-import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.unetlens.golden.Golden;
-import dev.unetlens.io.DiffusersFolder;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,12 +16,7 @@ class PaperCaseTest {
         assertThat(c.name()).isEqualTo("paper_64_t50");
         assertThat(BenchCase.ALL).containsKey("paper_512_t50");
         List<String> progress = new ArrayList<>();
-        ObjectNode r;
-        try (NDManager m = NDManager.newBaseManager();
-             BenchCase.SelfTimedWorkload w = (BenchCase.SelfTimedWorkload) c.open(
-                     DiffusersFolder.open(Golden.get().path("models/" + Golden.get().models().getFirst())), m)) {
-            r = w.measure(progress::add);
-        }
+        ObjectNode r = SmallCases.measure(c, progress);
         assertThat(r.get("paper_images_per_min").asDouble()).isPositive();
         assertThat(r.get("extraction_images_per_min").asDouble()).isPositive();
         assertThat(r.get("paper_peak_rss_mb").asDouble()).isPositive();
