@@ -52,6 +52,7 @@ class TextModel(nn.Module):
         return self.final_layer_norm(x)
 
 
-model = TextModel().eval()
-ids = torch.randint(0, 49408, (1, 77))
-measure("clip_l_77", model, ids)
+if __name__ == "__main__":  # torch_sdhelper.py imports the modules
+    model = TextModel().eval()
+    ids = torch.randint(0, 49408, (1, 77))
+    measure("clip_l_77", model, ids)

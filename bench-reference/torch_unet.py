@@ -147,7 +147,8 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-model = UNet().eval()
-for name in sys.argv[2:] or list(CASES):
-    size, batch = CASES[name]
-    measure(name, model, torch.randn(batch, 4, size, size), torch.full((batch,), 500), torch.randn(batch, 77, 768))
+if __name__ == "__main__":  # torch_sdhelper.py imports the modules
+    model = UNet().eval()
+    for name in sys.argv[2:] or list(CASES):
+        size, batch = CASES[name]
+        measure(name, model, torch.randn(batch, 4, size, size), torch.full((batch,), 500), torch.randn(batch, 77, 768))

@@ -72,6 +72,7 @@ class Decoder(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-model = Decoder().eval()
-z = torch.randn(1, 4, 64, 64)
-measure("vae_decode_64", model, z, count_params=False)  # the decoder alone; the bench counts the whole VAE
+if __name__ == "__main__":  # torch_sdhelper.py imports the modules
+    model = Decoder().eval()
+    z = torch.randn(1, 4, 64, 64)
+    measure("vae_decode_64", model, z, count_params=False)  # the decoder alone; the bench counts the whole VAE

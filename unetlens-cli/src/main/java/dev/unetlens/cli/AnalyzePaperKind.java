@@ -125,6 +125,9 @@ abstract class AnalyzePaperKind extends AnalyzeKind {
     @Override
     void checkImageCount(int n) {
         images = n;
+        if (!atlas && experiments().contains(Experiment.PROBE)) {
+            PositionProbe.checkImages(n, PositionProbe.Settings.PAPER);
+        }
     }
 
     private String referenceModule(StableDiffusion sd) {

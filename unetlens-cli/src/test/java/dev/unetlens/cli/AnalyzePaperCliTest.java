@@ -312,6 +312,7 @@ class AnalyzePaperCliTest {
         "bad seed list|anomalies --seeds x|--seeds takes seeds like 1,2,3",
         "labels with the atlas|anomalies --seeds 1,2 --labels OUTSIDE|leave out --labels",
         "resume with force|paper --resume --force|give --resume (continue the run in --out) or --force",
+        "one image for the probe|probe --images ONE|1 image is too few (at least 2)",
     })
     void badInputFailsInOneLineAndWritesNothing(String what, String args, String message) throws Exception {
         Map<String, Path> files = Map.of(
@@ -319,7 +320,8 @@ class AnalyzePaperCliTest {
                 "NOIMAGE", npy("noimage.npy", NpyArray.ofLongs(new long[] {1, 3}, new long[] {9, 0, 0})),
                 "SHAPE", npy("shape.npy", NpyArray.ofLongs(new long[] {2, 2}, new long[] {0, 0, 0, 0})),
                 "FLOATS", npy("floats.npy", NpyArray.ofFloats(new long[] {1, 3}, new float[] {0, 1, 1})),
-                "NOTJSON", text("bad.json", "[{x: 1"));
+                "NOTJSON", text("bad.json", "[{x: 1"),
+                "ONE", oneImage());
         Path out = tmp.resolve("bad-out-" + Math.abs(what.hashCode()));
         List<String> a = new ArrayList<>(List.of("analyze"));
         for (String s : args.split(" ")) {
@@ -328,12 +330,24 @@ class AnalyzePaperCliTest {
         if (!args.contains("--at")) {
             a.addAll(List.of("--at", AT));
         }
-        a.addAll(List.of("--model", model, "--images", folder.toString(), "--out", out.toString()));
+        if (!args.contains("--images")) {
+            a.addAll(List.of("--images", folder.toString()));
+        }
+        a.addAll(List.of("--model", model, "--out", out.toString()));
         CliRun r = CliRun.of(a.toArray(String[]::new));
         assertThat(r.code()).as(what).isNotZero();
         assertThat(r.err()).as(what).contains(message);
         assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: error:")).count()).as(what + ": one error line").isEqualTo(1);
         assertThat(out).as(what + ": nothing written").doesNotExist();
+    }
+
+    /** The folder's first image alone. */
+    private static Path oneImage() {
+        try (var files = Files.list(folder)) {
+            return files.sorted().findFirst().orElseThrow();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static Path npy(String name, NpyArray a) {

@@ -121,6 +121,9 @@ public final class PaperRun {
      * instead of extracted.
      */
     public static Result of(StableDiffusion sd, ImageSet images, Options o, Checkpoint checkpoint, Progress progress) {
+        if (o.has(Experiment.PROBE)) {
+            PositionProbe.checkImages(images.size(), o.probe());             // before any work, not after it
+        }
         List<Map<String, MapShape>> shapes = FeatureStream.shapes(sd, o.sampling().points(), images);
         boolean groups = o.has(Experiment.GROUPS);
         PaperMaps maps = new PaperMaps(o.sampling().points(), shapes, groups ? o.groupLimit() : 0, o.has(Experiment.PROBE));

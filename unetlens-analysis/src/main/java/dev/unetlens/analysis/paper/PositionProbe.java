@@ -86,6 +86,19 @@ public final class PositionProbe {
                          double[][] perAxis, double[] chance) {
     }
 
+    /**
+     * The number of training images out of {@code n}; fails when the split leaves no training or no test image (a run
+     * checks this before extracting anything).
+     */
+    public static int checkImages(int n, Settings s) {
+        int nTrain = s.trainImages(n);
+        if (nTrain < 1 || nTrain >= n) {
+            throw new UnetlensException("the probe trains on " + (int) (s.trainShare() * 100) + " % of the images and tests on"
+                    + " the rest; " + n + " image" + (n == 1 ? " is" : "s are") + " too few (at least 2)");
+        }
+        return nTrain;
+    }
+
     /** Trains one probe per module of the maps (each image's tokens kept). */
     public static Map<String, Result> trainAll(PaperMaps maps, Settings s, Progress progress) {
         Map<String, Result> out = new LinkedHashMap<>();
@@ -102,11 +115,7 @@ public final class PositionProbe {
     /** Trains and tests the probe of one module; every image's map must have the shape of the first. */
     public static Result train(List<ImageMaps> images, MapShape shape, Settings s) {
         int n = images.size();
-        int nTrain = s.trainImages(n);
-        if (nTrain < 1 || nTrain >= n) {
-            throw new UnetlensException("the probe trains on " + (int) (s.trainShare() * 100) + " % of the images and tests on"
-                    + " the rest; " + n + " image" + (n == 1 ? " is" : "s are") + " too few (at least 2)");
-        }
+        int nTrain = checkImages(n, s);
         for (ImageMaps im : images) {
             if (im.tokens().length != shape.size()) {
                 throw new UnetlensException("the probe needs every image's map at one size; image " + im.image()
