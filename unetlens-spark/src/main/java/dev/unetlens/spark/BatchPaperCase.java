@@ -38,7 +38,8 @@ import java.util.function.Consumer;
  * and executor are this JVM in local mode). Models are loaded before the clocks start (one per task slot).
  */
 public final class BatchPaperCase implements BenchCase {
-    private static final int IMAGES = 8;
+    /** The 8 images; {@code -Dunetlens.bench.batchImages=N} runs fewer (a quick look, not the case). */
+    private static final int IMAGES = Integer.getInteger("unetlens.bench.batchImages", 8);
     private static final int SIZE = 512;
 
     @Override
@@ -78,13 +79,15 @@ public final class BatchPaperCase implements BenchCase {
         out.put("analyze_images_per_min", 60 * IMAGES / analyze).put("analyze_peak_rss_mb", ProcStatus.peakRssMb());
         progress.accept(String.format(Locale.ROOT, "analyze paper (groups, anomalies): %.1f s", analyze));
         String hash = ModelPool.hash(sd);
-        BatchRequest r = new BatchRequest(model.toAbsolutePath().toString(), hash, points, List.of(PaperRun.TIMESTEP), 1, PaperRun.SEED,
-                false, "", "SAMPLE", false, null, false, null, 512, ref, AnomalyDetector.DEFAULT_K, false, null, false, 0);
+        int cores = Runtime.getRuntime().availableProcessors();
         List<ImageInput> inputs = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {
             inputs.add(new ImageInput(dir.resolve("images/img" + i + ".png").toString(), null, null));
         }
         for (int tasks : new int[] {1, 2}) {
+            BatchRequest r = new BatchRequest(model.toAbsolutePath().toString(), hash, points, List.of(PaperRun.TIMESTEP), 1,
+                    PaperRun.SEED, false, "", "SAMPLE", false, null, false, null, 512, ref, AnomalyDetector.DEFAULT_K, false, null,
+                    false, Math.max(1, cores / tasks));                           // as batch sets local[N]: the cores shared
             double secs = batch(r, inputs, dir.resolve("out" + tasks), tasks);
             String k = "local" + tasks;
             out.put(k + "_images_per_min", 60 * IMAGES / secs).put(k + "_peak_rss_mb", ProcStatus.peakRssMb());
@@ -94,7 +97,7 @@ public final class BatchPaperCase implements BenchCase {
         out.put("median_is", "seconds of analyze paper (groups, anomalies) on " + IMAGES + " images (one run)");
         out.put("modules", points.size());
         out.put("images", IMAGES);
-        out.put("threads_per_task", Integer.getInteger("ai.djl.pytorch.num_threads", 0));
+        out.put("threads_per_task", "local[1]: " + Math.max(1, cores) + ", local[2]: " + Math.max(1, cores / 2));
         double overhead = out.path("analyze_images_per_min").asDouble() / out.path("local1_images_per_min").asDouble() - 1;
         out.put("spark_overhead_local1", overhead);
         out.put("summary", String.format(Locale.ROOT, "analyze %.2f images/min; batch local[1] %.2f (overhead %+.1f %%),"

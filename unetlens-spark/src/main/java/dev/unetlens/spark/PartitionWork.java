@@ -25,6 +25,11 @@ final class PartitionWork implements MapPartitionsFunction<Row, Row> {
         List<Row> out = new ArrayList<>();
         try (ModelPool.Lease lease = ModelPool.borrow(request.model(), request.modelHash(), StableDiffusion.Options.DEFAULT,
                 request.threadsPerTask())) {
+            if (request.threadsPerTask() > 0) {
+                // OpenMP's thread count belongs to the calling thread: a task thread set nothing inherits the engine's
+                // default (every core), so local[N] ran N × cores threads; setting it here gives this task its share
+                ai.djl.pytorch.jni.JniUtils.setNumThreads(request.threadsPerTask());
+            }
             while (images.hasNext()) {
                 out.addAll(ImageWork.rows(lease.model(), request, ImageInput.of(images.next())));
             }
