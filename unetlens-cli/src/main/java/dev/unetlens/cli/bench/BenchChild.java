@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.io.DiffusersFolder;
+import dev.unetlens.model.AttentionKernel;
 import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.HookTable;
 import dev.unetlens.model.TorchRuntime;
@@ -49,6 +50,7 @@ public final class BenchChild {
     public static int run(BenchCase c, Path modelDir, Options o) {
         ObjectNode r = JSON.createObjectNode();
         r.put("case", c.name());
+        r.put("attention", AttentionKernel.effective().label());              // the kernel that ran (SDPA may fall back)
         try (NDManager manager = TorchRuntime.newBaseManager()) {
             long t0 = System.nanoTime();
             BenchCase.Workload w = c.open(DiffusersFolder.open(modelDir), manager);
