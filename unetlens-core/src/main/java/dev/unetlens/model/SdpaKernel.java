@@ -28,37 +28,36 @@ public final class SdpaKernel {
     private SdpaKernel() {
     }
 
+    /** The kernel loaded from a stream, or why it could not be (one line). */
+    record Loading(PtSymbolBlock module, String failure) {
+        /** Reads a TorchScript module from {@code in} (null: the resource is missing) into a process-long manager. */
+        static Loading from(InputStream in) {
+            if (in == null) {
+                return new Loading(null, "the kernel " + RESOURCE + " is missing from the class path");
+            }
+            try (in) {
+                NDManager owner = TorchRuntime.newBaseManager();               // held for the process
+                return new Loading(JniUtils.loadModule((PtNDManager) owner, in, false, false), null);
+            } catch (Exception | UnsatisfiedLinkError e) {
+                String why = String.valueOf(e.getMessage()).lines().findFirst().orElse(e.getClass().getSimpleName());
+                return new Loading(null, "the kernel " + RESOURCE + " could not be loaded by libtorch (" + why + ")");
+            }
+        }
+    }
+
     /** Loaded once, on first use (the holder idiom: thread-safe, no lock after). */
     private static final class Loaded {
-        static final PtSymbolBlock MODULE;
-        static final String FAILURE;
-
-        static {
-            PtSymbolBlock module = null;
-            String failure = null;
-            try (InputStream in = SdpaKernel.class.getResourceAsStream(RESOURCE)) {
-                if (in == null) {
-                    failure = "the kernel " + RESOURCE + " is missing from the class path";
-                } else {
-                    NDManager owner = TorchRuntime.newBaseManager();          // held for the process
-                    module = JniUtils.loadModule((PtNDManager) owner, in, false, false);
-                }
-            } catch (Exception | UnsatisfiedLinkError e) {
-                failure = "the kernel " + RESOURCE + " could not be loaded by libtorch (" + e.getMessage() + ")";
-            }
-            MODULE = module;
-            FAILURE = failure;
-        }
+        static final Loading KERNEL = Loading.from(SdpaKernel.class.getResourceAsStream(RESOURCE));
     }
 
     /** Whether the fused kernel is loaded (loads it on the first call). */
     public static boolean available() {
-        return Loaded.MODULE != null;
+        return Loaded.KERNEL.module() != null;
     }
 
     /** Why it is not available, or null if it is. */
     public static String unavailableReason() {
-        return Loaded.FAILURE;
+        return Loaded.KERNEL.failure();
     }
 
     /**
@@ -74,7 +73,7 @@ public final class SdpaKernel {
         IValue ik = IValue.from((PtNDArray) k);
         IValue iv = IValue.from((PtNDArray) v);
         IValue is = IValue.from((double) scale);
-        try (iq; ik; iv; is; IValue out = IValueUtils.runMethod(Loaded.MODULE, "forward", iq, ik, iv, is)) {
+        try (iq; ik; iv; is; IValue out = IValueUtils.runMethod(Loaded.KERNEL.module(), "forward", iq, ik, iv, is)) {
             return out.toTensor((PtNDManager) q.getManager());
         }
     }

@@ -35,6 +35,17 @@ class SdpaKernelTest {
         assertThat(SdpaKernel.available()).isTrue();
     }
 
+    /** What is not a loadable kernel is said in one line (the warning before falling back to the explicit kernel). */
+    @Test
+    void anUnloadableKernelIsNamedInOneLine() {
+        SdpaKernel.Loading missing = SdpaKernel.Loading.from(null);
+        assertThat(missing.module()).isNull();
+        assertThat(missing.failure()).isEqualTo("the kernel sdpa.pt is missing from the class path");
+        SdpaKernel.Loading garbage = SdpaKernel.Loading.from(new java.io.ByteArrayInputStream(new byte[] {1, 2, 3}));
+        assertThat(garbage.module()).isNull();
+        assertThat(garbage.failure()).startsWith("the kernel sdpa.pt could not be loaded by libtorch (").doesNotContain("\n");
+    }
+
     /** The CPU flash kernel runs (not the math fallback, which would build the T×S scores). */
     @Test
     void dispatchesToTheFlashKernel(@TempDir Path dir) throws IOException {
