@@ -99,6 +99,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " (explicit,sdpa) runs every case once per kernel, side by side in one run.")
     List<String> attention;
 
+    @Option(names = "--attention-pairs", paramLabel = "PAIRS", defaultValue = "0",
+            description = "Also time PAIRS alternating U-Net evaluations with the explicit and the sdpa attention kernel"
+                    + " in the case's JVM (a ratio the machine's drifting load hits alike).")
+    int attentionPairs;
+
     @Option(names = "--child", hidden = true, paramLabel = "CASE", description = "Internal: run one case in this JVM.")
     String child;
 
@@ -114,8 +119,9 @@ public final class BenchCommand implements Callable<Integer> {
         if (runs < 1 || runs > 100) {
             throw new UnetlensException("--runs must be in [1, 100], got " + runs);
         }
-        if (hookPairs < 0 || memoryChecks < 0) {
-            throw new UnetlensException("--hook-overhead and --memory-check must be ≥ 0, got " + hookPairs + " and " + memoryChecks);
+        if (hookPairs < 0 || memoryChecks < 0 || attentionPairs < 0) {
+            throw new UnetlensException("--hook-overhead, --memory-check and --attention-pairs must be ≥ 0, got "
+                    + hookPairs + ", " + memoryChecks + " and " + attentionPairs);
         }
         Path dir = modelDir != null ? modelDir : BenchModel.defaultDir();
         List<AttentionKernel> kernels = attention == null ? List.of(AttentionKernel.EXPLICIT)
@@ -123,7 +129,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (child != null) {
             AttentionKernel.select(kernels.getFirst());
             Path trace = torchProfile == null ? null : torchProfile.resolve(child + ".json");
-            return BenchChild.run(caseNamed(child), dir, new BenchChild.Options(runs, hookPairs, memoryChecks, profile, trace));
+            return BenchChild.run(caseNamed(child), dir,
+                    new BenchChild.Options(runs, hookPairs, memoryChecks, profile, trace, attentionPairs));
         }
         List<BenchCase> selected = new ArrayList<>();
         for (String name : cases == null ? List.copyOf(BenchCase.ALL.keySet()) : cases) {
@@ -238,7 +245,7 @@ public final class BenchCommand implements Callable<Integer> {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
                 "--child", c.name(), "--model", dir.toString(), "--runs", Integer.toString(runs),
                 "--hook-overhead", Integer.toString(hookPairs), "--memory-check", Integer.toString(memoryChecks),
-                "--attention", kernel.label()));
+                "--attention", kernel.label(), "--attention-pairs", Integer.toString(attentionPairs)));
         if (profile) {
             cmd.add("--profile");
         }
