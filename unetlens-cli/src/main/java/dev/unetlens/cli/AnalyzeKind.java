@@ -38,6 +38,9 @@ abstract class AnalyzeKind implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    AttentionOption attention;
+
     @ArgGroup(validate = false, heading = "%nImages, modules, timesteps and draws%n", exclusive = false)
     AnalysisOptions input = new AnalysisOptions();
 
@@ -99,6 +102,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
         }
         OutputDirectory out = openOutput();
         long t0 = System.nanoTime();
+        attention.apply();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
             BlockNames blocks = BlockNames.of(sd.unet().config());

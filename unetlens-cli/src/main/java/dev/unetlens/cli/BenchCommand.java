@@ -14,6 +14,7 @@ import dev.unetlens.cli.bench.BenchModel;
 import dev.unetlens.cli.bench.ProcStatus;
 import dev.unetlens.io.AtomicFiles;
 import dev.unetlens.io.Versions;
+import dev.unetlens.model.AttentionKernel;
 import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.synth.SyntheticModel.Component;
 import picocli.CommandLine.Command;
@@ -93,6 +94,16 @@ public final class BenchCommand implements Callable<Integer> {
             description = "Also write libtorch's op-level profiler trace of one forward to DIR/<case>.json.")
     Path torchProfile;
 
+    @Option(names = "--attention", split = ",", paramLabel = "KERNEL",
+            description = "Attention kernel: explicit (default) or sdpa (torch's fused flash attention); a comma list"
+                    + " (explicit,sdpa) runs every case once per kernel, side by side in one run.")
+    List<String> attention;
+
+    @Option(names = "--attention-pairs", paramLabel = "PAIRS", defaultValue = "0",
+            description = "Also time PAIRS alternating U-Net evaluations with the explicit and the sdpa attention kernel"
+                    + " in the case's JVM (a ratio the machine's drifting load hits alike).")
+    int attentionPairs;
+
     @Option(names = "--child", hidden = true, paramLabel = "CASE", description = "Internal: run one case in this JVM.")
     String child;
 
@@ -108,13 +119,18 @@ public final class BenchCommand implements Callable<Integer> {
         if (runs < 1 || runs > 100) {
             throw new UnetlensException("--runs must be in [1, 100], got " + runs);
         }
-        if (hookPairs < 0 || memoryChecks < 0) {
-            throw new UnetlensException("--hook-overhead and --memory-check must be ≥ 0, got " + hookPairs + " and " + memoryChecks);
+        if (hookPairs < 0 || memoryChecks < 0 || attentionPairs < 0) {
+            throw new UnetlensException("--hook-overhead, --memory-check and --attention-pairs must be ≥ 0, got "
+                    + hookPairs + ", " + memoryChecks + " and " + attentionPairs);
         }
         Path dir = modelDir != null ? modelDir : BenchModel.defaultDir();
+        List<AttentionKernel> kernels = attention == null ? List.of(AttentionKernel.EXPLICIT)
+                : attention.stream().map(AttentionKernel::parse).distinct().toList();
         if (child != null) {
+            AttentionKernel.select(kernels.getFirst());
             Path trace = torchProfile == null ? null : torchProfile.resolve(child + ".json");
-            return BenchChild.run(caseNamed(child), dir, new BenchChild.Options(runs, hookPairs, memoryChecks, profile, trace));
+            return BenchChild.run(caseNamed(child), dir,
+                    new BenchChild.Options(runs, hookPairs, memoryChecks, profile, trace, attentionPairs));
         }
         List<BenchCase> selected = new ArrayList<>();
         for (String name : cases == null ? List.copyOf(BenchCase.ALL.keySet()) : cases) {
@@ -174,16 +190,19 @@ public final class BenchCommand implements Callable<Integer> {
         int failures = 0;
         for (int i = 0; i < selected.size(); i++) {
             BenchCase c = selected.get(i);
-            progress(String.format(Locale.ROOT, "%s (%d/%d): %s, %d threads, fresh JVM", c.name(), i + 1, selected.size(), c.describe(), t));
-            ObjectNode result = runChild(c, dir, t);
-            if (result.has("error")) {
-                failures++;
-            } else {
-                machine.put("torch_features", result.path("torch_features").asText(""));
-                machine.put("huge_pages", result.path("huge_pages").asText(""));
-                compare(result, c, baselines);
+            for (AttentionKernel kernel : kernels) {                          // the kernels of a case minutes apart
+                progress(String.format(Locale.ROOT, "%s (%d/%d): %s, %d threads, attention %s, fresh JVM", c.name(),
+                        i + 1, selected.size(), c.describe(), t, kernel.label()));
+                ObjectNode result = runChild(c, dir, t, kernel);
+                if (result.has("error")) {
+                    failures++;
+                } else {
+                    machine.put("torch_features", result.path("torch_features").asText(""));
+                    machine.put("huge_pages", result.path("huge_pages").asText(""));
+                    compare(result, c, baselines);
+                }
+                out.add(result);
             }
-            out.add(result);
         }
         machine.set("load_average_after", loadAverage());
         progress("the cases beside the baselines (✗: a target missed)\n" + BaselineRatios.table(out, baselines));
@@ -214,7 +233,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Runs one case in a child JVM and returns its result (or {@code {case, error}}). */
-    private ObjectNode runChild(BenchCase c, Path dir, int t) throws IOException, InterruptedException {
+    private ObjectNode runChild(BenchCase c, Path dir, int t, AttentionKernel kernel) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -225,7 +244,8 @@ public final class BenchCommand implements Callable<Integer> {
         cmd.add("-Dai.djl.pytorch.num_threads=" + t);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
                 "--child", c.name(), "--model", dir.toString(), "--runs", Integer.toString(runs),
-                "--hook-overhead", Integer.toString(hookPairs), "--memory-check", Integer.toString(memoryChecks)));
+                "--hook-overhead", Integer.toString(hookPairs), "--memory-check", Integer.toString(memoryChecks),
+                "--attention", kernel.label(), "--attention-pairs", Integer.toString(attentionPairs)));
         if (profile) {
             cmd.add("--profile");
         }

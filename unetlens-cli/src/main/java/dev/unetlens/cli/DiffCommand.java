@@ -46,6 +46,9 @@ public final class DiffCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Mixin
+    AttentionOption attention;
+
+    @Mixin
     PromptOption prompt;
 
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
@@ -71,6 +74,7 @@ public final class DiffCommand implements Callable<Integer> {
         Capture.Rows rows = diff.rows();
         OutputDirectory out = output.open("diff");
         long t0 = System.nanoTime();
+        attention.apply();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
             GenerationRequest changedRequest = generation.request(sd, prompt.prompts());

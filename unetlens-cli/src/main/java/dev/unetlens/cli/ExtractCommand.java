@@ -63,6 +63,9 @@ public final class ExtractCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    AttentionOption attention;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "Prompt of the generation to extract from (repeat for a batch); with --images, the one text the"
                     + " U-Net reads for every image (default: the empty prompt).")
@@ -130,6 +133,7 @@ public final class ExtractCommand implements Callable<Integer> {
         ImageSet inputs = imageMode ? images.read(false) : null;
         OutputDirectory out = output.open("extract");
         long t0 = System.nanoTime();
+        attention.apply();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
             ModelHooks hooks = ModelHooks.of(sd);

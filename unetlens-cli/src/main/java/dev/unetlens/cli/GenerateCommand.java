@@ -49,6 +49,9 @@ public final class GenerateCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Mixin
+    AttentionOption attention;
+
+    @Mixin
     PromptOption prompt;
 
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
@@ -95,6 +98,7 @@ public final class GenerateCommand implements Callable<Integer> {
         List<TextEdit> text = textEdits.parse();
         OutputDirectory out = output.open("generate");
         long t0 = System.nanoTime();
+        attention.apply();
         try (StableDiffusion sd = model.load()) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = generation.request(sd, prompt.prompts());

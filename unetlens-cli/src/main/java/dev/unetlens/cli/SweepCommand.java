@@ -60,6 +60,9 @@ public final class SweepCommand implements Callable<Integer> {
     ModelOptions model;
 
     @Mixin
+    AttentionOption attention;
+
+    @Mixin
     PromptOption prompt;
 
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
@@ -132,6 +135,7 @@ public final class SweepCommand implements Callable<Integer> {
         Capture.Rows rows = diff.rows();
         OutputDirectory out = output.open("sweep");
         long t0 = System.nanoTime();
+        attention.apply();
         try (StableDiffusion sd = model.load()) {
             double load = (System.nanoTime() - t0) / 1e9;
             BlockNames names = BlockNames.of(sd.unet().config());

@@ -45,6 +45,7 @@ class CliErrorsTest {
         "bad spacing|--timestep-spacing sideways|--timestep-spacing must be leading, linspace or trailing",
         "bad size pair|--original-size 12|--original-size takes two non-negative numbers",
         "latents of the wrong shape|--latents LAT|do not fit this run",
+        "unknown attention kernel|--attention flash|'flash' is not an attention kernel; choose explicit or sdpa",
     })
     void generateRejects(String what, String options, String message) throws Exception {
         Path img = tmp.resolve("in.png");
@@ -63,6 +64,23 @@ class CliErrorsTest {
         assertThat(r.err()).as(what).contains(message);
         assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: error:")).count()).as(what + ": one error line").isEqualTo(1);
         assertThat(out).as(what + ": nothing written").doesNotExist();
+    }
+
+    /** bench refuses an unknown kernel and a negative pair count in one line, before it writes or loads a model. */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "unknown kernel|--attention explicit,flash|--attention must be one of [explicit, sdpa], got 'flash'",
+        "negative pairs|--attention-pairs -1|--attention-pairs must be ≥ 0",
+    })
+    void benchRejects(String what, String options, String message) {
+        List<String> args = new ArrayList<>(List.of("bench", "--cases", "attention_kernels", "--model",
+                tmp.resolve("none").toString()));
+        args.addAll(Arrays.asList(options.split(" ")));
+        CliRun r = run(args.toArray(String[]::new));
+        assertThat(r.code()).as(what).isNotZero();
+        assertThat(r.err()).as(what).contains(message);
+        assertThat(r.err().lines().filter(l -> l.startsWith("unetlens: error:")).count()).as(what + ": one error line").isEqualTo(1);
+        assertThat(tmp.resolve("none")).as(what + ": nothing written").doesNotExist();
     }
 
     /** float64 latents are converted (with a note) and give the float32 latents' image; integer latents are refused. */

@@ -47,6 +47,10 @@ class GenerateCliGoldenTest {
                         continue;
                     }
                     tests.add(DynamicTest.dynamicTest(model + "/" + run.getFileName(), () -> check(run, args)));
+                    if (tests.stream().noneMatch(t -> t.getDisplayName().startsWith(model + "/sdpa "))) {
+                        List<String> fused = withSdpa(args);                   // each model's first run, fused too
+                        tests.add(DynamicTest.dynamicTest(model + "/sdpa " + run.getFileName(), () -> check(run, fused)));
+                    }
                 }
             }
         }
@@ -90,6 +94,13 @@ class GenerateCliGoldenTest {
         return a;
     }
 
+    /** The same run with {@code --attention sdpa}, into its own directory. */
+    private static List<String> withSdpa(List<String> args) {
+        List<String> a = new ArrayList<>(args.subList(0, args.size() - 2));
+        a.addAll(List.of("--attention", "sdpa", "--out", args.getLast() + "-sdpa"));
+        return a;
+    }
+
     private static void check(Path run, List<String> args) {
         int code = Main.run(args.toArray(String[]::new));
         assertThat(code).as("exit status of " + String.join(" ", args)).isZero();
@@ -106,6 +117,18 @@ class GenerateCliGoldenTest {
         assertThat(out.resolve("manifest.json")).exists();
         assertThat(out.resolve("latents.npy")).exists();
         computeIsRecorded(out.resolve("manifest.json"));
+        String kernel = args.contains("sdpa") ? "sdpa" : "explicit";
+        JsonNode attention = readJson(out.resolve("manifest.json")).path("compute").path("attention");
+        assertThat(attention.path("selected").asText()).isEqualTo(kernel);
+        assertThat(attention.path("kernel").asText()).as("the kernel that ran").isEqualTo(kernel);
+    }
+
+    private static JsonNode readJson(Path file) {
+        try {
+            return JSON.readTree(file.toFile());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** The manifest says what the numbers were computed on, and which way each operation shape took. */

@@ -16,8 +16,9 @@ import ai.djl.ndarray.types.Shape;
  * cross-attention; a replacement changes what the values are mixed with. Cross-attention has one more,
  * {@code path:context} — the text states [B, S, Cc] this module reads its keys and values from; a replacement
  * changes this module's keys and values only (per-block prompts replace it block by block). Both are only
- * handed out when someone listens; otherwise {@link ChunkedAttention} computes the same output a chunk of
- * queries at a time, never materialising all of the probabilities.
+ * handed out when someone listens; otherwise the core never materialises all of the probabilities: it is
+ * {@link ChunkedAttention} (a chunk of queries at a time) or, selected with {@link AttentionKernel}, torch's fused
+ * flash attention ({@link SdpaKernel}). Looking at the probabilities changes no bit of the output with either.
  */
 public final class Attention extends Module {
     private final GroupNorm groupNorm;   // VAE only
@@ -103,13 +104,7 @@ public final class Attention extends Module {
         NDArray q = heads(toQ.forward(h));                                     // [B, N, T, D]
         NDArray k = heads(toK.forward(kv));                                    // [B, N, S, D]
         NDArray v = heads(toV.forward(kv));                                    // [B, N, S, D]
-        NDArray o;                                                             // [B, N, T, D]
-        if (listening(probsPoint)) {
-            NDArray probs = ChunkedAttention.probs(q, k, scale);               // [B, N, T, S]
-            o = ChunkedAttention.mix(emit(probsPoint, x, probs), v);           // bit for bit the output below
-        } else {
-            o = ChunkedAttention.attend(q, k, v, scale);                       // the same without all of probs at once
-        }
+        NDArray o = core(x, q, k, v);                                          // [B, N, T, D]
         Shape os = o.getShape();
         o = o.transpose(0, 2, 1, 3).reshape(os.get(0), os.get(2), os.get(1) * os.get(3)); // [B, T, N·D]
         NDArray out = toOut.forward(o);                                        // [B, T, C]
@@ -120,6 +115,26 @@ public final class Attention extends Module {
             out = out.add(x);
         }
         return out;
+    }
+
+    /**
+     * softmax(Q·Kᵀ·scale)·V through the {@linkplain AttentionKernel#effective kernel in use}. Listened-to
+     * probabilities are computed beside it and do not change the output: the explicit kernel mixes them with V in
+     * the chunks it would have used anyway (bit for bit its output), and SDPA's output is SDPA's whether or not
+     * anyone looks. Only a listener that hands back other probabilities changes the output: they are mixed with V.
+     * (A listener must not write into the probabilities it is given: the module rules.)
+     */
+    private NDArray core(NDArray x, NDArray q, NDArray k, NDArray v) {
+        AttentionKernel kernel = AttentionKernel.effective();
+        if (!listening(probsPoint)) {
+            return kernel.attend(q, k, v, scale);
+        }
+        NDArray probs = ChunkedAttention.probs(q, k, scale);                   // [B, N, T, S]
+        NDArray seen = emit(probsPoint, x, probs);
+        if (kernel == AttentionKernel.SDPA && seen == probs) {
+            return kernel.attend(q, k, v, scale);                              // beside the probabilities, untouched
+        }
+        return ChunkedAttention.mix(seen, v);                                  // explicit: bit for bit attend's output
     }
 
     /** [B, T, N·D] → [B, N, T, D]. */

@@ -33,7 +33,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * </ol>
  * Whether the sampled checks alone catch a wrong kernel is {@link KernelChecksTest}'s subject.
  * The same for Linear, and, checked directly (no way around them at run time, so a failure here is a finding to act
- * on), GroupNorm and LayerNorm over odd widths and the batched products of attention. The shapes, paths and how
+ * on), GroupNorm and LayerNorm over odd widths, the batched products of attention and both attention kernels
+ * ({@link AttentionKernel}: the explicit softmax and torch's fused SDPA). The shapes, paths and how
  * often libtorch's oneDNN was wrong go to {@code target/kernel-sweep.txt}.
  */
 class KernelSweepTest {
@@ -269,5 +270,97 @@ class KernelSweepTest {
                     1 + r.nextInt(96), 1 + r.nextInt(96), r.nextBoolean()));
         }
         return cases;
+    }
+
+    /** One attention core: batch, heads, queries T, keys S, head width D, and a factor on q (peaked softmax). */
+    record AttentionCase(int batch, int heads, int t, int s, int d, float sharpness) {
+        long macs() {
+            return 2L * batch * heads * t * s * d;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(java.util.Locale.ROOT, "attention %d×%d heads, %d queries × %d keys, D %d, q×%.0f",
+                    batch, heads, t, s, d, sharpness);
+        }
+    }
+
+    /**
+     * Head widths of SD 1.x/2.x/XL and the VAE's neighbours (8, 40, 41, 64, 72, 80, 160), odd query and key counts
+     * that are not multiples of a flash kernel's blocks (32, 64, 256, 512) — some over 768 queries and 512 keys, where
+     * libtorch's kernel uses its largest blocks — batch × heads 1 to 20, keys ≠ queries (77 text tokens, a single key).
+     */
+    static List<AttentionCase> attentionCases() {
+        List<AttentionCase> cases = new ArrayList<>(List.of(
+                new AttentionCase(1, 1, 1, 1, 8, 1), new AttentionCase(2, 8, 193, 77, 40, 1),
+                new AttentionCase(1, 20, 65, 65, 64, 1), new AttentionCase(1, 1, 777, 1031, 40, 1),
+                new AttentionCase(3, 5, 257, 1, 80, 1), new AttentionCase(1, 2, 33, 513, 160, 1),
+                new AttentionCase(2, 5, 129, 131, 41, 4), new AttentionCase(1, 10, 97, 77, 72, 1),
+                new AttentionCase(1, 1, 769, 63, 512, 1), new AttentionCase(2, 1, 31, 4099, 8, 3)));
+        int[] widths = {8, 40, 41, 64, 72, 80, 160};
+        SplittableRandom r = new SplittableRandom(2415);
+        while (cases.size() < 10 + 30) {
+            int batch = 1 + r.nextInt(2);
+            AttentionCase c = new AttentionCase(batch, 1 + r.nextInt(20 / batch), 1 + 2 * r.nextInt(400),
+                    r.nextInt(4) == 0 ? 77 : 1 + 2 * r.nextInt(700), widths[r.nextInt(widths.length)], 1 + r.nextInt(3));
+            if (c.macs() <= 2 * MAC_BUDGET) {
+                cases.add(c);
+            }
+        }
+        return cases;
+    }
+
+    /**
+     * The bound is tight enough to matter: the fused kernel given a scale 0.1 % off (the error of a kernel that
+     * rounded the scale to 10 bits, or mis-scaled one block) is outside it.
+     */
+    @org.junit.jupiter.api.Test
+    void theAttentionBoundCatchesAScaleOffByAThousandth() {
+        AttentionCase c = new AttentionCase(2, 8, 193, 77, 40, 1);
+        try (NDManager m = NDManager.newBaseManager()) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode());
+            NDArray q = m.randomNormal(new Shape(c.batch(), c.t(), c.heads(), c.d()));
+            NDArray k = m.randomNormal(new Shape(c.batch(), c.s(), c.heads(), c.d()));
+            NDArray v = m.randomNormal(new Shape(c.batch(), c.s(), c.heads(), c.d()));
+            float scale = (float) (1 / Math.sqrt(c.d()));
+            Reference64.Bounded exact = exactAttention(c, q, k, v, scale);
+            NDArray off = AttentionKernel.SDPA.attend(q.transpose(0, 2, 1, 3), k.transpose(0, 2, 1, 3),
+                    v.transpose(0, 2, 1, 3), scale * 1.001f);
+            assertThat(exact.worst(off.toFloatArray())[0]).isGreaterThan(1.0);
+        }
+    }
+
+    private static Reference64.Bounded exactAttention(AttentionCase c, NDArray q, NDArray k, NDArray v, float scale) {
+        int n = c.heads();
+        int d = c.d();
+        return Reference64.attention(q.toFloatArray(), k.toFloatArray(), v.toFloatArray(), c.batch() * n, c.t(), c.s(),
+                d, scale, (g, t) -> ((g / n * c.t() + t) * n + g % n) * d, (g, s) -> ((g / n * c.s() + s) * n + g % n) * d);
+    }
+
+    /**
+     * Both attention kernels at every output against float64 loops ({@link Reference64#attention}, where the bound
+     * is derived), on q, k, v as {@link Attention} makes them: [B, T, N·D] viewed as [B, N, T, D].
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("attentionCases")
+    void everyAttentionOutputIsRight(AttentionCase c) {
+        try (NDManager m = NDManager.newBaseManager()) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode());
+            NDArray q = m.randomNormal(new Shape(c.batch(), c.t(), c.heads(), c.d())).mul(c.sharpness()); // [B, T, N, D]
+            NDArray k = m.randomNormal(new Shape(c.batch(), c.s(), c.heads(), c.d()));                    // [B, S, N, D]
+            NDArray v = m.randomNormal(new Shape(c.batch(), c.s(), c.heads(), c.d()));
+            float scale = (float) (1 / Math.sqrt(c.d()));
+            Reference64.Bounded exact = exactAttention(c, q, k, v, scale);
+            StringBuilder report = new StringBuilder();
+            for (AttentionKernel kernel : AttentionKernel.values()) {
+                NDArray o = kernel.attend(q.transpose(0, 2, 1, 3), k.transpose(0, 2, 1, 3), v.transpose(0, 2, 1, 3), scale);
+                assertThat(o.getShape()).isEqualTo(new Shape(c.batch(), c.heads(), c.t(), c.d()));
+                double[] worst = exact.worst(o.toFloatArray());
+                report.append(String.format(java.util.Locale.ROOT, "%s %.3f of the bound; ", kernel.label(), worst[0]));
+                assertThat(worst[0]).as("%s, %s kernel: |error| / bound at flat index %d", c, kernel.label(),
+                        (long) worst[1]).isLessThanOrEqualTo(1.0);
+            }
+            REPORT.put(c.toString(), report.toString());
+        }
     }
 }

@@ -119,7 +119,9 @@ public final class BaselineRatios {
             if (r.has("error")) {
                 continue;
             }
-            t.append("| ").append(r.path("case").asText()).append(" | ").append(cell(r)).append(" |");
+            String kernel = r.path("attention").asText("explicit");          // named where it is not the default
+            t.append("| ").append(r.path("case").asText()).append(kernel.equals("explicit") ? "" : " (" + kernel + ")")
+                    .append(" | ").append(cell(r)).append(" |");
             for (Baseline b : baselines) {
                 JsonNode e = entry(r, b.label());
                 t.append(' ').append(e == null || !e.has("median_s") ? "—" : cell(e)).append(" |");

@@ -161,7 +161,7 @@ public interface BenchCase {
                 new UNetCase(64, 1), new UNetCase(64, 2), new UNetCase(32, 1), new UNetCase(32, 2),
                 new VaeDecodeCase(64), new ClipCase(TEXT_TOKENS),
                 new ExtractCase(512, "up_blocks.1", 50, 100, 4), new DispersionCase(512, "up_blocks.1", 50, 100, 200, 4),
-                new Txt2ImgCase(512, 20), new PaperCase(512, 2, 50))) {
+                new Txt2ImgCase(512, 20), new PaperCase(512, 2, 50), new AttentionKernelsCase(5))) {
             m.put(c.name(), c);
         }
         for (BenchCase c : java.util.ServiceLoader.load(BenchCase.class)) {   // cases of other modules (unetlens-spark)

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.io.DiffusersFolder;
+import dev.unetlens.model.AttentionKernel;
 import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.HookTable;
 import dev.unetlens.model.TorchRuntime;
@@ -41,14 +42,17 @@ public final class BenchChild {
      * @param memoryChecks extra evaluations recording RSS and live NDArrays after each (0: none)
      * @param profile      one extra evaluation timed per module kind ({@link BlockProfile})
      * @param torchProfile where to write libtorch's op-level profiler trace of one extra evaluation, or null
+     * @param attentionPairs explicit / SDPA evaluation pairs in this JVM, alternating (0: none)
      */
-    public record Options(int runs, int hookPairs, int memoryChecks, boolean profile, Path torchProfile) {
+    public record Options(int runs, int hookPairs, int memoryChecks, boolean profile, Path torchProfile,
+                          int attentionPairs) {
     }
 
     /** Runs {@code c} on the model in {@code modelDir} and prints the result line; returns the exit code. */
     public static int run(BenchCase c, Path modelDir, Options o) {
         ObjectNode r = JSON.createObjectNode();
         r.put("case", c.name());
+        r.put("attention", AttentionKernel.effective().label());              // the kernel that ran (SDPA may fall back)
         try (NDManager manager = TorchRuntime.newBaseManager()) {
             long t0 = System.nanoTime();
             BenchCase.Workload w = c.open(DiffusersFolder.open(modelDir), manager);
@@ -65,8 +69,10 @@ public final class BenchChild {
                 r.put("libtorch", manager.getEngine().getVersion());
                 r.put("huge_pages", TorchRuntime.hugePages());                 // THP_MEM_ALLOC_ENABLE as libtorch saw it
                 r.put("omp_wait_policy", TorchRuntime.openMpWaitPolicy());
-                if (o.hookPairs() > 0 || o.memoryChecks() > 0 || o.profile() || o.torchProfile() != null) {
-                    progress(c, "%s", "--hook-overhead, --memory-check and the profiles apply to single-forward cases only");
+                if (o.hookPairs() > 0 || o.memoryChecks() > 0 || o.profile() || o.torchProfile() != null
+                        || o.attentionPairs() > 0) {
+                    progress(c, "%s", "--hook-overhead, --memory-check, --attention-pairs and the profiles apply to"
+                            + " single-forward cases only");
                 }
                 r.put("peak_rss_mb", ProcStatus.peakRssMb());
                 System.out.println(RESULT_PREFIX + r);
@@ -104,6 +110,9 @@ public final class BenchChild {
             r.put("peak_rss_mb", ProcStatus.peakRssMb());                      // before the extras below
             if (o.hookPairs() > 0) {
                 r.set("hook_overhead", hookOverhead(c, w, o.hookPairs()));
+            }
+            if (o.attentionPairs() > 0) {
+                r.set("attention_pairs", attentionPairs(c, w, o.attentionPairs()));
             }
             if (o.memoryChecks() > 0) {
                 r.set("memory_check", memoryCheck(c, w, manager, o.memoryChecks()));
@@ -173,6 +182,42 @@ public final class BenchChild {
         ArrayNode a = h.putArray("attached_s");
         attached.forEach(a::add);
         return h;
+    }
+
+    /**
+     * The two attention kernels on the same loaded model: evaluations with {@link AttentionKernel#EXPLICIT} and
+     * {@link AttentionKernel#SDPA} in alternating order, so that a machine whose load drifts (other work on the cores)
+     * hits both alike; a ratio from one JVM, where separate fresh-JVM runs minutes apart can differ by 2×.
+     */
+    private static ObjectNode attentionPairs(BenchCase c, BenchCase.Workload w, int pairs) {
+        long[][] shape = new long[1][];
+        AttentionKernel before = AttentionKernel.selected();
+        List<Double> explicit = new ArrayList<>();
+        List<Double> sdpa = new ArrayList<>();
+        try {
+            AttentionKernel.select(AttentionKernel.SDPA);
+            timeOnce(w, shape);                                                // SDPA's warm-up (the case warmed up the other)
+            for (int i = 0; i < pairs; i++) {
+                for (AttentionKernel k : i % 2 == 0 ? List.of(AttentionKernel.EXPLICIT, AttentionKernel.SDPA)
+                        : List.of(AttentionKernel.SDPA, AttentionKernel.EXPLICIT)) {
+                    AttentionKernel.select(k);
+                    (k == AttentionKernel.SDPA ? sdpa : explicit).add(timeOnce(w, shape));
+                }
+                progress(c, "attention pair %d/%d: explicit %.2f s, sdpa %.2f s", i + 1, pairs, explicit.getLast(),
+                        sdpa.getLast());
+            }
+        } finally {
+            AttentionKernel.select(before);
+        }
+        ObjectNode a = JSON.createObjectNode();
+        a.put("explicit_median_s", median(explicit));
+        a.put("sdpa_median_s", median(sdpa));
+        a.put("sdpa_time_ratio", median(sdpa) / median(explicit));
+        ArrayNode e = a.putArray("explicit_s");
+        explicit.forEach(e::add);
+        ArrayNode f = a.putArray("sdpa_s");
+        sdpa.forEach(f::add);
+        return a;
     }
 
     /** RSS and the manager's live NDArrays after each of {@code n} further evaluations: both should stay flat. */

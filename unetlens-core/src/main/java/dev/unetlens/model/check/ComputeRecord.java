@@ -2,6 +2,8 @@ package dev.unetlens.model.check;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.unetlens.model.AttentionKernel;
+import dev.unetlens.model.SdpaKernel;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,6 +30,7 @@ public final class ComputeRecord {
         c.put("onednn", OneDnn.version());
         c.put("aten_cpu_capability", OneDnn.atenCapability());
         c.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
+        c.set("attention", attention());
         ObjectNode k = c.putObject("kernel_checks");
         k.put("mode", KernelChecks.mode());
         k.put("calls", KernelChecks.calls());
@@ -58,6 +61,18 @@ public final class ComputeRecord {
         var events = k.putArray("later_failures");
         KernelChecks.events().forEach(events::add);
         return c;
+    }
+
+    /** The attention kernel asked for ({@code --attention}) and the one that ran, with why where they differ. */
+    static ObjectNode attention() {
+        AttentionKernel selected = AttentionKernel.selected();
+        ObjectNode a = F.objectNode();
+        a.put("selected", selected.label());
+        a.put("kernel", AttentionKernel.effective().label());
+        if (selected == AttentionKernel.SDPA && !SdpaKernel.available()) {
+            a.put("fallback", SdpaKernel.unavailableReason());
+        }
+        return a;
     }
 
     /** The CPU's model name, family and model number from /proc/cpuinfo ("AMD EPYC, family 26 model 2, 2 CPUs"). */

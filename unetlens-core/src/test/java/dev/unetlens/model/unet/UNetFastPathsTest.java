@@ -2,6 +2,7 @@ package dev.unetlens.model.unet;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.unetlens.model.AttentionKernel;
 import dev.unetlens.model.ForwardScope;
 import dev.unetlens.model.HookTable;
 import org.junit.jupiter.api.AfterAll;
@@ -49,6 +50,62 @@ class UNetFastPathsTest {
                 assertThat(probs).as(model + " attention points").isNotEmpty();
                 assertThat(maxDiff(fast, plain)).as(model + ": max |chunked − materialised|").isLessThanOrEqualTo(1e-6);
             }
+        }
+    }
+
+    /**
+     * With the fused kernel, looking at the probabilities changes no bit of the output: the output still comes from
+     * SDPA, the probabilities are computed beside it. A listener that hands back other probabilities (here a copy)
+     * gets them mixed with V: the explicit product, within float rounding of SDPA's.
+     */
+    @Test
+    void withSdpaLookingAtTheProbabilitiesChangesNoBit() {
+        AttentionKernel before = AttentionKernel.selected();
+        AttentionKernel.select(AttentionKernel.SDPA);
+        try {
+            for (String model : GoldenUNets.models()) {
+                UNet2DConditionModel unet = GoldenUNets.load(model);
+                try (NDManager m = M.newSubManager()) {
+                    UNetInput in = GoldenUNets.input(m, model, 500);
+                    float[] fused = predict(unet, in);
+                    assertThat(fused).as(model + ": SDPA's output differs from the explicit kernel's somewhere")
+                            .isNotEqualTo(explicit(unet, in));
+                    float[] looked = withProbsListener(unet, in, (point, x, value, ctx) -> value);
+                    assertThat(looked).as(model + ": output while the probabilities are captured").containsExactly(fused);
+                    float[] replaced = withProbsListener(unet, in, (point, x, value, ctx) -> value.duplicate());
+                    assertThat(maxDiff(replaced, fused)).as(model + ": probabilities handed back are mixed with V")
+                            .isGreaterThan(0).isLessThanOrEqualTo(1e-5);
+                }
+            }
+        } finally {
+            AttentionKernel.select(before);
+        }
+    }
+
+    private static float[] explicit(UNet2DConditionModel unet, UNetInput in) {
+        AttentionKernel.select(AttentionKernel.EXPLICIT);
+        try {
+            return predict(unet, in);
+        } finally {
+            AttentionKernel.select(AttentionKernel.SDPA);
+        }
+    }
+
+    /** One forward with {@code listener} on every {@code :probs} point. */
+    private static float[] withProbsListener(UNet2DConditionModel unet, UNetInput in, HookTable.Listener listener) {
+        HookTable table = unet.hooks();
+        List<Integer> probs = new ArrayList<>();
+        for (HookTable.PointInfo p : table.points()) {
+            if (p.name().endsWith(":probs")) {
+                table.setListener(p.slot(), listener);
+                probs.add(p.slot());
+            }
+        }
+        assertThat(probs).isNotEmpty();
+        try {
+            return predict(unet, in);
+        } finally {
+            probs.forEach(s -> table.setListener(s, null));
         }
     }
 
