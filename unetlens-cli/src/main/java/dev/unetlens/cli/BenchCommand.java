@@ -242,6 +242,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         cmd.add("-Dai.djl.pytorch.num_threads=" + t);
+        // G1's concurrent refinement thread was seen spinning for minutes under SCHED_FIFO (the way bench is run) while
+        // other real-time jobs shared the cores: it held one of two cores and halved a phase's speed. Without
+        // refinement threads the application threads refine their own cards (a few per forward here).
+        cmd.addAll(List.of("-XX:+UnlockDiagnosticVMOptions", "-XX:-G1UseConcRefinement"));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "bench",
                 "--child", c.name(), "--model", dir.toString(), "--runs", Integer.toString(runs),
                 "--hook-overhead", Integer.toString(hookPairs), "--memory-check", Integer.toString(memoryChecks),
