@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -27,11 +28,15 @@ import java.util.stream.Stream;
 
 /**
  * The driver's loop: the images not yet committed, a chunk at a time, each chunk one Spark job per table written
- * through Spark's committers into {@code tables/<table>/chunk=N}, its {@code done} rows last. A chunk without
- * {@code done} rows (a killed run) is removed on {@code --resume} and its images computed again, so an image is in the
- * tables whole or not at all.
+ * through Spark's committers into {@code tables/<table>/_pending-N} (a name Spark's readers skip), its {@code done}
+ * rows last; then each table's folder is renamed to {@code chunk=N}, {@code done} last. A killed run leaves its chunk
+ * in the pending folders, which no reader of the tables sees; {@code --resume} removes them (and a chunk without
+ * {@code done} rows, killed between two renames) and computes its images again, so an image is in the tables whole or
+ * not at all.
  */
 public final class BatchJob {
+    /** A chunk's folder while it is written: Spark's readers skip names that start with '_' and have no '='. */
+    static final String PENDING = "_pending-";
     static final StructType INPUT = new StructType()
             .add("path", DataTypes.StringType).add("prompt", DataTypes.StringType).add("label", DataTypes.StringType);
 
@@ -80,24 +85,48 @@ public final class BatchJob {
                 .mapPartitions(new PartitionWork(r), Encoders.row(Tables.ROW))
                 .persist(StorageLevel.MEMORY_AND_DISK());
         try {
-            String dir = "chunk=" + String.format(Locale.ROOT, "%05d", id);
-            for (String t : r.probe() ? List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS, Tables.TOKENS)
-                    : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS)) {
+            String pending = PENDING + String.format(Locale.ROOT, "%05d", id);
+            List<String> written = r.probe() ? List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS, Tables.TOKENS)
+                    : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS);
+            for (String t : written) {
                 out.filter(functions.col("kind").equalTo(t))
                         .select(Tables.columns(t).stream().map(functions::col).toArray(org.apache.spark.sql.Column[]::new))
-                        .write().mode(SaveMode.Overwrite).parquet(tables.resolve(t).resolve(dir).toString());
+                        .write().mode(SaveMode.Overwrite).parquet(tables.resolve(t).resolve(pending).toString());
             }
-            int errors = (int) spark.read().parquet(tables.resolve(Tables.ERRORS).resolve(dir).toString()).count();
+            // from the computed rows: Spark's readers skip the pending folder even when it is named
+            int errors = (int) out.filter(functions.col("kind").equalTo(Tables.ERRORS)).count();
             spark.createDataFrame(rows, INPUT).select("path").coalesce(1)
-                    .write().mode(SaveMode.Overwrite).parquet(tables.resolve(Tables.DONE).resolve(dir).toString());
+                    .write().mode(SaveMode.Overwrite).parquet(tables.resolve(Tables.DONE).resolve(pending).toString());
+            String dir = "chunk=" + String.format(Locale.ROOT, "%05d", id);
+            for (String t : written) {
+                publish(tables.resolve(t), pending, dir);
+            }
+            publish(tables.resolve(Tables.DONE), pending, dir);
             return errors;
         } finally {
             out.unpersist();
         }
     }
 
-    /** The paths of committed chunks; removes every chunk a killed run left without its done rows. */
+    /** Makes a written chunk visible: renames its pending folder to {@code chunk=N} in one step. */
+    private static void publish(Path table, String pending, String dir) {
+        try {
+            Files.move(table.resolve(pending), table.resolve(dir), StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The paths of committed chunks; removes what a killed run left: its pending folders, and every chunk without its
+     * done rows.
+     */
     static Set<String> committed(SparkSession spark, Path tables) {
+        for (String t : List.of(Tables.FEATURES, Tables.ANOMALIES, Tables.ERRORS, Tables.TOKENS, Tables.DONE)) {
+            for (String p : listed(tables.resolve(t), PENDING)) {
+                BatchSpark.deleteTree(tables.resolve(t).resolve(p));
+            }
+        }
         Set<String> ok = new HashSet<>();
         for (String c : chunkDirs(tables.resolve(Tables.DONE))) {
             if (Files.exists(tables.resolve(Tables.DONE).resolve(c).resolve("_SUCCESS"))) {
@@ -129,17 +158,19 @@ public final class BatchJob {
                 .max().orElse(-1) + 1;
     }
 
+    /** The committed chunks' folders of a table ({@code chunk=N}), sorted. */
     static List<String> chunkDirs(Path table) {
+        return listed(table, "chunk=");
+    }
+
+    private static List<String> listed(Path table, String prefix) {
         if (!Files.isDirectory(table)) {
             return List.of();
         }
         try (Stream<Path> s = Files.list(table)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("chunk=")).sorted().toList();
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
-
-
-
 }

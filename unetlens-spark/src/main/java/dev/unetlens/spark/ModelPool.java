@@ -40,8 +40,9 @@ public final class ModelPool {
     }
 
     /**
-     * An idle model of {@code path} that hashes to {@code hash}, or a new one (null hash: not checked); a path this
-     * machine lacks, or one that holds other weights than the driver's, fails in one line naming both.
+     * An idle model of {@code path} that hashes to {@code hash}, or a new one (null hash: not checked) computing with
+     * {@code threads} libtorch threads (when it is this JVM's first); a path this machine lacks, or one that holds other
+     * weights than the driver's, fails in one line naming both.
      */
     public static Lease borrow(String path, String hash, StableDiffusion.Options options, int threads) {
         String key = path + "#" + hash;
@@ -56,8 +57,10 @@ public final class ModelPool {
             throw new UnetlensException("the model " + path + " is missing on executor " + host()
                     + "; put it on storage every executor reads and give that path to --model");
         }
-        if (threads > 0 && System.getProperty("ai.djl.pytorch.num_threads") == null) {
-            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));   // before the engine starts
+        if (threads > 0) {
+            // --threads-per-task over the CLI's default (every core) and an executor's -D: libtorch reads it when its
+            // engine starts, so it counts in a JVM whose first model this is
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(threads));
         }
         StableDiffusion sd = StableDiffusion.load(p, options);
         loads++;

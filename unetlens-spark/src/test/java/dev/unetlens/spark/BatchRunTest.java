@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.UnetlensException;
 import dev.unetlens.cli.Main;
-import dev.unetlens.pipeline.StableDiffusion;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -95,9 +94,19 @@ class BatchRunTest extends SparkTestBase {
                 tmp.resolve("o2").toString(), "--max-errors", "0")).isNotZero());
         assertThat(err.strip().lines().toList().getLast()).startsWith("unetlens: error: 1 images could not be used, over --max-errors 0");
 
-        assertThatThrownBy(() -> ModelPool.borrow(tmp.resolve("nowhere").toString(), "x", StableDiffusion.Options.DEFAULT, 1))
-                .isInstanceOf(UnetlensException.class).hasMessageContaining("nowhere is missing on executor")
-                .hasMessageContaining("storage every executor reads");
+        Path gone = tmp.resolve("nowhere");                                 // the driver has it, this executor not
+        BatchRequest lacking = new BatchRequest(gone.toString(), null, List.of("conv_in"), List.of(50), 1, 42, true, "",
+                "SAMPLE", false, null, false, null, 512, "conv_in", 6, false, null, false, 1);
+        assertThatThrownBy(() -> {
+            try {
+                BatchJob.run(BatchTestData.shared(), lacking, List.of(new ImageInput(images.resolve("img00.png").toString(),
+                        null, null)), tmp.resolve("o4/tables"), new BatchJob.Settings(1, 1, -1));
+            } catch (RuntimeException e) {
+                throw BatchSpark.oneLine(e);                                   // what the CLI prints
+            }
+        }).isInstanceOf(UnetlensException.class).hasMessageContaining("the model " + gone + " is missing on executor ")
+                .hasMessageContaining("storage every executor reads").message().doesNotContain("\n");
+        assertThat(BatchJob.chunkDirs(tmp.resolve("o4/tables/features"))).as("nothing committed").isEmpty();
         err = stderr(() -> assertThat(Main.run("batch", "--model", model, "--input", images.toString(), "--out",
                 tmp.resolve("o3").toString(), "--master", "local[1]")).isNotZero());
         assertThat(err.strip()).endsWith("this JVM already runs Spark with master local[2], not local[1] (--master);"
