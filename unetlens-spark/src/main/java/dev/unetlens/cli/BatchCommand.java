@@ -187,7 +187,7 @@ public final class BatchCommand implements Callable<Integer> {
             m.put("images_in_tables", results.path("images").asLong());
             m.putObject("seconds").put("total", (System.nanoTime() - t0) / 1e9);
             out.finish();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {   // Spark throws its (checked) SparkException unchecked
             throw BatchSpark.oneLine(e);
         } finally {
             session.close();

@@ -144,8 +144,11 @@ public final class BatchSpark {
         }
     }
 
-    /** A failure as one line: the unetlens error a task raised (Spark wraps it), else the exception itself. */
-    public static RuntimeException oneLine(RuntimeException e) {
+    /**
+     * A failure as one line: the unetlens error a task raised (Spark wraps it, in a SparkException that Scala throws
+     * unchecked although Java counts it as checked), else the exception itself, a checked one as its first line.
+     */
+    public static RuntimeException oneLine(Exception e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof UnetlensException u) {
                 return u;
@@ -156,6 +159,7 @@ public final class BatchSpark {
         if (m.find()) {
             return new UnetlensException(m.group(1), e);
         }
-        return e;
+        return e instanceof RuntimeException r ? r
+                : new UnetlensException("Spark failed: " + msg.lines().findFirst().orElse(e.toString()), e);
     }
 }

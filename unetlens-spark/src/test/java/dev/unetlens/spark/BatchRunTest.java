@@ -101,7 +101,7 @@ class BatchRunTest extends SparkTestBase {
             try {
                 BatchJob.run(BatchTestData.shared(), lacking, List.of(new ImageInput(images.resolve("img00.png").toString(),
                         null, null)), tmp.resolve("o4/tables"), new BatchJob.Settings(1, 1, -1));
-            } catch (RuntimeException e) {
+            } catch (Exception e) {   // Spark throws its (checked) SparkException unchecked
                 throw BatchSpark.oneLine(e);                                   // what the CLI prints
             }
         }).isInstanceOf(UnetlensException.class).hasMessageContaining("the model " + gone + " is missing on executor ")
