@@ -63,6 +63,9 @@ public final class ExtractCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "Prompt of the generation to extract from (repeat for a batch); with --images, the one text the"
                     + " U-Net reads for every image (default: the empty prompt).")
@@ -115,6 +118,7 @@ public final class ExtractCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.unetlens.model.Precision unetPrecision = precision.value();   // refused before any output
         Spool.Format format = format(dump.format);
         boolean half = switch (dump.dtype.toLowerCase(Locale.ROOT)) {
             case "f32", "float32" -> false;
@@ -130,7 +134,7 @@ public final class ExtractCommand implements Callable<Integer> {
         ImageSet inputs = imageMode ? images.read(false) : null;
         OutputDirectory out = output.open("extract");
         long t0 = System.nanoTime();
-        try (StableDiffusion sd = model.load()) {
+        try (StableDiffusion sd = model.load(unetPrecision)) {
             double load = (System.nanoTime() - t0) / 1e9;
             ModelHooks hooks = ModelHooks.of(sd);
             BlockNames blocks = hooks.blocks();
@@ -152,6 +156,7 @@ public final class ExtractCommand implements Callable<Integer> {
                     generationMode(sd, request, steps, points, dumps, out);
                 }
             }
+            m.set("precision", RunRecords.precision(sd));
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
             out.finish();
         }

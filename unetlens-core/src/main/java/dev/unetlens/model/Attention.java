@@ -105,10 +105,10 @@ public final class Attention extends Module {
         NDArray v = heads(toV.forward(kv));                                    // [B, N, S, D]
         NDArray o;                                                             // [B, N, T, D]
         if (listening(probsPoint)) {
-            NDArray probs = ChunkedAttention.probs(q, k, scale);               // [B, N, T, S]
-            o = ChunkedAttention.mix(emit(probsPoint, x, probs), v);           // bit for bit the output below
+            NDArray probs = ChunkedAttention.probs(q, k, scale, toQ.bf16());   // [B, N, T, S]
+            o = ChunkedAttention.mix(emit(probsPoint, x, probs), v, toQ.bf16()); // bit for bit the output below
         } else {
-            o = ChunkedAttention.attend(q, k, v, scale);                       // the same without all of probs at once
+            o = ChunkedAttention.attend(q, k, v, scale, toQ.bf16());           // the same without all of probs at once
         }
         Shape os = o.getShape();
         o = o.transpose(0, 2, 1, 3).reshape(os.get(0), os.get(2), os.get(1) * os.get(3)); // [B, T, N·D]
