@@ -41,6 +41,9 @@ abstract class AnalyzeKind implements Callable<Integer> {
     @Mixin
     AttentionOption attention;
 
+    @Mixin
+    PrecisionOption precision;
+
     @ArgGroup(validate = false, heading = "%nImages, modules, timesteps and draws%n", exclusive = false)
     AnalysisOptions input = new AnalysisOptions();
 
@@ -87,6 +90,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.unetlens.model.Precision unetPrecision = precision.value();   // refused before any output
         List<Integer> timesteps = input.timesteps(defaultTimesteps());
         checkOptions(timesteps);
         if (input.promptsFile != null && input.given()) {
@@ -103,7 +107,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
         OutputDirectory out = openOutput();
         long t0 = System.nanoTime();
         attention.apply();
-        try (StableDiffusion sd = model.load()) {
+        try (StableDiffusion sd = model.load(unetPrecision)) {
             double load = (System.nanoTime() - t0) / 1e9;
             BlockNames blocks = BlockNames.of(sd.unet().config());
             List<String> points = Selector.resolve(input.at != null ? input.at : defaultModules(), sd.unet().hooks(), blocks);
@@ -129,6 +133,7 @@ abstract class AnalyzeKind implements Callable<Integer> {
             req.setAll(request);
             m.set("request", req);
             run(sd, images, s, out, request);
+            m.set("precision", RunRecords.precision(sd));
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
             out.finish();
         }

@@ -66,6 +66,9 @@ public final class ExtractCommand implements Callable<Integer> {
     @Mixin
     AttentionOption attention;
 
+    @Mixin
+    PrecisionOption precision;
+
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT",
             description = "Prompt of the generation to extract from (repeat for a batch); with --images, the one text the"
                     + " U-Net reads for every image (default: the empty prompt).")
@@ -118,6 +121,7 @@ public final class ExtractCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.unetlens.model.Precision unetPrecision = precision.value();   // refused before any output
         Spool.Format format = format(dump.format);
         boolean half = switch (dump.dtype.toLowerCase(Locale.ROOT)) {
             case "f32", "float32" -> false;
@@ -134,7 +138,7 @@ public final class ExtractCommand implements Callable<Integer> {
         OutputDirectory out = output.open("extract");
         long t0 = System.nanoTime();
         attention.apply();
-        try (StableDiffusion sd = model.load()) {
+        try (StableDiffusion sd = model.load(unetPrecision)) {
             double load = (System.nanoTime() - t0) / 1e9;
             ModelHooks hooks = ModelHooks.of(sd);
             BlockNames blocks = hooks.blocks();
@@ -156,6 +160,7 @@ public final class ExtractCommand implements Callable<Integer> {
                     generationMode(sd, request, steps, points, dumps, out);
                 }
             }
+            m.set("precision", RunRecords.precision(sd));
             m.putObject("seconds").put("load", load).put("total", (System.nanoTime() - t0) / 1e9);
             out.finish();
         }

@@ -54,6 +54,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     PromptOption prompt;
 
+    @Mixin
+    PrecisionOption precision;
+
     @ArgGroup(validate = false, heading = "%nGeneration%n", exclusive = false)
     GenerationOptions generation = new GenerationOptions();
 
@@ -93,13 +96,14 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        dev.unetlens.model.Precision unetPrecision = precision.value();   // refused before any output
         List<Edit> edits = interventions.parse();
         interventions.checkSource(edits);
         List<TextEdit> text = textEdits.parse();
         OutputDirectory out = output.open("generate");
         long t0 = System.nanoTime();
         attention.apply();
-        try (StableDiffusion sd = model.load()) {
+        try (StableDiffusion sd = model.load(unetPrecision)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
             GenerationRequest request = generation.request(sd, prompt.prompts());
             java.util.Set<Integer> previewSteps = trajectory.steps(new Pipeline(sd).plan(request).steps());
@@ -150,6 +154,7 @@ public final class GenerateCommand implements Callable<Integer> {
         FileHashes hashes = new FileHashes(CacheDir.root());
         ObjectNode m = out.manifest();
         m.set("model", RunRecords.model(sd, hashes));
+        m.set("precision", RunRecords.precision(sd));
         m.set("request", RunRecords.request(r));
         m.set("scheduler", result.schedulerConfig());
         steps(m, result.steps());
@@ -174,7 +179,7 @@ public final class GenerateCommand implements Callable<Integer> {
             RgbImage img = result.images().get(i);
             String name = imageName(i, n);
             String params = RunRecords.a1111(r, result, i, modelName, hash,
-                    result.schedulerConfig().get("_class_name").asText(), sd.loras(), edits);
+                    result.schedulerConfig().get("_class_name").asText(), sd.loras(), edits, sd.unet().precision());
             ObjectNode e = out.write(name, o -> img.writePng(o, Map.of("parameters", params)),
                     "generated image " + (i + 1) + " of " + n);
             e.put("prompt_index", i / r.imagesPerPrompt());

@@ -52,8 +52,14 @@ public final class ModelOptions {
     }
 
     StableDiffusion load() {
+        return load(dev.unetlens.model.Precision.FP32);
+    }
+
+    /** {@link #load()} with the U-Net's products in {@code precision}. */
+    StableDiffusion load(dev.unetlens.model.Precision precision) {
         InferOptions infer = new InferOptions(predictionType, null, null);
-        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer, ema, loraSpecs()));
+        return StableDiffusion.load(path(), new StableDiffusion.Options(variant, configs, infer, ema, loraSpecs())
+                .withPrecision(precision));
     }
 
     /** Refuses {@code --lora} in a command that loads no weights to merge it into, saying what it does instead. */

@@ -72,7 +72,7 @@ public final class Casts {
     }
 
     /** c10::BFloat16's round_to_nearest_even. */
-    static short bfloat16(float f) {
+    public static short bfloat16(float f) {
         if (Float.isNaN(f)) {
             return 0x7FC0;
         }

@@ -126,15 +126,16 @@ public final class Attention extends Module {
      */
     private NDArray core(NDArray x, NDArray q, NDArray k, NDArray v) {
         AttentionKernel kernel = AttentionKernel.effective();
+        boolean bf16 = toQ.bf16();                       // the explicit kernel's two products in bf16; SDPA stays fp32
         if (!listening(probsPoint)) {
-            return kernel.attend(q, k, v, scale);
+            return kernel == AttentionKernel.SDPA ? kernel.attend(q, k, v, scale) : ChunkedAttention.attend(q, k, v, scale, bf16);
         }
-        NDArray probs = ChunkedAttention.probs(q, k, scale);                   // [B, N, T, S]
+        NDArray probs = ChunkedAttention.probs(q, k, scale, bf16);             // [B, N, T, S]
         NDArray seen = emit(probsPoint, x, probs);
         if (kernel == AttentionKernel.SDPA && seen == probs) {
             return kernel.attend(q, k, v, scale);                              // beside the probabilities, untouched
         }
-        return ChunkedAttention.mix(seen, v);                                  // explicit: bit for bit attend's output
+        return ChunkedAttention.mix(seen, v, bf16);                            // explicit: bit for bit attend's output
     }
 
     /** [B, T, N·D] → [B, N, T, D]. */

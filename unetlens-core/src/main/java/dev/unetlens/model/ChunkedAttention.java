@@ -20,6 +20,11 @@ import ai.djl.ndarray.types.Shape;
  * step) thus runs batch 1's products twice; chunking the rows of all B·N heads at once instead gave it half as many
  * rows per product over twice the keys and values, and the self-attention at 4096 tokens cost 2.25× batch 1's.
  *
+ * <p>In bf16 ({@link Bf16}, a bf16 model's attention) the two products run in bfloat16 — q, kᵀ and v cast once, each
+ * chunk's probabilities cast before P·V, both products widened to float32 — and the scaling and softmax stay float32
+ * (softmax gains nothing in bf16: 0.99×, {@code bench-reference/bf16-kernels}). {@link #probs} and {@link #mix} do
+ * the same, so looking at the probabilities still changes no bit of the output.
+ *
  * <p>Shapes: q [B, N, T, D], k and v [B, N, S, D] (any strides) → [B, N, T, D].
  */
 final class ChunkedAttention {
@@ -35,12 +40,21 @@ final class ChunkedAttention {
     }
 
     static NDArray attend(NDArray q, NDArray k, NDArray v, float scale) {
-        return attend(q, k, v, scale, SCORE_BUDGET);
+        return attend(q, k, v, scale, SCORE_BUDGET, false);
+    }
+
+    /** {@link #attend}, its products in bf16 if {@code bf16}. */
+    static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, boolean bf16) {
+        return attend(q, k, v, scale, SCORE_BUDGET, bf16);
     }
 
     /** {@link #attend} with another chunk budget (tests). */
     static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, long budget) {
-        Heads h = Heads.of(q, k, v);
+        return attend(q, k, v, scale, budget, false);
+    }
+
+    static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, long budget, boolean bf16) {
+        Heads h = Heads.of(q, k, v, bf16);
         Chunks c = h.chunks(budget);
         NDList groups = new NDList();
         for (long g = 0; g < h.b * h.n; g += c.heads) {
@@ -48,7 +62,7 @@ final class ChunkedAttention {
             for (long i = 0; i < h.t; i += c.rows) {
                 try (ForwardScope scope = new ForwardScope()) {                // frees the chunk's scores
                     NDArray p = h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1); // [g, c, S], unseen
-                    chunks.add(scope.keep(p.batchMatMul(h.v(g, c.heads))));   // [g, c, Dv]
+                    chunks.add(scope.keep(h.product(h.operand(p), h.v(g, c.heads)))); // [g, c, Dv]
                 }
             }
             groups.add(concat(chunks, 1));
@@ -62,7 +76,12 @@ final class ChunkedAttention {
      * not.
      */
     static NDArray probs(NDArray q, NDArray k, float scale) {
-        Heads h = Heads.of(q, k, null);
+        return probs(q, k, scale, false);
+    }
+
+    /** {@link #probs}, Q·Kᵀ in bf16 if {@code bf16} (as {@link #attend} takes it). */
+    static NDArray probs(NDArray q, NDArray k, float scale, boolean bf16) {
+        Heads h = Heads.of(q, k, null, bf16);
         Chunks c = h.chunks(SCORE_BUDGET);
         NDList groups = new NDList();
         for (long g = 0; g < h.b * h.n; g += c.heads) {
@@ -77,9 +96,14 @@ final class ChunkedAttention {
 
     /** probs [B, N, T, S] · v [B, N, S, Dv] → [B, N, T, Dv], in the chunks of {@link #attend}. */
     static NDArray mix(NDArray probs, NDArray v) {
+        return mix(probs, v, false);
+    }
+
+    /** {@link #mix}, P·V in bf16 if {@code bf16} (as {@link #attend} takes it). */
+    static NDArray mix(NDArray probs, NDArray v, boolean bf16) {
         Shape ps = probs.getShape();
-        Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null,
-                v.reshape(ps.get(0) * ps.get(1), ps.get(3), v.getShape().get(3)));
+        NDArray v3 = v.reshape(ps.get(0) * ps.get(1), ps.get(3), v.getShape().get(3));
+        Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null, bf16 ? Bf16.of(v3) : v3, bf16);
         NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);                      // [B·N, T, S]
         Chunks c = h.chunks(SCORE_BUDGET);
         NDList groups = new NDList();
@@ -88,7 +112,7 @@ final class ChunkedAttention {
             for (long i = 0; i < h.t; i += c.rows) {
                 NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
                         Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
-                chunks.add(pc.batchMatMul(h.v(g, c.heads)));                  // [g, c, Dv]
+                chunks.add(h.product(h.operand(pc), h.v(g, c.heads)));        // [g, c, Dv]
             }
             groups.add(concat(chunks, 1));
         }
@@ -103,20 +127,36 @@ final class ChunkedAttention {
         return parts.size() == 1 ? parts.head() : NDArrays.concat(parts, axis);
     }
 
-    /** q, kᵀ and v with the heads folded into the batch: [B·N, T, D], [B·N, D, S], [B·N, S, Dv]. */
-    private record Heads(long b, long n, long t, long s, NDArray q3, NDArray kT, NDArray v3) {
-        static Heads of(NDArray q, NDArray k, NDArray v) {
+    /**
+     * q, kᵀ and v with the heads folded into the batch: [B·N, T, D], [B·N, D, S], [B·N, S, Dv]; in bf16 (cast once)
+     * when {@code bf16}.
+     */
+    private record Heads(long b, long n, long t, long s, NDArray q3, NDArray kT, NDArray v3, boolean bf16) {
+        static Heads of(NDArray q, NDArray k, NDArray v, boolean bf16) {
             Shape qs = q.getShape();
             long b = qs.get(0);
             long n = qs.get(1);
             long t = qs.get(2);
             long d = qs.get(3);
             long s = k.getShape().get(2);
-            return new Heads(b, n, t, s,
-                    q.reshape(b * n, t, d),
-                    k.transpose(0, 1, 3, 2).reshape(b * n, d, s),             // a contiguous copy: Q·Kᵀ per chunk
+            NDArray q3 = q.reshape(b * n, t, d);
+            NDArray kT = k.transpose(0, 1, 3, 2).reshape(b * n, d, s);        // a contiguous copy: Q·Kᵀ per chunk
                                                                               // runs 1.5× faster than on a view
-                    v == null ? null : v.reshape(b * n, s, v.getShape().get(3)));
+            NDArray v3 = v == null ? null : v.reshape(b * n, s, v.getShape().get(3));
+            if (!bf16) {
+                return new Heads(b, n, t, s, q3, kT, v3, false);
+            }
+            return new Heads(b, n, t, s, Bf16.of(q3), Bf16.of(kT), v3 == null ? null : Bf16.of(v3), true);
+        }
+
+        /** A float32 factor in the heads' arithmetic: cast to bf16 when they are bf16. */
+        NDArray operand(NDArray a) {
+            return bf16 ? Bf16.of(a) : a;
+        }
+
+        /** a · b of two factors in the heads' arithmetic, as float32 (a bf16 product widened). */
+        NDArray product(NDArray a, NDArray b) {
+            return bf16 ? Bf16.widen(a.batchMatMul(b)) : a.batchMatMul(b);
         }
 
         /**
@@ -134,7 +174,7 @@ final class ChunkedAttention {
             boolean allHeads = heads >= b * n;
             NDArray qc = rows >= t && allHeads ? q3 : q3.get(new NDIndex("{}:{}, {}:{}", g, Math.min(b * n, g + heads),
                     i, Math.min(t, i + rows)));
-            return qc.batchMatMul(allHeads ? kT : kT.get(new NDIndex("{}:{}", g, Math.min(b * n, g + heads))));
+            return product(qc, allHeads ? kT : kT.get(new NDIndex("{}:{}", g, Math.min(b * n, g + heads))));
         }
 
         /** V of heads [g, g + heads): [heads, S, Dv]. */

@@ -51,6 +51,8 @@ public final class Conv2d extends Module {
 
     private final NDArray weight;   // [Cout, Cin, k, k]
     private final NDArray bias;     // [Cout]
+    private final NDArray weightBf16;   // bf16 copies for a bf16 model ({@link Weights#reduced}), else null
+    private final NDArray biasBf16;
     private volatile NDArray paddedWeight;   // [Cout, Cin rounded up to 16, k, k], made on first use
     private volatile NDArray weight64;       // float64 copies, made on first use
     private volatile NDArray bias64;
@@ -63,6 +65,8 @@ public final class Conv2d extends Module {
         super(path);
         this.weight = w.take(sub("weight"), out, in, kernel, kernel);
         this.bias = w.take(sub("bias"), out);
+        this.weightBf16 = w.reduced(weight);
+        this.biasBf16 = w.reduced(bias);
         this.kernel = kernel;
         this.stride = stride;
         this.padding = padding;
@@ -87,18 +91,20 @@ public final class Conv2d extends Module {
      * through the way {@link KernelChecks} found right for its shape (checking it on first use).
      */
     NDArray convolve(NDArray x, long padH, long padW, ConvPath preferred) {
-        Key key = new Key(x.getShape(), weight.getShape(), stride, padH, padW);
-        return KernelChecks.run("conv2d", key, ConvPath.order(preferred, x.getShape().get(1)), ConvPath::usesOneDnn,
-                new KernelChecks.Way<>() {
+        boolean bf16 = weightBf16 != null && Bf16.active();
+        Key key = new Key(x.getShape(), weight.getShape(), stride, padH, padW, bf16);
+        return KernelChecks.run("conv2d", key, ConvPath.order(preferred, x.getShape().get(1), bf16),
+                ConvPath::usesOneDnn, new KernelChecks.Way<>() {
                     @Override
                     public NDArray compute(ConvPath path) {
                         return Conv2d.this.compute(x, padH, padW, path);
                     }
 
                     @Override
-                    public Comparison check(NDArray y, boolean thorough, java.util.SplittableRandom random) {
-                        return thorough ? ConvCheck.compare(x, weight, bias, stride, padH, padW, y, random)
-                                : ConvCheck.spot(x, weight.getShape(), spotRows(), stride, padH, padW, y, random);
+                    public Comparison check(ConvPath path, NDArray y, boolean thorough, java.util.SplittableRandom random) {
+                        return thorough ? ConvCheck.compare(x, weight, bias, stride, padH, padW, y, random, path.arithmetic())
+                                : ConvCheck.spot(x, weight.getShape(), spotRows(), stride, padH, padW, y, random,
+                                        path.arithmetic());
                     }
                 });
     }
@@ -112,17 +118,23 @@ public final class Conv2d extends Module {
         return r;
     }
 
-    /** A call's shape: what a kernel's choice of code depends on. */
-    record Key(Shape input, Shape weight, long stride, long padH, long padW) {
+    /** A call's shape and arithmetic: what a kernel's choice of code depends on. */
+    record Key(Shape input, Shape weight, long stride, long padH, long padW, boolean bf16) {
+        /** A float32 call. */
+        Key(Shape input, Shape weight, long stride, long padH, long padW) {
+            this(input, weight, stride, padH, padW, false);
+        }
+
         @Override
         public String toString() {
-            return "x" + input + " w" + weight + " stride " + stride + " pad " + padH + "," + padW;
+            return "x" + input + " w" + weight + " stride " + stride + " pad " + padH + "," + padW + (bf16 ? " bf16" : "");
         }
     }
 
     /** One call through one way. */
     NDArray compute(NDArray x, long padH, long padW, ConvPath path) {
         return switch (path) {
+            case BF16 -> bf16(x, padH, padW);
             case ONEDNN -> libtorch(x, weight, bias, padH, padW);
             case PADDED_CHANNELS -> libtorch(padChannels(x), paddedWeight(), bias, padH, padW);
             case IM2COL -> im2col(x, padH, padW);
@@ -197,6 +209,11 @@ public final class Conv2d extends Module {
         return libtorch(x, weight, bias, padding, padding);
     }
 
+    /** The bf16 way as this module is configured, unchecked (a bf16 model's): for tests that compare paths. */
+    NDArray directBf16(NDArray x) {
+        return bf16(x, padding, padding);
+    }
+
     /** x with zero channels appended up to a multiple of {@link ConvPath#CHANNEL_BLOCK}: [B, Cin', H, W]. */
     private static NDArray padChannels(NDArray x) {
         long extra = Math.floorMod(-x.getShape().get(1), ConvPath.CHANNEL_BLOCK);
@@ -214,6 +231,13 @@ public final class Conv2d extends Module {
             }
         }
         return p;
+    }
+
+    /** The call in bfloat16: x cast, the weights' bf16 copies, the output widened to float32 (exactly). */
+    private NDArray bf16(NDArray x, long padH, long padW) {
+        try (NDArray xb = Bf16.of(x); NDArray yb = libtorch(xb, weightBf16, biasBf16, padH, padW)) {
+            return Bf16.widen(yb);
+        }
     }
 
     /** The call in float64 (libtorch's non-oneDNN convolution), rounded to float32. */

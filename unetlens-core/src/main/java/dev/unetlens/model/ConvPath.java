@@ -10,6 +10,9 @@ import java.util.Locale;
  * output fails the float64 check, then the next in {@link #order}.
  */
 enum ConvPath {
+    /** libtorch's convolution in bfloat16 (oneDNN's AVX512_BF16/AMX kernels, float32 accumulation): input cast, the
+     *  weights' bf16 copy, output widened to float32. Only for a bf16 model, tried first there. */
+    BF16,
     /** libtorch's convolution: oneDNN's kernels for this CPU. */
     ONEDNN,
     /** The same with the input channels zero-padded to a multiple of 16 (the weight padded once): oneDNN then takes
@@ -24,7 +27,21 @@ enum ConvPath {
     static final long CHANNEL_BLOCK = 16;
 
     boolean usesOneDnn() {
-        return this == ONEDNN || this == PADDED_CHANNELS;
+        return this == ONEDNN || this == PADDED_CHANNELS || this == BF16;
+    }
+
+    /** The arithmetic this way's check holds it to. */
+    dev.unetlens.model.check.Arithmetic arithmetic() {
+        return this == BF16 ? dev.unetlens.model.check.Arithmetic.BFLOAT16 : dev.unetlens.model.check.Arithmetic.FLOAT32;
+    }
+
+    /** {@link #order}, after the bf16 way when {@code bf16}: a bf16 kernel that fails its check falls back to fp32. */
+    static List<ConvPath> order(ConvPath preferred, long inChannels, boolean bf16) {
+        List<ConvPath> out = new ArrayList<>(order(preferred, inChannels));
+        if (bf16) {
+            out.addFirst(BF16);
+        }
+        return out;
     }
 
     /**
@@ -41,7 +58,7 @@ enum ConvPath {
         }
         out.add(preferred);
         for (ConvPath p : values()) {
-            if ((p != PADDED_CHANNELS || ragged) && !out.contains(p)) {
+            if (p != BF16 && (p != PADDED_CHANNELS || ragged) && !out.contains(p)) {
                 out.add(p);
             }
         }

@@ -131,6 +131,16 @@ public final class HookTable {
         void close();
     }
 
+    /** Whether any point has a listener (a capture, an edit, a progress watch). */
+    public boolean hasListeners() {
+        for (Listener l : listeners) {
+            if (l != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Sets the run state that hooks will see during the next forwards. */
     public void setContext(ForwardContext context) {
         this.context = context;

@@ -53,6 +53,7 @@ public final class Weights {
     private final List<String> wrongDtype = new ArrayList<>();
     private Predicate<String> ignorable = k -> false;
     private NDArray zero;   // what stand-ins broadcast
+    private Precision precision = Precision.FP32;
 
     private Weights(TensorSource source, long seed, NDManager manager, String component, Mode mode) {
         this.source = source;
@@ -74,12 +75,21 @@ public final class Weights {
      */
     public static <M> M load(TensorSource source, NDManager manager, String component, Predicate<String> extras,
                              Function<Weights, M> build) {
+        return load(source, manager, component, extras, Precision.FP32, build);
+    }
+
+    /**
+     * {@link #load} for a model whose products run in {@code precision}: with {@link Precision#BF16} every module
+     * that has a bf16 way also keeps a bf16 copy of its weights, cast once here ({@link #reduced}).
+     */
+    public static <M> M load(TensorSource source, NDManager manager, String component, Predicate<String> extras,
+                             Precision precision, Function<Weights, M> build) {
         try (NDManager scratch = manager.newSubManager()) {
             Weights check = new Weights(source, 0, scratch, component, Mode.CHECK).ignoring(extras);
             build.apply(check);
             check.verify();
         }
-        Weights w = new Weights(source, 0, manager, component, Mode.LOAD).ignoring(extras);
+        Weights w = new Weights(source, 0, manager, component, Mode.LOAD).ignoring(extras).precision(precision);
         M model = build.apply(w);
         w.verify();
         return model;
@@ -110,6 +120,43 @@ public final class Weights {
 
     public NDManager manager() {
         return manager;
+    }
+
+    /** Sets the precision the modules built from these weights compute their products in; returns this. */
+    public Weights precision(Precision p) {
+        if (p == Precision.BF16) {
+            Bf16.requireSupported();
+        }
+        precision = p;
+        return this;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /** Builds a module whose weights stay float32 whatever these weights' precision (no bf16 copies). */
+    public <M> M float32(java.util.function.Supplier<M> build) {
+        Precision before = precision;
+        precision = Precision.FP32;
+        try {
+            return build.get();
+        } finally {
+            precision = before;
+        }
+    }
+
+    /**
+     * The bf16 copy of a weight that a module's bf16 way computes with, cast once (rounded to nearest even), or null
+     * when these weights are float32 only (or stand-ins, which are never run). The float32 weight is kept as well: the
+     * fp32 ways (a kernel that fails its check falls back to them, and the fp32 reference forward that measures the
+     * bf16 error at run time) use it.
+     */
+    public NDArray reduced(NDArray weight) {
+        if (weight == null || precision != Precision.BF16 || mode == Mode.CHECK || mode == Mode.PLACEHOLDERS) {
+            return null;
+        }
+        return ForwardScope.detach(Bf16.of(weight));
     }
 
     /** The tensor stored under {@code key}, as float32, which must have exactly {@code shape}. */

@@ -20,6 +20,36 @@ public final class RunRecords {
     }
 
     /** The model: path, family, each weight file with its SHA-256, and (single files) the configs used. */
+    /**
+     * The U-Net's precision ({@code fp32}, the default, or {@code bf16}) and, for bf16, its error against fp32
+     * measured on the run's first U-Net forward ({@link dev.unetlens.model.unet.Bf16Error}); write it when the run's
+     * forwards are done.
+     */
+    public static ObjectNode precision(StableDiffusion sd) {
+        ObjectNode p = JSON.createObjectNode();
+        p.put("unet", sd.unet().precision().label());
+        if (sd.unet().precision() == dev.unetlens.model.Precision.BF16) {
+            p.put("bf16_ops", "convolutions (but conv_in, conv_out), linear layers (but the timestep embeddings), attention's"
+                    + " Q.K^T and P.V; float32 in and out of each, float32 accumulation; norms, softmax, residual sums,"
+                    + " hook points, text encoder, VAE and scheduler in float32");
+            dev.unetlens.model.unet.Bf16Error e = sd.unet().bf16Error();
+            if (e == null) {
+                p.put("error_vs_fp32", "not measured: the run made no U-Net forward");
+            } else {
+                ObjectNode err = p.putObject("error_vs_fp32");
+                err.put("measured_on", "the run's first U-Net forward, against the same model's fp32 path"
+                        + (e.stage().isEmpty() ? " (the prediction)" : " (stopped after " + e.stage() + ")"));
+                err.put("timestep", e.timestep());
+                err.put("max_abs", e.maxAbs());
+                err.put("max_abs_fp32_value", e.maxReference());
+                err.put("relative_l2", e.relativeL2());
+                err.put("extra_bf16_forward", e.extraBf16());
+                err.put("seconds", e.seconds());
+            }
+        }
+        return p;
+    }
+
     public static ObjectNode model(StableDiffusion sd, FileHashes hashes) {
         ObjectNode m = JSON.createObjectNode();
         m.put("path", sd.source().toAbsolutePath().toString());
@@ -111,7 +141,8 @@ public final class RunRecords {
      */
     public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
                                String modelHash, String schedulerClass) {
-        return a1111(r, result, imageIndex, modelName, modelHash, schedulerClass, List.of(), List.of());
+        return a1111(r, result, imageIndex, modelName, modelHash, schedulerClass, List.of(), List.of(),
+                dev.unetlens.model.Precision.FP32);
     }
 
     /**
@@ -119,10 +150,12 @@ public final class RunRecords {
      * the model as A1111 records them — a {@code <lora:name:scale>} tag after the prompt for each (unless the prompt
      * has it already: A1111 reads LoRAs from such tags) and {@code Lora hashes: "name: hash12, …"}, the hash A1111
      * keys its LoRAs by — and the run's edits ({@code --edit}s and text edits as the command line writes them) as one
-     * {@code Edits: "…; …"} pair, quoted as A1111 quotes values that hold commas or colons (JSON string).
+     * {@code Edits: "…; …"} pair, quoted as A1111 quotes values that hold commas or colons (JSON string), and the
+     * U-Net's {@code Precision: fp32|bf16} after the model.
      */
     public static String a1111(GenerationRequest r, GenerationResult result, int imageIndex, String modelName,
-                               String modelHash, String schedulerClass, List<Loras.Applied> loras, List<String> edits) {
+                               String modelHash, String schedulerClass, List<Loras.Applied> loras, List<String> edits,
+                               dev.unetlens.model.Precision precision) {
         int prompt = imageIndex / r.imagesPerPrompt();
         StringBuilder sb = new StringBuilder(r.prompts().get(prompt));
         for (Loras.Applied l : loras) {
@@ -145,6 +178,7 @@ public final class RunRecords {
         sb.append(", Size: ").append(r.width()).append('x').append(r.height());
         sb.append(", Model hash: ").append(modelHash.substring(0, Math.min(10, modelHash.length())));
         sb.append(", Model: ").append(modelName);
+        sb.append(", Precision: ").append(precision.label());
         if (r.isImg2Img()) {
             sb.append(", Denoising strength: ").append(trim(r.strength()));
         }

@@ -14,6 +14,7 @@ import dev.unetlens.io.ldm.LdmComponent;
 import dev.unetlens.io.ldm.SingleFileCheckpoint;
 import dev.unetlens.lora.LoraSpec;
 import dev.unetlens.lora.Loras;
+import dev.unetlens.model.Precision;
 import dev.unetlens.model.TorchRuntime;
 import dev.unetlens.model.clip.ClipTextModel;
 import dev.unetlens.model.unet.UNet2DConditionModel;
@@ -55,11 +56,21 @@ public final class StableDiffusion implements AutoCloseable {
      *                ones (diffusers' {@code extract_ema}); by default they are left out, as A1111 leaves them
      * @param loras   LoRA files merged into the U-Net and text encoders as they load, with their scales
      */
-    public record Options(String variant, Path configs, InferOptions infer, boolean ema, List<LoraSpec> loras) {
+    public record Options(String variant, Path configs, InferOptions infer, boolean ema, List<LoraSpec> loras,
+                          Precision precision) {
         public static final Options DEFAULT = new Options(null, null, InferOptions.DIFFUSERS_DEFAULTS);
 
         public Options(String variant, Path configs, InferOptions infer) {
             this(variant, configs, infer, false, List.of());
+        }
+
+        public Options(String variant, Path configs, InferOptions infer, boolean ema, List<LoraSpec> loras) {
+            this(variant, configs, infer, ema, loras, Precision.FP32);
+        }
+
+        /** These options with the U-Net's products in {@code p}. */
+        public Options withPrecision(Precision p) {
+            return new Options(variant, configs, infer, ema, loras, p);
         }
 
         public Options {
@@ -70,6 +81,7 @@ public final class StableDiffusion implements AutoCloseable {
                 infer = InferOptions.DIFFUSERS_DEFAULTS;
             }
             loras = loras == null ? List.of() : List.copyOf(loras);
+            precision = precision == null ? Precision.FP32 : precision;
         }
     }
 
@@ -131,7 +143,7 @@ public final class StableDiffusion implements AutoCloseable {
             }
             return assemble(model, xl, tokenizers, textParts, part(folder, "unet", options, files, open),
                     part(folder, "vae", options, files, open), JsonConfig.read(folder.config("scheduler")),
-                    index.bool("force_zeros_for_empty_prompt", xl), files, null, loras, List.of());
+                    index.bool("force_zeros_for_empty_prompt", xl), files, null, loras, List.of(), options.precision());
         } finally {
             open.forEach(TensorSource::close);
         }
@@ -177,14 +189,14 @@ public final class StableDiffusion implements AutoCloseable {
             return assemble(file, xl, tokenizers, textParts,
                     new Part(configs.json(LdmComponent.UNET), ckpt.component(LdmComponent.UNET)),
                     new Part(configs.json(LdmComponent.VAE), ckpt.component(LdmComponent.VAE)),
-                    scheduler, xl, List.of(file), configs, loras, ckpt.notes());
+                    scheduler, xl, List.of(file), configs, loras, ckpt.notes(), options.precision());
         }
     }
 
     private static StableDiffusion assemble(Path source, boolean xl, List<ClipTokenizer> tokenizers, List<Part> texts,
                                             Part unetPart, Part vaePart, JsonConfig scheduler, boolean forceZeros,
                                             List<Path> files, CheckpointConfigs inferred, Loras loras,
-                                            List<String> notes) {
+                                            List<String> notes, Precision precision) {
         List<TensorSource> textWeights = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) {
             textWeights.add(loras.apply(i == 0 ? LdmComponent.TEXT_ENCODER : LdmComponent.TEXT_ENCODER_2,
@@ -206,7 +218,8 @@ public final class StableDiffusion implements AutoCloseable {
             }
             ModelFamily family = xl ? ModelFamily.SDXL
                     : first.hiddenAct().equals("gelu") || first.hiddenSize() == 1024 ? ModelFamily.SD2 : ModelFamily.SD1;
-            UNet2DConditionModel unet = UNet2DConditionModel.load(unetWeights, UNetConfig.from(unetPart.config()), manager);
+            UNet2DConditionModel unet = UNet2DConditionModel.load(unetWeights, UNetConfig.from(unetPart.config()), manager,
+                    precision);
             AutoencoderKL vae = AutoencoderKL.load(vaeWeights, VaeConfig.from(vaePart.config()), manager);
             return new StableDiffusion(source, family, new PromptEncoder(family, stacks), unet, vae, scheduler,
                     forceZeros, files, inferred, new Loaded(List.copyOf(notes), loras.applied()), manager);

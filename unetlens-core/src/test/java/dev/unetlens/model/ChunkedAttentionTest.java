@@ -50,12 +50,10 @@ class ChunkedAttentionTest {
     void lookingAtTheProbabilitiesChangesNoBit() {
         for (long[] shape : new long[][] {{2, 8, 1024, 1024, 40}, {2, 8, 1024, 77, 80}, {1, 1, 64, 64, 512}}) {
             try (ForwardScope scope = new ForwardScope()) {
-                Engine.getInstance().setRandomSeed(11);
                 long b = shape[0], n = shape[1], t = shape[2], s = shape[3], d = shape[4];
                 float scale = (float) (1 / Math.sqrt(d));
-                NDArray q = M.randomNormal(new Shape(b, t, n, d)).transpose(0, 2, 1, 3);
-                NDArray k = M.randomNormal(new Shape(b, s, n, d)).transpose(0, 2, 1, 3);
-                NDArray v = M.randomNormal(new Shape(b, s, n, d)).transpose(0, 2, 1, 3);
+                NDArray[] qkv = qkv(shape, 11);
+                NDArray q = qkv[0], k = qkv[1], v = qkv[2];
                 NDArray probs = ChunkedAttention.probs(q, k, scale);
                 assertThat(probs.getShape()).isEqualTo(new Shape(b, n, t, s));
                 assertThat(ChunkedAttention.mix(probs, v).toFloatArray())
@@ -64,6 +62,32 @@ class ChunkedAttentionTest {
                 assertThat(probs.sub(plain).abs().max().getFloat()).isLessThanOrEqualTo((float) TOLERANCE);
             }
         }
+    }
+
+    /** The same in bf16: probabilities from bf16 Q·Kᵀ, mixed by a bf16 P·V in the same chunks, bit for bit. */
+    @Test
+    void lookingAtTheProbabilitiesChangesNoBitInBf16() {
+        for (long[] shape : new long[][] {{2, 8, 1024, 1024, 40}, {2, 8, 1024, 77, 80}}) {
+            try (ForwardScope scope = new ForwardScope()) {
+                float scale = (float) (1 / Math.sqrt(shape[4]));
+                NDArray[] qkv = qkv(shape, 12);
+                NDArray q = qkv[0], k = qkv[1], v = qkv[2];
+                NDArray fast = ChunkedAttention.attend(q, k, v, scale, true);
+                assertThat(ChunkedAttention.mix(ChunkedAttention.probs(q, k, scale, true), v, true).toFloatArray())
+                        .isEqualTo(fast.toFloatArray());
+                assertThat(fast.toFloatArray()).as("the bf16 products ran").isNotEqualTo(
+                        ChunkedAttention.attend(q, k, v, scale).toFloatArray());
+            }
+        }
+    }
+
+    /** Seeded q [B, N, T, D], k and v [B, N, S, D] (views of [B, T, N, D] as attention makes them) of {B, N, T, S, D}. */
+    private static NDArray[] qkv(long[] shape, int seed) {
+        Engine.getInstance().setRandomSeed(seed);
+        long b = shape[0], n = shape[1], t = shape[2], s = shape[3], d = shape[4];
+        return new NDArray[] {M.randomNormal(new Shape(b, t, n, d)).transpose(0, 2, 1, 3),
+            M.randomNormal(new Shape(b, s, n, d)).transpose(0, 2, 1, 3),
+            M.randomNormal(new Shape(b, s, n, d)).transpose(0, 2, 1, 3)};
     }
 
     private static void check(long b, long n, long t, long s, long d, long[] budgets) {

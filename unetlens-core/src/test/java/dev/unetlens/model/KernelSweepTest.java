@@ -246,16 +246,24 @@ class KernelSweepTest {
     @MethodSource("matmulCases")
     void everyBatchedProductOutputIsRight(int groups, int rows, int inner, int cols, boolean transposed) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ai.djl.engine.Engine.getInstance().setRandomSeed(groups * 1_000_003 + rows * 1009 + inner * 31 + cols);
-            NDArray a = m.randomNormal(new Shape(groups, rows, inner));
-            NDArray b = transposed ? m.randomNormal(new Shape(groups, cols, inner)).transpose(0, 2, 1)
-                    : m.randomNormal(new Shape(groups, inner, cols));
+            NDArray[] f = factors(m, groups, rows, inner, cols, transposed);
+            NDArray a = f[0];
+            NDArray b = f[1];
             Reference64.Sums exact = Reference64.matmul(a.toFloatArray(), b.toFloatArray(), groups, rows, inner, cols);
             Comparison got = exact.compare(a.batchMatMul(b).toFloatArray());
             assertThat(got.passed()).as(got.describe()).isTrue();
             Comparison plain = exact.compare(a.matMul(b).toFloatArray());
             assertThat(plain.passed()).as("matMul: " + plain.describe()).isTrue();
         }
+    }
+
+    /** Seeded factors of one case: a [G, M, K], b [G, K, N] (a transposed view of [G, N, K] if {@code transposed}). */
+    static NDArray[] factors(NDManager m, int groups, int rows, int inner, int cols, boolean transposed) {
+        ai.djl.engine.Engine.getInstance().setRandomSeed(groups * 1_000_003 + rows * 1009 + inner * 31 + cols);
+        NDArray a = m.randomNormal(new Shape(groups, rows, inner));
+        NDArray b = transposed ? m.randomNormal(new Shape(groups, cols, inner)).transpose(0, 2, 1)
+                : m.randomNormal(new Shape(groups, inner, cols));
+        return new NDArray[] {a, b};
     }
 
     static List<org.junit.jupiter.params.provider.Arguments> matmulCases() {

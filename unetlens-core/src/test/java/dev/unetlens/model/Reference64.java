@@ -11,10 +11,19 @@ final class Reference64 {
     record Sums(double[] exact, double[] abs, long terms) {
         /** Every output of {@code got} against these sums. */
         Comparison compare(float[] got) {
-            Comparison.Tally tally = new Comparison.Tally();
+            return compare(got, dev.unetlens.model.check.Arithmetic.FLOAT32, i -> 0);
+        }
+
+        /**
+         * Every output of a kernel asked for {@code arithmetic} against these sums (of the inputs it computed with),
+         * {@code bias} giving each flat output's bias (0 if none).
+         */
+        Comparison compare(float[] got, dev.unetlens.model.check.Arithmetic arithmetic,
+                           java.util.function.IntToDoubleFunction bias) {
+            Comparison.Tally tally = new Comparison.Tally(arithmetic);
             for (int i = 0; i < got.length; i++) {
                 int at = i;
-                tally.add(got[i], exact[i], abs[i], terms, () -> "flat index " + at);
+                tally.add(got[i], exact[i], abs[i], terms, bias.applyAsDouble(i), () -> "flat index " + at);
             }
             return tally.result();
         }

@@ -14,6 +14,7 @@ import dev.unetlens.io.DiffusersFolder;
 import dev.unetlens.io.TensorSource;
 import dev.unetlens.model.HookTable;
 import dev.unetlens.model.clip.ClipTextModel;
+import dev.unetlens.model.Precision;
 import dev.unetlens.model.unet.UNet2DConditionModel;
 import dev.unetlens.model.unet.UNetInput;
 import dev.unetlens.model.vae.AutoencoderKL;
@@ -164,6 +165,11 @@ public interface BenchCase {
                 new Txt2ImgCase(512, 20), new PaperCase(512, 2, 50), new AttentionKernelsCase(5))) {
             m.put(c.name(), c);
         }
+        if (dev.unetlens.model.Bf16.supported()) {                            // the opt-in bf16 path, where it runs
+            for (BenchCase c : List.of(new UNetCase(64, 1, Precision.BF16), new UNetCase(64, 2, Precision.BF16))) {
+                m.put(c.name(), c);
+            }
+        }
         for (BenchCase c : java.util.ServiceLoader.load(BenchCase.class)) {   // cases of other modules (unetlens-spark)
             m.put(c.name(), c);
         }
@@ -183,16 +189,28 @@ public interface BenchCase {
      * The SD U-Net on a {@code latent × latent} latent, {@code batch} rows, timestep 500, text states [B, 77, 768]
      * (random normal inputs).
      */
-    record UNetCase(int latent, int batch) implements BenchCase {
+    record UNetCase(int latent, int batch, Precision precision) implements BenchCase {
+        /** The fp32 case. */
+        UNetCase(int latent, int batch) {
+            this(latent, batch, Precision.FP32);
+        }
+
+        /** The torch baselines' figures for the fp32 case of this shape (torch runs fp32): a bf16 case's ratios. */
+        @Override
+        public JsonNode reference(JsonNode file, ObjectNode result) {
+            return reference(file, result, "unet_" + latent + "_b" + batch);
+        }
+
         @Override
         public String name() {
-            return "unet_" + latent + "_b" + batch;
+            return "unet_" + latent + "_b" + batch + (precision == Precision.FP32 ? "" : "_" + precision.label());
         }
 
         @Override
         public String describe() {
             return "U-Net forward, latent [" + batch + ", 4, " + latent + ", " + latent + "], t = 500, text ["
-                    + batch + ", 77, 768]";
+                    + batch + ", 77, 768]" + (precision == Precision.FP32 ? "" : ", products in " + precision.label()
+                    + " (weights cast at load)");
         }
 
         @Override
@@ -207,7 +225,7 @@ public interface BenchCase {
             long params;
             double gflop;
             try (TensorSource weights = model.openWeights("unet", null)) {
-                unet = UNet2DConditionModel.load(weights, config, manager);
+                unet = UNet2DConditionModel.load(weights, config, manager, precision);
                 params = BenchCase.params(weights);
                 gflop = UNetFlops.count(unet, weights, batch, latent, latent, TEXT_TOKENS) / 1e9;
             }

@@ -41,6 +41,7 @@ public record Comparison(int samples, int failures, double worstRatio, String wo
 
     /** Collects outputs one by one. */
     public static final class Tally {
+        private final Arithmetic arithmetic;
         private int samples;
         private int failures;
         private double worstRatio;
@@ -48,17 +49,33 @@ public record Comparison(int samples, int failures, double worstRatio, String wo
         private float worstGot;
         private double worstExact;
 
+        /** For a float32 kernel. */
+        public Tally() {
+            this(Arithmetic.FLOAT32);
+        }
+
+        /** For a kernel that was asked for {@code arithmetic} (its bound, see {@link Arithmetic}). */
+        public Tally(Arithmetic arithmetic) {
+            this.arithmetic = arithmetic;
+        }
+
         /**
          * One output: the kernel's value, the exact sum, Σ|terms| and the number of terms.
          *
          * @param where the output's index, described lazily for reports
          */
         public void add(float got, double exact, double absSum, long terms, java.util.function.Supplier<String> where) {
+            add(got, exact, absSum, terms, 0, where);
+        }
+
+        /** {@link #add}, for an output whose sum includes {@code bias}, added after the products ({@link Arithmetic}). */
+        public void add(float got, double exact, double absSum, long terms, double bias,
+                        java.util.function.Supplier<String> where) {
             if (!Double.isFinite(exact) || !Double.isFinite(absSum)) {
                 return;
             }
             samples++;
-            double bound = LAMBDA * Math.sqrt(terms + 1.0) * U * absSum + U * Math.abs(exact) + Float.MIN_NORMAL;
+            double bound = arithmetic.bound(exact, absSum, terms, bias);
             double ratio = Float.isFinite(got) ? Math.abs(got - exact) / bound : Double.POSITIVE_INFINITY;
             if (ratio > 1) {
                 failures++;

@@ -38,6 +38,12 @@ public final class ConvCheck {
      */
     public static Comparison compare(NDArray x, NDArray weight, NDArray bias, long stride, long padH, long padW,
                                      NDArray y, SplittableRandom random) {
+        return compare(x, weight, bias, stride, padH, padW, y, random, Arithmetic.FLOAT32);
+    }
+
+    /** {@link #compare} for a kernel asked for {@code arithmetic} (x, weight and bias as given, float32). */
+    public static Comparison compare(NDArray x, NDArray weight, NDArray bias, long stride, long padH, long padW,
+                                     NDArray y, SplittableRandom random, Arithmetic arithmetic) {
         Shape ws = weight.getShape();
         Shape ys = y.getShape();
         long terms = x.getShape().get(1) * ws.get(2) * ws.get(3);
@@ -56,12 +62,18 @@ public final class ConvCheck {
         for (int o = 0; o < outs.length; o++) {
             offsets[o] = Math.toIntExact(o * terms);
         }
-        return evaluate(x, ws, stride, padH, padW, y, positions, outs, wv, offsets, bv, true);
+        return evaluate(x, ws, stride, padH, padW, y, positions, outs, wv, offsets, bv, true, arithmetic);
     }
 
     /** Spot-checks {@code y} at a few random positions × output channels drawn from {@code rows} (already in Java). */
     public static Comparison spot(NDArray x, Shape weightShape, WeightRows rows, long stride, long padH, long padW,
                                   NDArray y, SplittableRandom random) {
+        return spot(x, weightShape, rows, stride, padH, padW, y, random, Arithmetic.FLOAT32);
+    }
+
+    /** {@link #spot} for a kernel asked for {@code arithmetic}. */
+    public static Comparison spot(NDArray x, Shape weightShape, WeightRows rows, long stride, long padH, long padW,
+                                  NDArray y, SplittableRandom random, Arithmetic arithmetic) {
         Shape ys = y.getShape();
         if (y.size() == 0) {
             return new Comparison.Tally().result();
@@ -79,7 +91,7 @@ public final class ConvCheck {
             positions[p] = new long[] {random.nextLong(ys.get(0)), random.nextLong(ys.get(2)), random.nextLong(ys.get(3))};
         }
         return evaluate(x, weightShape, stride, padH, padW, y, positions, outs, rows.values(), rows.offsets(picks),
-                rows.biases(picks), false);
+                rows.biases(picks), false, arithmetic);
     }
 
     /**
@@ -87,12 +99,14 @@ public final class ConvCheck {
      * from {@code offsets[o]} on and its bias in {@code bias[o]}.
      */
     private static Comparison evaluate(NDArray x, Shape ws, long stride, long padH, long padW, NDArray y,
-                                       long[][] positions, int[] outs, float[] w, int[] offsets, float[] bias,
-                                       boolean describe) {
+                                       long[][] positions, int[] outs, float[] weights, int[] offsets, float[] biases,
+                                       boolean describe, Arithmetic arithmetic) {
         Shape xs = x.getShape();
         Shape ys = y.getShape();
         int terms = Math.toIntExact(xs.get(1) * ws.get(2) * ws.get(3));
-        float[] patches = patches(x, positions, ws.get(2), ws.get(3), stride, padH, padW);
+        float[] patches = arithmetic.inputs(patches(x, positions, ws.get(2), ws.get(3), stride, padH, padW));
+        float[] w = arithmetic.inputs(weights);
+        float[] bias = arithmetic.inputs(biases);
         long[] yIndex = new long[positions.length * outs.length];
         for (int p = 0; p < positions.length; p++) {
             for (int o = 0; o < outs.length; o++) {
@@ -101,7 +115,7 @@ public final class ConvCheck {
             }
         }
         float[] yv = Samples.at(y, yIndex);
-        Comparison.Tally tally = new Comparison.Tally();
+        Comparison.Tally tally = new Comparison.Tally(arithmetic);
         double[] dot = new double[2];
         for (int p = 0; p < positions.length; p++) {
             long[] q = positions[p];
@@ -112,7 +126,7 @@ public final class ConvCheck {
                 double sum = bias[o] + dot[0];
                 double abs = Math.abs(bias[o]) + dot[1];
                 int oc = outs[o];
-                tally.add(yv[p * outs.length + o], sum, abs, inside,
+                tally.add(yv[p * outs.length + o], sum, abs, inside, bias[o],
                         () -> "(" + q[0] + ", " + oc + ", " + q[1] + ", " + q[2] + ")");
             }
         }

@@ -63,8 +63,11 @@ public final class KernelChecks {
     public interface Way<P> {
         NDArray compute(P path);
 
-        /** The output against float64 sums: thoroughly, or at a few outputs drawn from {@code random}. */
-        Comparison check(NDArray y, boolean thorough, SplittableRandom random);
+        /**
+         * The output of {@code path} against float64 sums: thoroughly, or at a few outputs drawn from {@code random}
+         * (the path says which {@link Arithmetic} the kernel was asked for).
+         */
+        Comparison check(P path, NDArray y, boolean thorough, SplittableRandom random);
     }
 
     private KernelChecks() {
@@ -82,7 +85,7 @@ public final class KernelChecks {
         if (known != null) {
             P path = pathNamed(paths, known.path());
             NDArray y = way.compute(path);
-            Comparison c = timed(() -> way.check(y, always, new SplittableRandom(call)), always);
+            Comparison c = timed(() -> way.check(path, y, always, new SplittableRandom(call)), always);
             if (c.passed() || c.inconclusive()) {
                 return y;
             }
@@ -101,7 +104,7 @@ public final class KernelChecks {
             OneDnn.Captured<NDArray> run = usesOneDnn.test(path)
                     ? OneDnn.capture(() -> way.compute(path)) : new OneDnn.Captured<>(way.compute(path), List.of());
             NDArray y = run.value();
-            Comparison c = timed(() -> way.check(y, true, new SplittableRandom(key.hashCode())), true);
+            Comparison c = timed(() -> way.check(path, y, true, new SplittableRandom(key.hashCode())), true);
             String implementation = String.join(" ", OneDnn.convolutionImplementations(run.lines()));
             if (c.inconclusive()) {                                            // non-finite input: check next time
                 UNCHECKED.incrementAndGet();

@@ -22,6 +22,12 @@ public final class LinearCheck {
 
     /** Thoroughly compares {@code y} with the exact {@code x·weightᵀ + bias} ({@code bias} may be null). */
     public static Comparison compare(NDArray x, NDArray weight, NDArray bias, NDArray y, SplittableRandom random) {
+        return compare(x, weight, bias, y, random, Arithmetic.FLOAT32);
+    }
+
+    /** {@link #compare} for a product asked for {@code arithmetic} (x, weight and bias as given, float32). */
+    public static Comparison compare(NDArray x, NDArray weight, NDArray bias, NDArray y, SplittableRandom random,
+                                     Arithmetic arithmetic) {
         long k = weight.getShape().get(1);
         long out = weight.getShape().get(0);
         if (y.size() == 0) {
@@ -36,11 +42,17 @@ public final class LinearCheck {
         for (int c = 0; c < cols.length; c++) {
             offsets[c] = Math.toIntExact(c * k);
         }
-        return evaluate(x, k, out, y, rows, cols, wv, offsets, bv, true);
+        return evaluate(x, k, out, y, rows, cols, wv, offsets, bv, true, arithmetic);
     }
 
     /** Spot-checks {@code y} at a few random rows × columns drawn from {@code w} (the weight's rows in Java). */
     public static Comparison spot(NDArray x, long k, long out, WeightRows w, NDArray y, SplittableRandom random) {
+        return spot(x, k, out, w, y, random, Arithmetic.FLOAT32);
+    }
+
+    /** {@link #spot} for a product asked for {@code arithmetic}. */
+    public static Comparison spot(NDArray x, long k, long out, WeightRows w, NDArray y, SplittableRandom random,
+                                  Arithmetic arithmetic) {
         if (y.size() == 0) {
             return new Comparison.Tally().result();
         }
@@ -53,13 +65,15 @@ public final class LinearCheck {
         for (int i = 0; i < picks.length; i++) {
             cols[i] = w.row(picks[i]);
         }
-        return evaluate(x, k, out, y, rows, cols, w.values(), w.offsets(picks), w.biases(picks), false);
+        return evaluate(x, k, out, y, rows, cols, w.values(), w.offsets(picks), w.biases(picks), false, arithmetic);
     }
 
     /** Column {@code cols[c]} has its weights in {@code wv} from {@code offsets[c]} on and its bias in {@code bv[c]}. */
-    private static Comparison evaluate(NDArray x, long k, long out, NDArray y, int[] rows, int[] cols, float[] wv,
-                                       int[] offsets, float[] bv, boolean describe) {
-        float[] xv = Samples.rows(x, rows, Math.toIntExact(k));
+    private static Comparison evaluate(NDArray x, long k, long out, NDArray y, int[] rows, int[] cols, float[] weights,
+                                       int[] offsets, float[] biases, boolean describe, Arithmetic arithmetic) {
+        float[] xv = arithmetic.inputs(Samples.rows(x, rows, Math.toIntExact(k)));
+        float[] wv = arithmetic.inputs(weights);
+        float[] bv = arithmetic.inputs(biases);
         long[] yIndex = new long[rows.length * cols.length];
         for (int r = 0; r < rows.length; r++) {
             for (int c = 0; c < cols.length; c++) {
@@ -67,7 +81,7 @@ public final class LinearCheck {
             }
         }
         float[] yv = Samples.at(y, yIndex);
-        Comparison.Tally tally = new Comparison.Tally();
+        Comparison.Tally tally = new Comparison.Tally(arithmetic);
         double[] dot = new double[2];
         for (int r = 0; r < rows.length; r++) {
             for (int c = 0; c < cols.length; c++) {
@@ -76,7 +90,7 @@ public final class LinearCheck {
                 double abs = Math.abs(bv[c]) + dot[1];
                 int row = rows[r];
                 int col = cols[c];
-                tally.add(yv[r * cols.length + c], sum, abs, k, () -> "(row " + row + ", column " + col + ")");
+                tally.add(yv[r * cols.length + c], sum, abs, k, bv[c], () -> "(row " + row + ", column " + col + ")");
             }
         }
         return tally.result(describe);

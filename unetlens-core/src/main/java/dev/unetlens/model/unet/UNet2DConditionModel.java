@@ -10,10 +10,12 @@ import dev.unetlens.config.UNetConfig.DownBlockType;
 import dev.unetlens.config.UNetConfig.UpBlockType;
 import dev.unetlens.config.UNetConfig;
 import dev.unetlens.io.TensorSource;
+import dev.unetlens.model.Bf16;
 import dev.unetlens.model.Conv2d;
 import dev.unetlens.model.GroupNorm;
 import dev.unetlens.model.HookTable;
 import dev.unetlens.model.Module;
+import dev.unetlens.model.Precision;
 import dev.unetlens.model.Weights;
 
 import java.util.ArrayDeque;
@@ -46,6 +48,9 @@ public final class UNet2DConditionModel extends Module {
     private static final String TIME_STAGE = "time_embedding";
 
     private final UNetConfig config;
+    private final Precision precision;
+    private final java.util.concurrent.atomic.AtomicBoolean firstForward = new java.util.concurrent.atomic.AtomicBoolean(true);
+    private volatile Bf16Error bf16Error;
     private final Timesteps timeProj;
     private final TimestepEmbedding timeEmbedding;
     private final Timesteps addTimeProj;              // SDXL text_time only
@@ -88,11 +93,12 @@ public final class UNet2DConditionModel extends Module {
         int c0 = c.blockOutChannels().getFirst();
         UNetConfig.Time t = c.time();
         timeProj = add(new Timesteps(sub("time_proj"), c0, t.flipSinToCos(), t.freqShift()));
-        timeEmbedding = add(new TimestepEmbedding(w, sub("time_embedding"), c0, t.embedDim(), c.actFn(), t.postAct()));
+        timeEmbedding = add(w.float32(() -> new TimestepEmbedding(w, sub("time_embedding"), c0, t.embedDim(), c.actFn(),
+                t.postAct())));                                      // fp32 always: one row, nothing to gain
         if (t.textTime()) {
             addTimeProj = add(new Timesteps(sub("add_time_proj"), t.additionTimeEmbedDim(), t.flipSinToCos(), t.freqShift()));
-            addEmbedding = add(new TimestepEmbedding(w, sub("add_embedding"), t.projectionClassEmbeddingsInputDim(),
-                    t.embedDim(), ActFn.SILU, null));                // diffusers' default act, no post act
+            addEmbedding = add(w.float32(() -> new TimestepEmbedding(w, sub("add_embedding"),
+                    t.projectionClassEmbeddingsInputDim(), t.embedDim(), ActFn.SILU, null))); // diffusers' default act
         } else {
             addTimeProj = null;
             addEmbedding = null;
@@ -102,7 +108,7 @@ public final class UNet2DConditionModel extends Module {
         stages.add(TIME_STAGE);
 
         int k = c.convInKernel();
-        convIn = add(new Conv2d(w, sub("conv_in"), c.inChannels(), c0, k, 1, (k - 1) / 2));
+        convIn = add(w.float32(() -> new Conv2d(w, sub("conv_in"), c.inChannels(), c0, k, 1, (k - 1) / 2))); // fp32: see below
         stages.add(convIn.path());
         TreeSet<Integer> crossDims = new TreeSet<>();
         for (int i = 0; i < c.levels(); i++) {
@@ -134,7 +140,9 @@ public final class UNet2DConditionModel extends Module {
         convNormOut = add(new GroupNorm(w, sub("conv_norm_out"), c.normNumGroups(), c0, c.normEps()));
         convAct = add(new Nonlinearity(sub("conv_act"), c.actFn()));
         int ko = c.convOutKernel();
-        convOut = add(new Conv2d(w, sub("conv_out"), c0, c.outChannels(), ko, 1, (ko - 1) / 2));
+        // conv_in and conv_out stay fp32 in a bf16 model: together under 1 % of the FLOPs at 4 channels, and conv_out's
+        // output is the prediction itself, which bf16 would round to 8 bits
+        convOut = add(w.float32(() -> new Conv2d(w, sub("conv_out"), c0, c.outChannels(), ko, 1, (ko - 1) / 2)));
         stages.addAll(List.of(convNormOut.path(), convAct.path(), convOut.path(), ""));
         if (crossDims.size() > 1) {
             throw new ConfigException("cross_attention_dim gives the cross-attention blocks different text widths "
@@ -142,11 +150,26 @@ public final class UNet2DConditionModel extends Module {
         }
         contextDim = crossDims.getFirst();
         hooks = new HookTable(this);
+        precision = w.precision();
     }
 
     /** Builds the U-Net from {@code source}, failing on any missing, wrongly shaped or unused tensor. */
     public static UNet2DConditionModel load(TensorSource source, UNetConfig config, NDManager manager) {
-        return Weights.load(source, manager, "unet", k -> false, w -> new UNet2DConditionModel(w, config));
+        return load(source, config, manager, Precision.FP32);
+    }
+
+    /**
+     * {@link #load}, its convolutions, linear layers and attention products in {@code precision} (bf16: weights cast
+     * once here, see {@link dev.unetlens.model.Bf16}; the float32 weights are kept for the fp32 ways).
+     */
+    public static UNet2DConditionModel load(TensorSource source, UNetConfig config, NDManager manager,
+                                            Precision precision) {
+        return Weights.load(source, manager, "unet", k -> false, precision, w -> new UNet2DConditionModel(w, config));
+    }
+
+    /** The arithmetic of this U-Net's products. */
+    public Precision precision() {
+        return precision;
     }
 
     public UNetConfig config() {
@@ -173,6 +196,22 @@ public final class UNet2DConditionModel extends Module {
      * for {@link StopAfter#END}. The tensors it produces equal those of a full forward.
      */
     public NDArray forward(UNetInput in, StopAfter stop) {
+        NDArray out = run(in, stop);
+        if (precision == Precision.BF16 && Bf16.active() && firstForward.compareAndSet(true, false)) {
+            bf16Error = Bf16Error.measure(this, in, stop, out);
+        }
+        return out;
+    }
+
+    /**
+     * The bf16 products' error against fp32 on this model's first forward (null before it, and for an fp32 model): one
+     * extra fp32 forward, as far as that one went, once per model load ({@link Bf16Error}).
+     */
+    public Bf16Error bf16Error() {
+        return bf16Error;
+    }
+
+    private NDArray run(UNetInput in, StopAfter stop) {
         if (!stages.contains(stop.stage())) {
             throw new IllegalArgumentException("cannot stop after '" + stop.stage() + "': not a stage " + stages);
         }

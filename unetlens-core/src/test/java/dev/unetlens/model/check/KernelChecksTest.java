@@ -190,7 +190,7 @@ class KernelChecksTest {
         }
 
         @Override
-        public Comparison check(NDArray y, boolean thorough, SplittableRandom random) {
+        public Comparison check(String path, NDArray y, boolean thorough, SplittableRandom random) {
             return thorough ? ConvCheck.compare(c.x(), c.w(), c.b(), 1, 1, 1, y, random)
                     : ConvCheck.spot(c.x(), c.w().getShape(), WeightRows.of(c.w(), c.b()), 1, 1, 1, y, random);
         }

@@ -49,6 +49,15 @@ final class GoldenUNets {
         });
     }
 
+    /** The float32 weights' U-Net with its products in bf16 ({@link dev.unetlens.model.Precision#BF16}). */
+    static UNet2DConditionModel loadBf16(String model) {
+        return CACHE.computeIfAbsent(model + "/precision bf16", k -> {
+            try (TensorSource src = folder(model).openWeights("unet", null)) {
+                return UNet2DConditionModel.load(src, config(model), MANAGER, dev.unetlens.model.Precision.BF16);
+            }
+        });
+    }
+
     static DiffusersFolder folder(String model) {
         return DiffusersFolder.open(Golden.get().path("models/" + model));
     }
