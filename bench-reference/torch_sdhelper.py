@@ -64,23 +64,22 @@ class Encoder(nn.Module):  # AutoencoderKL encoder + quant_conv: [B, 3, H, W] â†
 def positions(unet):
     """The paper's 46 modules (diffusers' names) â†’ torch_unet.py's modules, in forward order."""
     out = {"conv_in": unet.conv_in}
-    for i, blk in enumerate(unet.down):
-        for j, r in enumerate(blk["res"]):
-            out[f"down_blocks.{i}.resnets.{j}"] = r
-            if "tr" in blk:
-                out[f"down_blocks.{i}.attentions.{j}"] = blk["tr"][j]
-        if "ds" in blk:
-            out[f"down_blocks.{i}.downsamplers.0"] = blk["ds"]
+    add_blocks(out, "down_blocks", unet.down, "ds", "downsamplers")
     out |= {"mid_block.resnets.0": unet.mid1, "mid_block.attentions.0": unet.mid_tr, "mid_block.resnets.1": unet.mid2}
-    for i, blk in enumerate(unet.up):
-        for j, r in enumerate(blk["res"]):
-            out[f"up_blocks.{i}.resnets.{j}"] = r
-            if "tr" in blk:
-                out[f"up_blocks.{i}.attentions.{j}"] = blk["tr"][j]
-        if "us" in blk:
-            out[f"up_blocks.{i}.upsamplers.0"] = blk["us"]
+    add_blocks(out, "up_blocks", unet.up, "us", "upsamplers")
     out["conv_out"] = unet.conv_out
     return out
+
+
+def add_blocks(out, section, blocks, sampler, sampler_name):
+    """Each block's resnets and attentions in forward order, then its sampler."""
+    for i, blk in enumerate(blocks):
+        for j, r in enumerate(blk["res"]):
+            out[f"{section}.{i}.resnets.{j}"] = r
+            if "tr" in blk:
+                out[f"{section}.{i}.attentions.{j}"] = blk["tr"][j]
+        if sampler in blk:
+            out[f"{section}.{i}.{sampler_name}.0"] = blk[sampler]
 
 
 class SD:
