@@ -56,18 +56,12 @@ final class ChunkedAttention {
     static NDArray attend(NDArray q, NDArray k, NDArray v, float scale, long budget, boolean bf16) {
         Heads h = Heads.of(q, k, v, bf16);
         Chunks c = h.chunks(budget);
-        NDList groups = new NDList();
-        for (long g = 0; g < h.b * h.n; g += c.heads) {
-            NDList chunks = new NDList();
-            for (long i = 0; i < h.t; i += c.rows) {
-                try (ForwardScope scope = new ForwardScope()) {                // frees the chunk's scores
-                    NDArray p = h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1); // [g, c, S], unseen
-                    chunks.add(scope.keep(h.product(h.operand(p), h.v(g, c.heads)))); // [g, c, Dv]
-                }
+        return h.eachChunk(c, (g, i) -> {
+            try (ForwardScope scope = new ForwardScope()) {                    // frees the chunk's scores
+                NDArray p = h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1); // [g, c, S], unseen
+                return scope.keep(h.product(h.operand(p), h.v(g, c.heads))); // [g, c, Dv]
             }
-            groups.add(concat(chunks, 1));
-        }
-        return h.output(groups);
+        });
     }
 
     /**
@@ -83,15 +77,7 @@ final class ChunkedAttention {
     static NDArray probs(NDArray q, NDArray k, float scale, boolean bf16) {
         Heads h = Heads.of(q, k, null, bf16);
         Chunks c = h.chunks(SCORE_BUDGET);
-        NDList groups = new NDList();
-        for (long g = 0; g < h.b * h.n; g += c.heads) {
-            NDList chunks = new NDList();
-            for (long i = 0; i < h.t; i += c.rows) {
-                chunks.add(h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1)); // [g, c, S]
-            }
-            groups.add(concat(chunks, 1));
-        }
-        return concat(groups, 0).reshape(h.b, h.n, h.t, h.s);                // [B·N, T, S] → [B, N, T, S]
+        return h.eachChunk(c, (g, i) -> h.scores(g, c.heads, i, c.rows).muli(scale).softmax(-1)); // [g, c, S]
     }
 
     /** probs [B, N, T, S] · v [B, N, S, Dv] → [B, N, T, Dv], in the chunks of {@link #attend}. */
@@ -106,21 +92,20 @@ final class ChunkedAttention {
         Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null, bf16 ? Bf16.of(v3) : v3, bf16);
         NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);                      // [B·N, T, S]
         Chunks c = h.chunks(SCORE_BUDGET);
-        NDList groups = new NDList();
-        for (long g = 0; g < h.b * h.n; g += c.heads) {
-            NDList chunks = new NDList();
-            for (long i = 0; i < h.t; i += c.rows) {
-                NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
-                        Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
-                chunks.add(h.product(h.operand(pc), h.v(g, c.heads)));        // [g, c, Dv]
-            }
-            groups.add(concat(chunks, 1));
-        }
-        return h.output(groups);
+        return h.eachChunk(c, (g, i) -> {
+            NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
+                    Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
+            return h.product(h.operand(pc), h.v(g, c.heads));                 // [g, c, Dv]
+        });
     }
 
     /** A chunk: {@code heads} of the B·N (whole batch elements), {@code rows} query rows. */
     private record Chunks(long heads, long rows) {
+    }
+
+    /** What one chunk computes: heads [g, g + heads), query rows [i, i + rows) → [heads, rows, ·]. */
+    private interface ChunkWork {
+        NDArray at(long g, long i);
     }
 
     private static NDArray concat(NDList parts, int axis) {
@@ -182,8 +167,19 @@ final class ChunkedAttention {
             return heads >= b * n ? v3 : v3.get(new NDIndex("{}:{}", g, Math.min(b * n, g + heads)));
         }
 
-        /** The groups' outputs [heads, T, Dv] → [B, N, T, Dv]. */
-        NDArray output(NDList groups) {
+        /**
+         * {@code work} over every chunk (head groups in order, query rows in order within each), the results put
+         * together: [B·N, T, X] → [B, N, T, X].
+         */
+        NDArray eachChunk(Chunks c, ChunkWork work) {
+            NDList groups = new NDList();
+            for (long g = 0; g < b * n; g += c.heads) {
+                NDList rowBlocks = new NDList();
+                for (long i = 0; i < t; i += c.rows) {
+                    rowBlocks.add(work.at(g, i));
+                }
+                groups.add(concat(rowBlocks, 1));
+            }
             NDArray o = concat(groups, 0);
             return o.reshape(b, n, t, o.getShape().get(2));
         }
