@@ -101,9 +101,11 @@ public final class BatchPaperCase implements BenchCase {
         double overhead = out.path("analyze_images_per_min").asDouble() / out.path("local1_images_per_min").asDouble() - 1;
         out.put("spark_overhead_local1", overhead);
         out.put("summary", String.format(Locale.ROOT, "analyze %.2f images/min; batch local[1] %.2f (overhead %+.1f %%),"
-                        + " local[2] %.2f images/min; peak RSS %.0f MB", out.path("analyze_images_per_min").asDouble(),
+                        + " local[2] %.2f images/min; the JVM's peak RSS after analyze %.0f MB, local[1] %.0f, local[2] %.0f"
+                        + " (each phase adds its models)", out.path("analyze_images_per_min").asDouble(),
                 out.path("local1_images_per_min").asDouble(), 100 * overhead, out.path("local2_images_per_min").asDouble(),
-                ProcStatus.peakRssMb()));
+                out.path("analyze_peak_rss_mb").asDouble(), out.path("local1_peak_rss_mb").asDouble(),
+                out.path("local2_peak_rss_mb").asDouble()));
         return out;
     }
 
