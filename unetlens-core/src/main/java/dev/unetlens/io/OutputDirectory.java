@@ -230,6 +230,17 @@ public final class OutputDirectory {
         }
     }
 
+    /**
+     * For outputs that another engine writes (Spark's committers write the batch tables): starts the run as its first
+     * file would (with {@code --force} the earlier run's outputs go; the run counts as unfinished) and saves the
+     * manifest now, marked incomplete, so that a run killed before its end leaves a directory {@code --resume} continues.
+     */
+    public synchronized void begin() {
+        requireRunning();
+        start();
+        saveManifest();
+    }
+
     /** Marks the run complete in the manifest (the last thing a command does). */
     public synchronized void finish() {
         end("complete");

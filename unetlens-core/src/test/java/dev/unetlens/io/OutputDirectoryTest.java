@@ -44,6 +44,21 @@ class OutputDirectoryTest {
     }
 
     @Test
+    void aRunWhoseFilesAnotherEngineWritesBeginsWithAManifestThatResumes() throws IOException {
+        Path dir = tmp.resolve("spark");
+        OutputDirectory out = OutputDirectory.open(dir, "batch", false);
+        out.manifest().put("model", "abc");
+        out.begin();                                               // before Spark writes dir/tables; then killed
+        assertThat(manifest(dir).get("status").asText()).isEqualTo("incomplete");
+        assertThat(manifest(dir).get("model").asText()).isEqualTo("abc");
+        OutputDirectory again = OutputDirectory.resume(dir, "batch");
+        again.begin();
+        assertThat(manifest(dir).at("/resumed/0/earlier_status").asText()).isEqualTo("incomplete");
+        again.finish();
+        assertThat(manifest(dir).get("status").asText()).isEqualTo("complete");
+    }
+
+    @Test
     void theManifestSaysIncompleteUntilTheRunFinishes() throws IOException {
         Path dir = tmp.resolve("run");
         OutputDirectory out = OutputDirectory.open(dir, "test", false);

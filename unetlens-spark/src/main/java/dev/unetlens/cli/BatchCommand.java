@@ -173,6 +173,7 @@ public final class BatchCommand implements Callable<Integer> {
                     .put("max_errors", maxErrors));
             m.set("model", modelJson.put("hash", r.modelHash()));
             m.set("versions", RunRecords.versions());
+            out.begin();                              // a manifest marked incomplete before any table: a killed run resumes
             BatchJob.run(spark, r, inputs, out.resolve("tables"), new BatchJob.Settings(
                     partitions != null ? partitions : spark.sparkContext().defaultParallelism(), chunk, maxErrors));
             m.set("spark", BatchSpark.conf(spark));

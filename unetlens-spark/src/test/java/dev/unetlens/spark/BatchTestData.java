@@ -10,9 +10,13 @@ import org.apache.spark.sql.SparkSession;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Small inputs for the batch tests: distinct gradient images on the first fixture model, and reading tables back. */
 final class BatchTestData {
+    /** A number in a row's text: a float or an integer, not a digit inside a name (img00.png, chunk=00001). */
+    private static final Pattern NUMBER = Pattern.compile("(?<![\\w.])-?\\d+(\\.\\d+)?([eE]-?\\d+)?(?![\\w.])");
     static final int SIDE = 96;
 
     private BatchTestData() {
@@ -57,6 +61,34 @@ final class BatchTestData {
         var d = shared().read().parquet(dir.toString()).drop("chunk");
         String[] cols = d.columns();
         return d.collectAsList().stream().map(r -> row(r, cols)).sorted().toList();
+    }
+
+    /**
+     * The two tables hold the same rows up to float rounding: sorted as by {@link #table}, each pair of rows has the same
+     * text between its numbers, its integers are equal and each pair of other numbers is within {@code rel} (relative, or absolute
+     * below 1).
+     */
+    static void assertSameRows(Path a, Path b, double rel) {
+        List<String> ra = table(a);
+        List<String> rb = table(b);
+        org.assertj.core.api.Assertions.assertThat(ra).as(a + " rows").hasSameSizeAs(rb);
+        for (int i = 0; i < ra.size(); i++) {
+            Matcher ma = NUMBER.matcher(ra.get(i));
+            Matcher mb = NUMBER.matcher(rb.get(i));
+            String where = a.getFileName() + " row " + i + ": " + ra.get(i).substring(0, Math.min(160, ra.get(i).length()));
+            org.assertj.core.api.Assertions.assertThat(NUMBER.matcher(ra.get(i)).replaceAll("#"))
+                    .as(where).isEqualTo(NUMBER.matcher(rb.get(i)).replaceAll("#"));
+            while (ma.find() && mb.find()) {
+                if (ma.group(1) == null && ma.group(2) == null) {                // an integer: a count, a seed, an index
+                    org.assertj.core.api.Assertions.assertThat(ma.group()).as(where).isEqualTo(mb.group());
+                    continue;
+                }
+                double x = Double.parseDouble(ma.group());
+                double y = Double.parseDouble(mb.group());
+                org.assertj.core.api.Assertions.assertThat(x).as(where).isCloseTo(y,
+                        org.assertj.core.api.Assertions.within(rel * Math.max(1, Math.abs(y))));
+            }
+        }
     }
 
     private static String row(Row r, String[] cols) {
