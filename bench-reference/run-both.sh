@@ -17,7 +17,8 @@ export OMP_WAIT_POLICY=PASSIVE LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openbla
 export TRIXIE_BIND="$HERE"
 
 # the script and arguments that time case $1
-script_for() { case "$1" in unet_*) echo "torch_unet.py 2 $1" ;; vae_*) echo torch_vae_decode.py 2 ;; clip_*) echo torch_clip.py 2 ;; esac; }
+script_for() { case "$1" in unet_xl_*) echo "torch_unet_xl.py 2 $1" ;; unet_*) echo "torch_unet.py 2 $1" ;;
+    vae_*) echo "torch_vae_decode.py 2 $1" ;; clip_*) echo torch_clip.py 2 ;; esac; }
 
 cd "$HERE"
 : > "$OUT/torch113.jsonl"; : > "$OUT/torch26.jsonl"

@@ -1,9 +1,9 @@
-"""Same-machine reference for `unetlens bench --cases vae_decode_64`: the SD VAE decoder (diffusers' AutoencoderKL
+"""Same-machine reference for `unetlens bench --cases vae_decode_64,vae_decode_xl_128`: the SD VAE decoder (diffusers' AutoencoderKL
 decoder layout, block_out_channels 128/256/512/512, 2 layers per block, 32 norm groups, one mid-block attention)
 written directly in torch, random weights, float32, torch.no_grad, 2 threads, the attention diffusers picks for the
 torch at hand (timing.ATTENTION); median of 3 after one warm-up.
 Run with Debian's python3-torch (1.13.1 or 2.6.0) and OpenBLAS (see README.md here):
-    /usr/bin/python3 torch_vae_decode.py [threads]
+    /usr/bin/python3 torch_vae_decode.py [threads] [case ...]      cases: vae_decode_64 vae_decode_xl_128
 """
 import sys
 import torch
@@ -74,5 +74,9 @@ class Decoder(nn.Module):
 
 if __name__ == "__main__":  # torch_sdhelper.py imports the modules
     model = Decoder().eval()
-    z = torch.randn(1, 4, 64, 64)
-    measure("vae_decode_64", model, z, count_params=False)  # the decoder alone; the bench counts the whole VAE
+    # the case names the latent size: vae_decode_64 (SD 1.5, 512²) or vae_decode_xl_128 (SDXL's VAE, the same
+    # decoder with other weights, 1024²)
+    for name in sys.argv[2:] or ["vae_decode_64"]:
+        size = int(name.rsplit("_", 1)[1])
+        z = torch.randn(1, 4, size, size)
+        measure(name, model, z, count_params=False)  # the decoder alone; the bench counts the whole VAE

@@ -16,6 +16,7 @@ import dev.unetlens.io.AtomicFiles;
 import dev.unetlens.io.Versions;
 import dev.unetlens.model.AttentionKernel;
 import dev.unetlens.model.TorchRuntime;
+import dev.unetlens.synth.SyntheticModel;
 import dev.unetlens.synth.SyntheticModel.Component;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,7 +38,7 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 
 /**
- * {@code unetlens bench}: times the full-size SD 1.5 components (random weights) against torch CPU baselines
+ * {@code unetlens bench}: times the full-size SD 1.5 and SDXL components (random weights) against torch CPU baselines
  * ({@link Baseline}: torch 1.13.1, and torch 2.6.0 whose attention is the fused SDPA kernel), with the ratio to the
  * faster torch's time and to the lower torch's peak RSS ({@link BaselineRatios}). Each case runs in a fresh child
  * JVM (same Java, classpath and flags), so its peak RSS is its own and no case warms another's caches; the parent
@@ -45,10 +46,11 @@ import java.util.concurrent.Callable;
  * to {@code --json}) with the baselines' figures and the ratios side by side, and a Markdown table on stderr.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        header = "Time full-size SD 1.5 (random weights) next to torch 1.13 and torch 2.6 + SDPA on CPU.",
-        description = {"Time full-size SD 1.5 components (random weights) next to torch CPU baselines (1.13.1, and 2.6.0",
-            "with fused attention; ratio to the faster, peak RSS to the lower): U-Net at",
-            "64×64 and 32×32 latents (batch 1, 2), VAE decode 64×64 → 512×512, CLIP-L on 77 tokens. Each case runs",
+        header = "Time full-size SD 1.5 and SDXL (random weights) next to torch 1.13 and torch 2.6 + SDPA on CPU.",
+        description = {"Time full-size SD 1.5 and SDXL components (random weights) next to torch CPU baselines (1.13.1,",
+            "and 2.6.0 with fused attention; ratio to the faster, peak RSS to the lower): SD 1.5's U-Net at",
+            "64×64 and 32×32 latents (batch 1, 2), VAE decode 64×64 → 512×512, CLIP-L on 77 tokens; SDXL's U-Net at",
+            "128×128 (batch 1, 2) and VAE decode 128×128 → 1024×1024. Each case runs",
             "in a fresh JVM: load once, warm up once, median of --runs; peak RSS per case. JSON on stdout."})
 public final class BenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
@@ -73,6 +75,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR",
             description = "Diffusers SD 1.5 folder to run (default: the random full-size model in the cache, written on first use).")
     Path modelDir;
+
+    @Option(names = "--model-xl", paramLabel = "DIR",
+            description = "Diffusers SDXL folder for the *_xl_* cases (default: the random full-size SDXL U-Net and VAE in"
+                    + " the cache, written on first use: 10.4 GB).")
+    Path modelXlDir;
 
     @Option(names = "--reference", paramLabel = "FILE",
             description = "Baseline figures, repeatable: a reference file or the JSON lines of a bench-reference/"
@@ -123,13 +130,13 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UnetlensException("--hook-overhead, --memory-check and --attention-pairs must be ≥ 0, got "
                     + hookPairs + ", " + memoryChecks + " and " + attentionPairs);
         }
-        Path dir = modelDir != null ? modelDir : BenchModel.defaultDir();
         List<AttentionKernel> kernels = attention == null ? List.of(AttentionKernel.EXPLICIT)
                 : attention.stream().map(AttentionKernel::parse).distinct().toList();
         if (child != null) {
             AttentionKernel.select(kernels.getFirst());
             Path trace = torchProfile == null ? null : torchProfile.resolve(child + ".json");
-            return BenchChild.run(caseNamed(child), dir,
+            BenchCase c = caseNamed(child);
+            return BenchChild.run(c, dir(c.model()),
                     new BenchChild.Options(runs, hookPairs, memoryChecks, profile, trace, attentionPairs));
         }
         List<BenchCase> selected = new ArrayList<>();
@@ -148,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
 
         ObjectNode root = JSON.createObjectNode();
-        root.put("what", "unetlens bench: full-size SD 1.5 components with random weights, float32 on CPU, median of "
+        root.put("what", "unetlens bench: full-size SD 1.5 and SDXL components with random weights, float32 on CPU, median of "
                 + runs + " runs after 1 warm-up, each case in a fresh JVM; peak_rss_mb = VmHWM of that JVM at its end");
         ObjectNode machine = root.putObject("machine");
         machine.put("cpu_model", ProcStatus.cpuModel());
@@ -169,14 +176,18 @@ public final class BenchCommand implements Callable<Integer> {
             }
         });
 
-        Set<Component> components = EnumSet.noneOf(Component.class);
-        selected.forEach(c -> components.addAll(c.components()));
-        BenchModel.checkShapes(dir, components);
-        Map<Component, Double> written = BenchModel.ensure(dir, components, BenchCommand::progress);
-        ObjectNode model = root.putObject("model");
-        model.put("dir", dir.toAbsolutePath().toString());
-        ObjectNode w = model.putObject("written_s");
-        written.forEach((c, s) -> w.put(c.name().toLowerCase(Locale.ROOT), s));
+        Map<SyntheticModel, Set<Component>> components = new java.util.EnumMap<>(SyntheticModel.class);
+        selected.forEach(c -> components.computeIfAbsent(c.model(), m -> EnumSet.noneOf(Component.class)).addAll(c.components()));
+        components.forEach((m, parts) -> BenchModel.checkShapes(m, dir(m), parts));
+        ArrayNode models = root.putArray("models");
+        for (var e : components.entrySet()) {
+            Map<Component, Double> written = BenchModel.ensure(e.getKey(), dir(e.getKey()), e.getValue(), BenchCommand::progress);
+            ObjectNode model = models.addObject();
+            model.put("model", BenchModel.label(e.getKey()));
+            model.put("dir", dir(e.getKey()).toAbsolutePath().toString());
+            ObjectNode w = model.putObject("written_s");
+            written.forEach((c, s) -> w.put(c.name().toLowerCase(Locale.ROOT), s));
+        }
 
         root.put("unet_gflop_64x64_b1", baselines.getFirst().file().path("unet_gflop_64x64_b1").asDouble(803.2));
         root.put("gflop_rule", "counted from the model's shapes: 2 × multiply-adds of every conv, linear and attention"
@@ -193,7 +204,7 @@ public final class BenchCommand implements Callable<Integer> {
             for (AttentionKernel kernel : kernels) {                          // the kernels of a case minutes apart
                 progress(String.format(Locale.ROOT, "%s (%d/%d): %s, %d threads, attention %s, fresh JVM", c.name(),
                         i + 1, selected.size(), c.describe(), t, kernel.label()));
-                ObjectNode result = runChild(c, dir, t, kernel);
+                ObjectNode result = runChild(c, dir(c.model()), t, kernel);
                 if (result.has("error")) {
                     failures++;
                 } else {
@@ -283,6 +294,12 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         return result;
+    }
+
+    /** The folder of {@code model}'s cases: the option's, else the cache's random model. */
+    private Path dir(SyntheticModel model) {
+        Path given = model == SyntheticModel.SDXL ? modelXlDir : modelDir;
+        return given != null ? given : BenchModel.defaultDir(model);
     }
 
     private static BenchCase caseNamed(String name) {

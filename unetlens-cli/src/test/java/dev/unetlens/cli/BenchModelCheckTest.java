@@ -24,15 +24,31 @@ class BenchModelCheckTest {
     void aModelOfOtherShapesIsRefused(@TempDir Path tmp) {
         Path tiny = tmp.resolve("tiny");
         SyntheticModel.TINY_SD15.write(tiny, 1, EnumSet.of(Component.UNET, Component.TEXT_ENCODER));
-        assertThatThrownBy(() -> BenchModel.checkShapes(tiny, Set.of(Component.UNET)))
+        assertThatThrownBy(() -> BenchModel.checkShapes(SyntheticModel.SD15, tiny, Set.of(Component.UNET)))
                 .isInstanceOf(UnetlensException.class)
                 .hasMessageContaining("the cases time full-size SD 1.5, whose unet has block_out_channels [320,640,1280,1280]");
-        assertThatThrownBy(() -> BenchModel.checkShapes(tiny, Set.of(Component.TEXT_ENCODER)))
+        assertThatThrownBy(() -> BenchModel.checkShapes(SyntheticModel.SD15, tiny, Set.of(Component.TEXT_ENCODER)))
                 .hasMessageContaining("text_encoder has hidden_size 768");
-        BenchModel.checkShapes(tmp.resolve("not-yet-written"), EnumSet.allOf(Component.class));
+        BenchModel.checkShapes(SyntheticModel.SD15, tmp.resolve("not-yet-written"), EnumSet.allOf(Component.class));
         CliRun r = CliRun.of("bench", "--cases", "unet_32_b1", "--model", tiny.toString());
         assertThat(r.code()).isNotZero();
         assertThat(r.errorLines()).singleElement().asString().contains("full-size SD 1.5");
+    }
+
+    @Test
+    void anSdxlCaseRefusesAnSd15Model(@TempDir Path tmp) {
+        Path tiny = tmp.resolve("tiny");
+        SyntheticModel.TINY_SD15.write(tiny, 1, EnumSet.of(Component.UNET));
+        CliRun r = CliRun.of("bench", "--cases", "unet_xl_128_b1", "--model-xl", tiny.toString());
+        assertThat(r.code()).isNotZero();
+        assertThat(r.errorLines()).singleElement().asString()
+                .contains("bench --model-xl " + tiny + ": the cases time full-size SDXL, whose unet has block_out_channels [320,640,1280]");
+    }
+
+    @Test
+    void theSyntheticSdxlHasNoTextEncoders(@TempDir Path tmp) {
+        assertThatThrownBy(() -> SyntheticModel.SDXL.write(tmp.resolve("xl"), 1, EnumSet.of(Component.TEXT_ENCODER)))
+                .hasMessageContaining("has no [TEXT_ENCODER]");
     }
 
     @Test

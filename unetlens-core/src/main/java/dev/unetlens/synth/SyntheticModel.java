@@ -36,7 +36,12 @@ public enum SyntheticModel {
     /** Tiny SD 1.5-structured model (≈1 M parameters): the demo's and the tests' model. */
     TINY_SD15("tiny-sd15"),
     /** SD 1.5 at full size (860 M U-Net, 84 M VAE, 123 M CLIP-L), random weights: for benchmarks. */
-    SD15("sd15");
+    SD15("sd15"),
+    /**
+     * SDXL base's U-Net (2.57 G parameters) and VAE at full size, random weights, for benchmarks; no text encoders
+     * (the U-Net cases feed random text states and pooled embeddings).
+     */
+    SDXL("sdxl");
 
     /** The parts of a model folder. */
     public enum Component { UNET, VAE, TEXT_ENCODER, TOKENIZER, SCHEDULER }
@@ -58,6 +63,11 @@ public enum SyntheticModel {
 
     /** Writes the chosen components (and {@code model_index.json}) into {@code dir}. */
     public void write(Path dir, long seed, Set<Component> components) {
+        Set<Component> missing = EnumSet.copyOf(components);
+        missing.removeAll(components());
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("the synthetic " + resource + " model has no " + missing + "; it has " + components());
+        }
         try {
             Files.createDirectories(dir);
             copyResource("model_index.json", dir.resolve("model_index.json"));
@@ -77,6 +87,11 @@ public enum SyntheticModel {
         } catch (IOException e) {
             throw new UnetlensException("cannot write model to " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The components this model has. */
+    public Set<Component> components() {
+        return this == SDXL ? EnumSet.of(Component.UNET, Component.VAE, Component.SCHEDULER) : EnumSet.allOf(Component.class);
     }
 
     /** The config.json text of a weight component (UNET, VAE, TEXT_ENCODER) of this model. */

@@ -67,7 +67,7 @@ public final class BaselineRatios {
         if (fastest == null) {
             return list.isEmpty() ? null : line.toString();
         }
-        double target = c instanceof BenchCase.UNetCase ? UNET_TARGET : 1.0;
+        double target = c.timeTarget();
         ObjectNode v = r.putObject("vs_faster");
         v.put("baseline", fastest.path("label").asText());
         v.put("median_s", fastest.path("time_ratio").asDouble());
@@ -89,13 +89,13 @@ public final class BaselineRatios {
     }
 
     /**
-     * Why a result cannot be held against a baseline's figures (another model than full-size SD 1.5: other
-     * parameter count or output shape), or null when it can.
+     * Why a result cannot be held against a baseline's figures (another model than the full-size one the case
+     * names: other parameter count or output shape), or null when it can.
      */
     public static String different(JsonNode result, JsonNode ref) {
         if (ref.has("params") && result.has("params") && ref.path("params").asLong() != result.path("params").asLong()) {
             return String.format(Locale.ROOT, "this model has %,d parameters, the reference's %,d (the targets are for"
-                    + " full-size SD 1.5)", result.path("params").asLong(), ref.path("params").asLong());
+                    + " the full-size models)", result.path("params").asLong(), ref.path("params").asLong());
         }
         if (ref.has("out_shape") && result.has("out_shape") && !ref.path("out_shape").equals(result.path("out_shape"))) {
             return "the output shape " + result.path("out_shape") + " is not the reference's " + ref.path("out_shape");

@@ -19,6 +19,7 @@ import dev.unetlens.model.unet.UNet2DConditionModel;
 import dev.unetlens.model.unet.UNetInput;
 import dev.unetlens.model.vae.AutoencoderKL;
 import dev.unetlens.pipeline.StableDiffusion;
+import dev.unetlens.synth.SyntheticModel;
 import dev.unetlens.synth.SyntheticModel.Component;
 import dev.unetlens.tokenizer.ClipTokenizer;
 
@@ -49,6 +50,16 @@ public interface BenchCase {
 
     /** The model components the case loads. */
     Set<Component> components();
+
+    /** The most time the case may take, as a multiple of the faster torch's (issue 24's targets). */
+    default double timeTarget() {
+        return 1.0;
+    }
+
+    /** The full-size model the case runs on (its folder: bench's {@code --model}, or {@code --model-xl} for SDXL). */
+    default SyntheticModel model() {
+        return SyntheticModel.SD15;
+    }
 
     /**
      * The reference file's figures for this case ({@code median_s}, {@code peak_rss_mb}), or null where it has none;
@@ -162,7 +173,9 @@ public interface BenchCase {
                 new UNetCase(64, 1), new UNetCase(64, 2), new UNetCase(32, 1), new UNetCase(32, 2),
                 new VaeDecodeCase(64), new ClipCase(TEXT_TOKENS),
                 new ExtractCase(512, "up_blocks.1", 50, 100, 4), new DispersionCase(512, "up_blocks.1", 50, 100, 200, 4),
-                new Txt2ImgCase(512, 20), new PaperCase(512, 2, 50), new AttentionKernelsCase(5))) {
+                new Txt2ImgCase(512, 20), new PaperCase(512, 2, 50), new AttentionKernelsCase(5),
+                new UNetCase(SyntheticModel.SDXL, 128, 1, Precision.FP32), new UNetCase(SyntheticModel.SDXL, 128, 2, Precision.FP32),
+                new VaeDecodeCase(SyntheticModel.SDXL, 128))) {
             m.put(c.name(), c);
         }
         if (dev.unetlens.model.Bf16.supported()) {                            // the opt-in bf16 path, where it runs
@@ -186,31 +199,54 @@ public interface BenchCase {
     }
 
     /**
-     * The SD U-Net on a {@code latent × latent} latent, {@code batch} rows, timestep 500, text states [B, 77, 768]
-     * (random normal inputs).
+     * A full-size U-Net (SD 1.5's or SDXL's) on a {@code latent × latent} latent, {@code batch} rows, timestep 500,
+     * text states [B, 77, cross_attention_dim] and, for SDXL, pooled text embeds [B, 1280] and the micro-conditioning
+     * of a square image of 8·latent pixels, uncropped (random normal inputs).
      */
-    record UNetCase(int latent, int batch, Precision precision) implements BenchCase {
-        /** The fp32 case. */
+    record UNetCase(SyntheticModel model, int latent, int batch, Precision precision) implements BenchCase {
+        /** An SD 1.5 case. */
+        UNetCase(int latent, int batch, Precision precision) {
+            this(SyntheticModel.SD15, latent, batch, precision);
+        }
+
+        /** An fp32 SD 1.5 case. */
         UNetCase(int latent, int batch) {
             this(latent, batch, Precision.FP32);
+        }
+
+        @Override
+        public double timeTarget() {
+            return BaselineRatios.UNET_TARGET;
+        }
+
+        private String shape() {
+            return "unet_" + (model == SyntheticModel.SDXL ? "xl_" : "") + latent + "_b" + batch;
         }
 
         /** The torch baselines' figures for the fp32 case of this shape (torch runs fp32): a bf16 case's ratios. */
         @Override
         public JsonNode reference(JsonNode file, ObjectNode result) {
-            return reference(file, result, "unet_" + latent + "_b" + batch);
+            return reference(file, result, shape());
         }
 
         @Override
         public String name() {
-            return "unet_" + latent + "_b" + batch + (precision == Precision.FP32 ? "" : "_" + precision.label());
+            return shape() + (precision == Precision.FP32 ? "" : "_" + precision.label());
         }
 
         @Override
         public String describe() {
-            return "U-Net forward, latent [" + batch + ", 4, " + latent + ", " + latent + "], t = 500, text ["
-                    + batch + ", 77, 768]" + (precision == Precision.FP32 ? "" : ", products in " + precision.label()
-                    + " (weights cast at load)");
+            UNetConfig config = UNetConfig.from(dev.unetlens.config.JsonConfig.parse(model.id() + "/unet.json", model.config(Component.UNET)));
+            return BenchModel.label(model) + " U-Net forward, latent [" + batch + ", 4, " + latent + ", " + latent
+                    + "], t = 500, text [" + batch + ", 77, " + config.attention().crossAttentionDim().getFirst() + "]"
+                    + (config.time().textTime() ? ", pooled [" + batch + ", " + pooledWidth(config) + "], time ids" : "")
+                    + (precision == Precision.FP32 ? "" : ", products in " + precision.label() + " (weights cast at load)");
+        }
+
+        /** Width of SDXL's pooled text embedding: the add embedding's input less the micro-conditioning sinusoids. */
+        private static long pooledWidth(UNetConfig config) {
+            return config.time().projectionClassEmbeddingsInputDim()
+                    - UNet2DConditionModel.TIME_IDS * config.time().additionTimeEmbedDim();
         }
 
         @Override
@@ -231,22 +267,38 @@ public interface BenchCase {
             }
             manager.getEngine().setRandomSeed((int) INPUT_SEED);
             NDArray sample = manager.randomNormal(new Shape(batch, config.inChannels(), latent, latent));
-            NDArray context = manager.randomNormal(new Shape(batch, TEXT_TOKENS, 768));
-            UNetInput input = UNetInput.of(sample, TIMESTEP, context);
+            NDArray context = manager.randomNormal(new Shape(batch, TEXT_TOKENS, config.attention().crossAttentionDim().getFirst()));
+            UNetInput plain = UNetInput.of(sample, TIMESTEP, context);
+            long px = 8L * latent;                       // (original size, crop top-left, target size), as SDXL's pipeline
+            UNetInput input = !config.time().textTime() ? plain : plain.withAddedCond(
+                    manager.randomNormal(new Shape(batch, pooledWidth(config))),
+                    manager.create(new float[] {px, px, 0, 0, px, px}, new Shape(1, UNet2DConditionModel.TIME_IDS)).repeat(0, batch));
             return new Loaded(params, unet.hooks(), () -> unet.forward(input), gflop);
         }
     }
 
-    /** The SD VAE's decoder: latents [1, 4, latent, latent] → an image [1, 3, 8·latent, 8·latent]. */
-    record VaeDecodeCase(int latent) implements BenchCase {
+    /** The VAE's decoder (SD 1.5's or SDXL's): latents [1, 4, latent, latent] → an image [1, 3, 8·latent, 8·latent]. */
+    record VaeDecodeCase(SyntheticModel model, int latent) implements BenchCase {
+        /** SD 1.5's VAE. */
+        VaeDecodeCase(int latent) {
+            this(SyntheticModel.SD15, latent);
+        }
+
+        /** SDXL's decode at 1024²: ≤ 0.8× torch's time; SD 1.5's: no slower. */
+        @Override
+        public double timeTarget() {
+            return model == SyntheticModel.SDXL ? 0.8 : 1.0;
+        }
+
         @Override
         public String name() {
-            return "vae_decode_" + latent;
+            return "vae_decode_" + (model == SyntheticModel.SDXL ? "xl_" : "") + latent;
         }
 
         @Override
         public String describe() {
-            return "VAE decode, [1, 4, " + latent + ", " + latent + "] → [1, 3, " + 8 * latent + ", " + 8 * latent + "]";
+            return BenchModel.label(model) + " VAE decode, [1, 4, " + latent + ", " + latent + "] → [1, 3, " + 8 * latent
+                    + ", " + 8 * latent + "]";
         }
 
         @Override

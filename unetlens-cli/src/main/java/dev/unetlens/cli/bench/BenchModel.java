@@ -19,9 +19,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The full-size SD 1.5 model with random weights that the bench runs on, kept in the cache
- * ({@code <cache>/models/sd15-random-v1}) and written component by component on first need (the U-Net alone is
- * 3.4 GB). Each component is written into a private temporary folder and renamed into place in one step, so a
+ * The full-size models with random weights that the bench runs on, SD 1.5 and SDXL, kept in the cache
+ * ({@code <cache>/models/sd15-random-v1}, {@code sdxl-random-v1}) and written component by component on first need
+ * (SD 1.5's U-Net alone is 3.4 GB, SDXL's 10.3 GB). Each component is written into a private temporary folder and renamed into place in one step, so a
  * component folder that exists is complete, and concurrent benches never see half of one.
  */
 public final class BenchModel {
@@ -34,9 +34,18 @@ public final class BenchModel {
     private BenchModel() {
     }
 
-    /** The default folder. */
-    public static Path defaultDir() {
-        return CacheDir.root().resolve("models").resolve(SyntheticModel.SD15.id() + "-random-v" + VERSION);
+    /** The default folder of {@code model}. */
+    public static Path defaultDir(SyntheticModel model) {
+        return CacheDir.root().resolve("models").resolve(model.id() + "-random-v" + VERSION);
+    }
+
+    /** How messages name {@code model}. */
+    public static String label(SyntheticModel model) {
+        return switch (model) {
+            case SD15 -> "SD 1.5";
+            case SDXL -> "SDXL";
+            case TINY_SD15 -> "tiny SD 1.5";
+        };
     }
 
     /**
@@ -44,7 +53,8 @@ public final class BenchModel {
      * class created; fails, naming them, if it is someone else's folder. Returns the seconds spent writing each
      * component written now.
      */
-    public static Map<Component, Double> ensure(Path dir, Set<Component> components, java.util.function.Consumer<String> progress) {
+    public static Map<Component, Double> ensure(SyntheticModel model, Path dir, Set<Component> components,
+                                                java.util.function.Consumer<String> progress) {
         Map<Component, Double> written = new LinkedHashMap<>();
         boolean ours = !Files.exists(dir) || Files.exists(dir.resolve(MARKER));
         for (Component c : components) {
@@ -53,30 +63,37 @@ public final class BenchModel {
                 continue;
             }
             if (!ours) {
-                throw new UnetlensException(dir + " has no " + folderName(c) + "/; bench --model needs a diffusers SD 1.5"
-                        + " folder with the components the cases use (or a new folder, to write random ones into)");
+                throw new UnetlensException(dir + " has no " + folderName(c) + "/; bench " + option(model) + " needs a"
+                        + " diffusers " + label(model) + " folder with the components the cases use (or a new folder, to"
+                        + " write random ones into)");
             }
-            progress.accept("writing the full-size random SD 1.5 " + folderName(c) + " into " + dir + " (once) …");
+            progress.accept("writing the full-size random " + label(model) + " " + folderName(c) + " into " + dir + " (once) …");
             long t0 = System.nanoTime();
-            write(dir, c);
+            write(model, dir, c);
             written.put(c, (System.nanoTime() - t0) / 1e9);
         }
         return written;
     }
 
-    /** The config keys that fix a component's shapes: a model must match full-size SD 1.5 in them to be benched. */
+    /** The option that names {@code model}'s folder. */
+    public static String option(SyntheticModel model) {
+        return model == SyntheticModel.SDXL ? "--model-xl" : "--model";
+    }
+
+    /** The config keys that fix a component's shapes: a model must match the full-size one in them to be benched. */
     private static final Map<Component, java.util.List<String>> SHAPE_KEYS = Map.of(
             Component.UNET, java.util.List.of("in_channels", "block_out_channels", "layers_per_block", "cross_attention_dim",
-                    "attention_head_dim", "down_block_types", "up_block_types"),
+                    "attention_head_dim", "down_block_types", "up_block_types", "transformer_layers_per_block",
+                    "addition_embed_type", "projection_class_embeddings_input_dim"),
             Component.VAE, java.util.List.of("block_out_channels", "layers_per_block", "latent_channels"),
             Component.TEXT_ENCODER, java.util.List.of("hidden_size", "num_hidden_layers", "num_attention_heads",
                     "intermediate_size"));
 
     /**
-     * Refuses a model whose components differ in shape from full-size SD 1.5 (the cases' inputs, FLOP counts and the
-     * reference figures are SD 1.5's), naming the first difference.
+     * Refuses a model whose components differ in shape from the full-size {@code model} (the cases' inputs, FLOP counts
+     * and the reference figures are its), naming the first difference.
      */
-    public static void checkShapes(Path dir, Set<Component> components) {
+    public static void checkShapes(SyntheticModel model, Path dir, Set<Component> components) {
         com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
         for (Component c : components) {
             java.util.List<String> keys = SHAPE_KEYS.get(c);
@@ -86,11 +103,12 @@ public final class BenchModel {
             }
             try {
                 var mine = json.readTree(file.toFile());
-                var sd15 = json.readTree(SyntheticModel.SD15.config(c));
+                var full = json.readTree(model.config(c));
                 for (String k : keys) {
-                    if (!mine.path(k).equals(sd15.path(k)) && sd15.has(k)) {
-                        throw new UnetlensException("bench --model " + dir + ": the cases time full-size SD 1.5, whose "
-                                + folderName(c) + " has " + k + " " + sd15.get(k) + "; this model's has "
+                    if (!mine.path(k).equals(full.path(k)) && full.has(k)) {
+                        throw new UnetlensException("bench " + option(model) + " " + dir + ": the cases time full-size "
+                                + label(model) + ", whose " + folderName(c) + " has " + k + " " + full.get(k)
+                                + "; this model's has "
                                 + (mine.has(k) ? mine.get(k).toString() : "none") + " (time it with generate or extract)");
                     }
                 }
@@ -110,13 +128,13 @@ public final class BenchModel {
         };
     }
 
-    private static void write(Path dir, Component c) {
+    private static void write(SyntheticModel model, Path dir, Component c) {
         Path tmp = dir.resolveSibling("." + dir.getFileName() + ".tmp-" + UUID.randomUUID());
         try {
             Files.createDirectories(dir);
-            AtomicFiles.writeString(dir.resolve(MARKER), "full-size SD 1.5 with random weights, seed " + SEED
+            AtomicFiles.writeString(dir.resolve(MARKER), "full-size " + label(model) + " with random weights, seed " + SEED
                     + ", written by unetlens bench\n");
-            SyntheticModel.SD15.write(tmp, SEED, Set.of(c));
+            model.write(tmp, SEED, Set.of(c));
             if (!Files.exists(dir.resolve("model_index.json"))) {
                 Files.copy(tmp.resolve("model_index.json"), dir.resolve(".model_index.json.tmp"), StandardCopyOption.REPLACE_EXISTING);
                 Files.move(dir.resolve(".model_index.json.tmp"), dir.resolve("model_index.json"), StandardCopyOption.ATOMIC_MOVE);
@@ -130,7 +148,8 @@ public final class BenchModel {
             }
         } catch (IOException e) {
             throw new UnetlensException("cannot write the bench model under " + dir + ": " + e.getMessage()
-                    + " (set UNETLENS_CACHE or bench --model to a writable folder with ~4.5 GB free)", e);
+                    + " (set UNETLENS_CACHE or bench " + option(model) + " to a writable folder with "
+                    + (model == SyntheticModel.SDXL ? "~11" : "~4.5") + " GB free)", e);
         } finally {
             AtomicFiles.deleteTreeQuietly(tmp);
         }

@@ -47,4 +47,26 @@ class BaselineRatiosTest {
         assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
                 .contains("| unet_64_b1 | 4.00 s, 3600 MB | 10.00 s, 3000 MB | 5.00 s, 4000 MB | 0.80× (RSS 1.20×) ✗ |");
     }
+
+    @Test
+    void theSdxlCasesFindTheirOwnReferenceLinesAndTargets() {
+        Baseline torch = Baseline.of("""
+                {"case": "unet_xl_128_b1", "median_s": 40.0, "peak_rss_mb": 10000, "torch": "2.6", "attention": "sdpa"}
+                {"case": "vae_decode_xl_128", "median_s": 80.0, "peak_rss_mb": 4000, "torch": "2.6", "attention": "sdpa"}
+                {"case": "vae_decode_64", "median_s": 8.0, "peak_rss_mb": 1000, "torch": "2.6", "attention": "sdpa"}
+                """, "xl.jsonl");
+        BenchCase unet = BenchCase.ALL.get("unet_xl_128_b1");
+        BenchCase vae = BenchCase.ALL.get("vae_decode_xl_128");
+        assertThat(unet.model()).isEqualTo(dev.unetlens.synth.SyntheticModel.SDXL);
+        assertThat(BenchCase.ALL.get("unet_xl_128_b2").describe()).contains("text [2, 77, 2048], pooled [2, 1280]");
+        ObjectNode u = JSON.createObjectNode().put("case", unet.name()).put("median_s", 20.0).put("peak_rss_mb", 9000);
+        BaselineRatios.compare(u, unet, List.of(torch));
+        assertThat(u.path("vs_faster").path("time_target").asDouble()).isEqualTo(0.6);
+        assertThat(u.path("vs_faster").path("meets_targets").asBoolean()).isTrue();          // 0.5×, RSS 0.9×
+        ObjectNode v = JSON.createObjectNode().put("case", vae.name()).put("median_s", 70.0).put("peak_rss_mb", 3900);
+        BaselineRatios.compare(v, vae, List.of(torch));
+        assertThat(v.path("vs_faster").path("median_s").asDouble()).isCloseTo(0.875, within(1e-12));   // not vae_decode_64's
+        assertThat(v.path("vs_faster").path("time_target").asDouble()).isEqualTo(0.8);
+        assertThat(v.path("vs_faster").path("meets_targets").asBoolean()).isFalse();
+    }
 }
