@@ -125,26 +125,32 @@ class UNet(nn.Module):
         arg = t[:, None].float() * freqs[None]
         temb = torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1)  # flip_sin_to_cos
         temb = self.lin2(F.silu(self.lin1(temb)))
-        h = self.conv_in(x)
-        saved = [h]
-        for blk in self.down:
-            for j, r in enumerate(blk["res"]):
-                h = r(h, temb)
-                if "tr" in blk:
-                    h = blk["tr"][j](h, ctx)
-                saved.append(h)
-            if "ds" in blk:
-                h = blk["ds"](h)
-                saved.append(h)
-        h = self.mid2(self.mid_tr(self.mid1(h, temb), ctx), temb)
-        for blk in self.up:
-            for j, r in enumerate(blk["res"]):
-                h = r(torch.cat([h, saved.pop()], dim=1), temb)
-                if "tr" in blk:
-                    h = blk["tr"][j](h, ctx)
-            if "us" in blk:
-                h = blk["us"](F.interpolate(h, scale_factor=2.0, mode="nearest"))
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return blocks(self, x, temb, ctx)
+
+
+def blocks(unet, x, temb, ctx):
+    """conv_in, the down blocks (skips saved), the mid block, the up blocks (skips concatenated), norm_out and conv_out
+    of a U-Net built as UNet here and UNetXL in torch_unet_xl.py."""
+    h = unet.conv_in(x)
+    saved = [h]
+    for blk in unet.down:
+        for j, r in enumerate(blk["res"]):
+            h = r(h, temb)
+            if "tr" in blk:
+                h = blk["tr"][j](h, ctx)
+            saved.append(h)
+        if "ds" in blk:
+            h = blk["ds"](h)
+            saved.append(h)
+    h = unet.mid2(unet.mid_tr(unet.mid1(h, temb), ctx), temb)
+    for blk in unet.up:
+        for j, r in enumerate(blk["res"]):
+            h = r(torch.cat([h, saved.pop()], dim=1), temb)
+            if "tr" in blk:
+                h = blk["tr"][j](h, ctx)
+        if "us" in blk:
+            h = blk["us"](F.interpolate(h, scale_factor=2.0, mode="nearest"))
+    return unet.conv_out(F.silu(unet.norm_out(h)))
 
 
 if __name__ == "__main__":  # torch_sdhelper.py imports the modules

@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from timing import measure
-from torch_unet import Attn, Resnet
+from torch_unet import Attn, Resnet, blocks
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 torch.manual_seed(0)
@@ -89,26 +89,7 @@ class UNetXL(nn.Module):
         temb = self.lin2(F.silu(self.lin1(sinusoid(t, self.lin1.in_features))))
         added = torch.cat([pooled, sinusoid(time_ids.flatten(), TIME_DIM).reshape(x.shape[0], -1)], dim=-1)
         temb = temb + self.add2(F.silu(self.add1(added)))
-        h = self.conv_in(x)
-        saved = [h]
-        for blk in self.down:
-            for j, r in enumerate(blk["res"]):
-                h = r(h, temb)
-                if "tr" in blk:
-                    h = blk["tr"][j](h, ctx)
-                saved.append(h)
-            if "ds" in blk:
-                h = blk["ds"](h)
-                saved.append(h)
-        h = self.mid2(self.mid_tr(self.mid1(h, temb), ctx), temb)
-        for blk in self.up:
-            for j, r in enumerate(blk["res"]):
-                h = r(torch.cat([h, saved.pop()], dim=1), temb)
-                if "tr" in blk:
-                    h = blk["tr"][j](h, ctx)
-            if "us" in blk:
-                h = blk["us"](F.interpolate(h, scale_factor=2.0, mode="nearest"))
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return blocks(self, x, temb, ctx)
 
 
 if __name__ == "__main__":
