@@ -63,10 +63,10 @@ class Attn(nn.Module):  # diffusers' Attention with AttnProcessor2_0 (SDPA) or A
 
 
 class Block(nn.Module):  # BasicTransformerBlock
-    def __init__(self, dim, ctx):
+    def __init__(self, dim, ctx, heads=8):
         super().__init__()
-        self.norm1, self.attn1 = nn.LayerNorm(dim), Attn(dim, dim)
-        self.norm2, self.attn2 = nn.LayerNorm(dim), Attn(dim, ctx)
+        self.norm1, self.attn1 = nn.LayerNorm(dim), Attn(dim, dim, heads)
+        self.norm2, self.attn2 = nn.LayerNorm(dim), Attn(dim, ctx, heads)
         self.norm3, self.proj, self.out = nn.LayerNorm(dim), nn.Linear(dim, 8 * dim), nn.Linear(4 * dim, dim)
 
     def forward(self, x, ctx):

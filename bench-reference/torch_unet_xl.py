@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from timing import measure
-from torch_unet import Attn, Resnet, blocks
+from torch_unet import Block, Resnet, blocks
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 torch.manual_seed(0)
@@ -28,26 +28,12 @@ def sinusoid(t, dim):  # diffusers' get_timestep_embedding, flip_sin_to_cos, shi
     return torch.cat([torch.cos(arg), torch.sin(arg)], dim=-1)
 
 
-class Block(nn.Module):  # BasicTransformerBlock, heads of 64
-    def __init__(self, dim):
-        super().__init__()
-        self.norm1, self.attn1 = nn.LayerNorm(dim), Attn(dim, dim, dim // 64)
-        self.norm2, self.attn2 = nn.LayerNorm(dim), Attn(dim, CTX, dim // 64)
-        self.norm3, self.proj, self.out = nn.LayerNorm(dim), nn.Linear(dim, 8 * dim), nn.Linear(4 * dim, dim)
-
-    def forward(self, x, ctx):
-        x = self.attn1(self.norm1(x)) + x
-        x = self.attn2(self.norm2(x), ctx) + x
-        h, gate = self.proj(self.norm3(x)).chunk(2, dim=-1)
-        return self.out(h * F.gelu(gate)) + x
-
-
 class Transformer(nn.Module):  # Transformer2DModel, linear projections (SDXL)
     def __init__(self, dim, depth):
         super().__init__()
         self.norm = nn.GroupNorm(32, dim, eps=1e-6)
         self.proj_in, self.proj_out = nn.Linear(dim, dim), nn.Linear(dim, dim)
-        self.blocks = nn.ModuleList([Block(dim) for _ in range(depth)])
+        self.blocks = nn.ModuleList([Block(dim, CTX, dim // 64) for _ in range(depth)])  # heads of 64
 
     def forward(self, x, ctx):
         b, c, h, w = x.shape
