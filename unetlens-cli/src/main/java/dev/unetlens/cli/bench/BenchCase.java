@@ -220,7 +220,7 @@ public interface BenchCase {
         }
 
         private String shape() {
-            return "unet_" + (model == SyntheticModel.SDXL ? "xl_" : "") + latent + "_b" + batch;
+            return "unet_" + BenchModel.caseTag(model) + latent + "_b" + batch;
         }
 
         /** The torch baselines' figures for the fp32 case of this shape (torch runs fp32): a bf16 case's ratios. */
@@ -255,12 +255,12 @@ public interface BenchCase {
         }
 
         @Override
-        public Workload open(DiffusersFolder model, NDManager manager) {
-            UNetConfig config = UNetConfig.read(model.config("unet"));
+        public Workload open(DiffusersFolder folder, NDManager manager) {
+            UNetConfig config = UNetConfig.read(folder.config("unet"));
             UNet2DConditionModel unet;
             long params;
             double gflop;
-            try (TensorSource weights = model.openWeights("unet", null)) {
+            try (TensorSource weights = folder.openWeights("unet", null)) {
                 unet = UNet2DConditionModel.load(weights, config, manager, precision);
                 params = BenchCase.params(weights);
                 gflop = UNetFlops.count(unet, weights, batch, latent, latent, TEXT_TOKENS) / 1e9;
@@ -292,7 +292,7 @@ public interface BenchCase {
 
         @Override
         public String name() {
-            return "vae_decode_" + (model == SyntheticModel.SDXL ? "xl_" : "") + latent;
+            return "vae_decode_" + BenchModel.caseTag(model) + latent;
         }
 
         @Override
@@ -307,11 +307,11 @@ public interface BenchCase {
         }
 
         @Override
-        public Workload open(DiffusersFolder model, NDManager manager) {
-            VaeConfig config = VaeConfig.read(model.config("vae"));
+        public Workload open(DiffusersFolder folder, NDManager manager) {
+            VaeConfig config = VaeConfig.read(folder.config("vae"));
             AutoencoderKL vae;
             long params;
-            try (TensorSource weights = model.openWeights("vae", null)) {
+            try (TensorSource weights = folder.openWeights("vae", null)) {
                 vae = AutoencoderKL.load(weights, config, manager);
                 params = BenchCase.params(weights);
             }

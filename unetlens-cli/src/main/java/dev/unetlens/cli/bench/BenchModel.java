@@ -39,13 +39,34 @@ public final class BenchModel {
         return CacheDir.root().resolve("models").resolve(model.id() + "-random-v" + VERSION);
     }
 
+    /**
+     * What the bench says of a model: how messages name it, the option naming its folder, the tag in its cases' names
+     * ({@code unet_xl_128_b1}) and the disk its random weights take.
+     */
+    private record Facts(String label, String option, String caseTag, String diskGb) {
+    }
+
+    private static Facts facts(SyntheticModel model) {
+        return switch (model) {
+            case SD15 -> new Facts("SD 1.5", "--model", "", "~4.5");
+            case SDXL -> new Facts("SDXL", "--model-xl", "xl_", "~11");
+            case TINY_SD15 -> new Facts("tiny SD 1.5", "--model", "tiny_", "~0.01");
+        };
+    }
+
     /** How messages name {@code model}. */
     public static String label(SyntheticModel model) {
-        return switch (model) {
-            case SD15 -> "SD 1.5";
-            case SDXL -> "SDXL";
-            case TINY_SD15 -> "tiny SD 1.5";
-        };
+        return facts(model).label();
+    }
+
+    /** The option that names {@code model}'s folder. */
+    public static String option(SyntheticModel model) {
+        return facts(model).option();
+    }
+
+    /** What {@code model}'s case names carry after the component ({@code xl_} for SDXL, nothing for SD 1.5). */
+    public static String caseTag(SyntheticModel model) {
+        return facts(model).caseTag();
     }
 
     /**
@@ -73,11 +94,6 @@ public final class BenchModel {
             written.put(c, (System.nanoTime() - t0) / 1e9);
         }
         return written;
-    }
-
-    /** The option that names {@code model}'s folder. */
-    public static String option(SyntheticModel model) {
-        return model == SyntheticModel.SDXL ? "--model-xl" : "--model";
     }
 
     /** The config keys that fix a component's shapes: a model must match the full-size one in them to be benched. */
@@ -149,7 +165,7 @@ public final class BenchModel {
         } catch (IOException e) {
             throw new UnetlensException("cannot write the bench model under " + dir + ": " + e.getMessage()
                     + " (set UNETLENS_CACHE or bench " + option(model) + " to a writable folder with "
-                    + (model == SyntheticModel.SDXL ? "~11" : "~4.5") + " GB free)", e);
+                    + facts(model).diskGb() + " GB free)", e);
         } finally {
             AtomicFiles.deleteTreeQuietly(tmp);
         }
