@@ -81,6 +81,16 @@ public final class Bf16 {
     }
 
     /**
+     * A product in bfloat16 with float32 in and out: {@code x} cast, {@code op} on the cast (with the caller's bf16
+     * weights), its output widened to float32 (exactly); the bf16 tensors are closed here.
+     */
+    public static NDArray apply(NDArray x, java.util.function.UnaryOperator<NDArray> op) {
+        try (NDArray xb = of(x); NDArray yb = op.apply(xb)) {
+            return widen(yb);
+        }
+    }
+
+    /**
      * Whether the bf16 ways are in force on this thread: true unless inside {@link #suspended} — the fp32
      * reference forward that measures the bf16 path's error at run time.
      */

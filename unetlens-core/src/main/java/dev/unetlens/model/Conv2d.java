@@ -235,9 +235,7 @@ public final class Conv2d extends Module {
 
     /** The call in bfloat16: x cast, the weights' bf16 copies, the output widened to float32 (exactly). */
     private NDArray bf16(NDArray x, long padH, long padW) {
-        try (NDArray xb = Bf16.of(x); NDArray yb = libtorch(xb, weightBf16, biasBf16, padH, padW)) {
-            return Bf16.widen(yb);
-        }
+        return Bf16.apply(x, xb -> libtorch(xb, weightBf16, biasBf16, padH, padW));
     }
 
     /** The call in float64 (libtorch's non-oneDNN convolution), rounded to float32. */

@@ -102,9 +102,7 @@ public final class Linear extends Module {
 
     /** The product in bfloat16: x cast, the weights' bf16 copies, the output widened to float32 (exactly). */
     private NDArray bf16(NDArray x) {
-        try (NDArray xb = Bf16.of(x); NDArray yb = linear(xb, weightBf16, biasBf16)) {
-            return Bf16.widen(yb);
-        }
+        return Bf16.apply(x, xb -> linear(xb, weightBf16, biasBf16));
     }
 
     private NDArray float64(NDArray x) {
