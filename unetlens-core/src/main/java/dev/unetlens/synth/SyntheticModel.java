@@ -63,7 +63,8 @@ public enum SyntheticModel {
 
     /** Writes the chosen components (and {@code model_index.json}) into {@code dir}. */
     public void write(Path dir, long seed, Set<Component> components) {
-        Set<Component> missing = EnumSet.copyOf(components);
+        Set<Component> missing = EnumSet.noneOf(Component.class);         // (EnumSet.copyOf refuses an empty Set.of())
+        missing.addAll(components);
         missing.removeAll(components());
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("the synthetic " + resource + " model has no " + missing + "; it has " + components());
