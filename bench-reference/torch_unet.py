@@ -148,8 +148,8 @@ def blocks(unet, x, temb, ctx):
             h = r(torch.cat([h, saved.pop()], dim=1), temb)
             if "tr" in blk:
                 h = blk["tr"][j](h, ctx)
-        if "us" in blk:
-            h = blk["us"](F.interpolate(h, scale_factor=2.0, mode="nearest"))
+        if "us" in blk:  # to the next skip's size, as diffusers' forward_upsample_size does for odd latents
+            h = blk["us"](F.interpolate(h, size=saved[-1].shape[-2:], mode="nearest"))
     return unet.conv_out(F.silu(unet.norm_out(h)))
 
 
