@@ -106,6 +106,11 @@ public final class BenchCommand implements Callable<Integer> {
                     + " (explicit,sdpa) runs every case once per kernel, side by side in one run.")
     List<String> attention;
 
+    @Option(names = "--mkl", split = ",", paramLabel = "KERNELS",
+            description = "MKL's float32 products: default (MKL's own choice) or avx512 (its AVX-512 kernels on an AMD"
+                    + " CPU, as UNETLENS_MKL=avx512 does); a comma list (default,avx512) runs every case once per choice.")
+    List<String> mkl;
+
     @Option(names = "--attention-pairs", paramLabel = "PAIRS", defaultValue = "0",
             description = "Also time PAIRS alternating U-Net evaluations with the explicit and the sdpa attention kernel"
                     + " in the case's JVM (a ratio the machine's drifting load hits alike).")
@@ -139,6 +144,8 @@ public final class BenchCommand implements Callable<Integer> {
             return BenchChild.run(c, dir(c.model()),
                     new BenchChild.Options(runs, hookPairs, memoryChecks, profile, trace, attentionPairs));
         }
+        List<String> mklChoices = mkl == null ? java.util.Collections.singletonList(null)     // null: as the environment says
+                : mkl.stream().map(TorchRuntime::mklChoice).distinct().toList();
         List<BenchCase> selected = new ArrayList<>();
         for (String name : cases == null ? List.copyOf(BenchCase.ALL.keySet()) : cases) {
             selected.add(caseNamed(name.trim()));
@@ -201,18 +208,20 @@ public final class BenchCommand implements Callable<Integer> {
         int failures = 0;
         for (int i = 0; i < selected.size(); i++) {
             BenchCase c = selected.get(i);
-            for (AttentionKernel kernel : kernels) {                          // the kernels of a case minutes apart
-                progress(String.format(Locale.ROOT, "%s (%d/%d): %s, %d threads, attention %s, fresh JVM", c.name(),
-                        i + 1, selected.size(), c.describe(), t, kernel.label()));
-                ObjectNode result = runChild(c, dir(c.model()), t, kernel);
-                if (result.has("error")) {
-                    failures++;
-                } else {
-                    machine.put("torch_features", result.path("torch_features").asText(""));
-                    machine.put("huge_pages", result.path("huge_pages").asText(""));
-                    compare(result, c, baselines);
+            for (AttentionKernel kernel : kernels) {                          // the variants of a case minutes apart
+                for (String m : mklChoices) {
+                    progress(String.format(Locale.ROOT, "%s (%d/%d): %s, %d threads, attention %s%s, fresh JVM", c.name(),
+                            i + 1, selected.size(), c.describe(), t, kernel.label(), m == null ? "" : ", mkl " + m));
+                    ObjectNode result = runChild(c, dir(c.model()), t, kernel, m);
+                    if (result.has("error")) {
+                        failures++;
+                    } else {
+                        machine.put("torch_features", result.path("torch_features").asText(""));
+                        machine.put("huge_pages", result.path("huge_pages").asText(""));
+                        compare(result, c, baselines);
+                    }
+                    out.add(result);
                 }
-                out.add(result);
             }
         }
         machine.set("load_average_after", loadAverage());
@@ -244,15 +253,20 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Runs one case in a child JVM and returns its result (or {@code {case, error}}). */
-    private ObjectNode runChild(BenchCase c, Path dir, int t, AttentionKernel kernel) throws IOException, InterruptedException {
+    private ObjectNode runChild(BenchCase c, Path dir, int t, AttentionKernel kernel, String mklChoice)
+            throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!arg.startsWith("-Dai.djl.pytorch.num_threads=") && !arg.startsWith("-agentlib:jdwp")) {
+            if (!arg.startsWith("-Dai.djl.pytorch.num_threads=") && !arg.startsWith("-agentlib:jdwp")
+                    && !(mklChoice != null && arg.startsWith("-D" + TorchRuntime.MKL_PROPERTY + "="))) {
                 cmd.add(arg);
             }
         }
         cmd.add("-Dai.djl.pytorch.num_threads=" + t);
+        if (mklChoice != null) {
+            cmd.add("-D" + TorchRuntime.MKL_PROPERTY + "=" + mklChoice);
+        }
         // G1's concurrent refinement thread was seen spinning for minutes under SCHED_FIFO (the way bench is run) while
         // other real-time jobs shared the cores: it held one of two cores and halved a phase's speed. Without
         // refinement threads the application threads refine their own cards (a few per forward here).

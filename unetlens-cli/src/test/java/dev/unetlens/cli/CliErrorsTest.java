@@ -66,11 +66,12 @@ class CliErrorsTest {
         assertThat(out).as(what + ": nothing written").doesNotExist();
     }
 
-    /** bench refuses an unknown kernel and a negative pair count in one line, before it writes or loads a model. */
+    /** bench refuses an unknown kernel, a negative pair count and unknown MKL kernels in one line, before it writes or loads a model. */
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "unknown kernel|--attention explicit,flash|--attention must be one of [explicit, sdpa], got 'flash'",
         "negative pairs|--attention-pairs -1|--attention-pairs must be ≥ 0",
+        "unknown MKL kernels|--mkl default,avx2|--mkl must be 'default' or 'avx512', got 'avx2'",
     })
     void benchRejects(String what, String options, String message) {
         List<String> args = new ArrayList<>(List.of("bench", "--cases", "attention_kernels", "--model",

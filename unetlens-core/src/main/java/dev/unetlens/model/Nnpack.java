@@ -1,6 +1,5 @@
 package dev.unetlens.model;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -8,9 +7,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
 /**
  * Turns libtorch's NNPACK convolution backend off, as {@code torch.backends.nnpack.set_flags(False)} does
@@ -30,7 +27,7 @@ final class Nnpack {
     /** Turns it off; returns what was done, for run records ("off", or why it could not be). */
     static String disable() {
         try {
-            Path lib = loadedLibrary();
+            Path lib = NativeLibraries.loaded(LIBRARY);
             if (lib == null) {
                 return "unchanged (" + LIBRARY + " not loaded)";
             }
@@ -45,18 +42,6 @@ final class Nnpack {
             return "off";
         } catch (Throwable e) {                     // another libtorch build, native access denied: leave it
             return "unchanged (" + e + ")";
-        }
-    }
-
-    /** The path of the loaded libtorch_cpu.so, from /proc/self/maps; null if it is not mapped (or no procfs). */
-    private static Path loadedLibrary() throws IOException {
-        Path maps = Path.of("/proc/self/maps");
-        if (!Files.isReadable(maps)) {
-            return null;
-        }
-        try (Stream<String> lines = Files.lines(maps)) {
-            return lines.map(l -> l.substring(l.indexOf('/') < 0 ? l.length() : l.indexOf('/')))
-                    .filter(p -> p.endsWith("/" + LIBRARY)).findFirst().map(Path::of).orElse(null);
         }
     }
 }

@@ -37,11 +37,32 @@ public final class TorchRuntime {
         dev.unetlens.io.OutputDirectory.recordInEveryManifest("compute", dev.unetlens.model.check.ComputeRecord::json);
     }
 
-    /** A new base manager, after the process settings are in place (and, once libtorch is loaded, NNPACK off). */
+    /** A new base manager, after the process settings are in place (and, once libtorch is loaded, NNPACK off and MKL's kernels as asked). */
     public static NDManager newBaseManager() {
         NDManager m = NDManager.newBaseManager();
         nnpack();
+        mkl();
         return m;
+    }
+
+    private static String mkl;
+    /** The system property that asks for MKL's kernels ({@link MklDispatch}); before the environment's UNETLENS_MKL. */
+    public static final String MKL_PROPERTY = MklDispatch.PROPERTY;
+
+    /** {@code default} or {@code avx512} for {@code text} (any case), as --mkl takes it; one line naming the choices otherwise. */
+    public static String mklChoice(String text) {
+        return MklDispatch.Request.parse(text, "--mkl").name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * {@link MklDispatch}: MKL's kernels as asked ({@code UNETLENS_MKL}, default or avx512), once, after libtorch is
+     * loaded and before its first product; what was done, for run records.
+     */
+    public static synchronized String mkl() {
+        if (mkl == null) {
+            mkl = MklDispatch.configure(MklDispatch.request());
+        }
+        return mkl;
     }
 
     private static String nnpack;

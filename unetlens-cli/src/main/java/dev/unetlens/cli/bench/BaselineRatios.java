@@ -120,7 +120,9 @@ public final class BaselineRatios {
                 continue;
             }
             String kernel = r.path("attention").asText("explicit");          // named where it is not the default
-            t.append("| ").append(r.path("case").asText()).append(kernel.equals("explicit") ? "" : " (" + kernel + ")")
+            String mkl = r.path("mkl").asText("default");
+            String variant = (kernel.equals("explicit") ? "" : kernel) + (mkl.equals("avx512") ? (kernel.equals("explicit") ? "" : ", ") + "mkl avx512" : "");
+            t.append("| ").append(r.path("case").asText()).append(variant.isEmpty() ? "" : " (" + variant + ")")
                     .append(" | ").append(cell(r)).append(" |");
             for (Baseline b : baselines) {
                 JsonNode e = entry(r, b.label());

@@ -179,7 +179,8 @@ public interface BenchCase {
             m.put(c.name(), c);
         }
         if (dev.unetlens.model.Bf16.supported()) {                            // the opt-in bf16 path, where it runs
-            for (BenchCase c : List.of(new UNetCase(64, 1, Precision.BF16), new UNetCase(64, 2, Precision.BF16))) {
+            for (BenchCase c : List.of(new UNetCase(64, 1, Precision.BF16), new UNetCase(64, 2, Precision.BF16),
+                    new UNetCase(SyntheticModel.SDXL, 128, 1, Precision.BF16), new UNetCase(SyntheticModel.SDXL, 128, 2, Precision.BF16))) {
                 m.put(c.name(), c);
             }
         }

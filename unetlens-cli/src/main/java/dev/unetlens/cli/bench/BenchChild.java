@@ -54,6 +54,7 @@ public final class BenchChild {
         r.put("case", c.name());
         r.put("attention", AttentionKernel.effective().label());              // the kernel that ran (SDPA may fall back)
         try (NDManager manager = TorchRuntime.newBaseManager()) {
+            r.put("mkl", TorchRuntime.mkl());                                   // MKL's kernels as chosen (--mkl)
             long t0 = System.nanoTime();
             BenchCase.Workload w = c.open(DiffusersFolder.open(modelDir), manager);
             r.put("load_s", seconds(t0));

@@ -46,6 +46,14 @@ class BaselineRatiosTest {
         assertThat(line).contains("vs the faster 0.80×");
         assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
                 .contains("| unet_64_b1 | 4.00 s, 3600 MB | 10.00 s, 3000 MB | 5.00 s, 4000 MB | 0.80× (RSS 1.20×) ✗ |");
+        r.put("attention", "sdpa").put("mkl", "avx512");                  // variants are named in the table's rows
+        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
+                .contains("| unet_64_b1 (sdpa, mkl avx512) | 4.00 s");
+        r.put("attention", "explicit");
+        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
+                .contains("| unet_64_b1 (mkl avx512) | 4.00 s");
+        r.put("mkl", "default (asked for avx512: an Intel CPU, where MKL takes its AVX-512 kernels itself)");
+        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast))).contains("| unet_64_b1 | 4.00 s");
     }
 
     @Test

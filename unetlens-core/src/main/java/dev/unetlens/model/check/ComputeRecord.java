@@ -29,6 +29,7 @@ public final class ComputeRecord {
         c.put("onednn_isa", OneDnn.isa());
         c.put("onednn", OneDnn.version());
         c.put("aten_cpu_capability", OneDnn.atenCapability());
+        c.put("mkl", dev.unetlens.model.TorchRuntime.mkl());
         c.put("threads", ai.djl.pytorch.jni.JniUtils.getNumThreads());
         c.set("attention", attention());
         ObjectNode k = c.putObject("kernel_checks");

@@ -37,7 +37,7 @@ class UNet2DConditionModelGoldenTest {
     static final double ATOL = 1e-5;
     static final double RTOL = 1e-4;
     static final double PROBS_ATOL = 1e-6;
-    private static final Pattern TIMESTEP_DIR = Pattern.compile("cases/[^/]+/unet/(t(\\d+))/out\\.npy");
+    static final Pattern TIMESTEP_DIR = Pattern.compile("cases/[^/]+/unet/(t(\\d+))/out\\.npy");
     private static final Pattern CFG_OUT = Pattern.compile("cases/[^/]+/unet/(cfg_b(\\d+)_t(\\d+))_out\\.npy");
     private static final Pattern HALF = Pattern.compile("cases/[^/]+/half_weights/unet_t(\\d+)_out_(\\w+?)_weights\\.npy");
     private static final Pattern GUIDANCE = Pattern.compile("\\+\\s*([0-9]+(?:\\.[0-9]+)?)\\s*\\*");
@@ -82,7 +82,7 @@ class UNet2DConditionModelGoldenTest {
     }
 
     /** The index entry's timestep, else the number in the file name. */
-    private static long timestep(Golden.Entry e, String fromName) {
+    static long timestep(Golden.Entry e, String fromName) {
         JsonNode t = e.node().get("timestep");
         return t != null && t.isNumber() ? t.asLong() : Long.parseLong(fromName);
     }
@@ -98,6 +98,20 @@ class UNet2DConditionModelGoldenTest {
     }
 
     private static void checkTimestep(String model, String dir, long timestep) {
+        try (NDManager m = GoldenUNets.MANAGER.newSubManager()) {
+            timestepOutputs(model, dir, timestep, m).forEach((file, ours) -> {
+                boolean probs = file.substring(dir.length()).startsWith("attn_probs_");
+                assertClose(file, ours, probs ? PROBS_ATOL : ATOL, probs ? 0 : RTOL);
+            });
+        }
+    }
+
+    /**
+     * Our arrays for every fixture of a timestep case ({@code dir} = {@code cases/<model>/unet/t<N>/}), by fixture
+     * file: the output, every {@code hooks/<module>.npy}, the attention maps (in the golden layout), {@code emb} and
+     * SDXL's {@code add_embeds}; the arrays live in {@code m}.
+     */
+    static Map<String, NDArray> timestepOutputs(String model, String dir, long timestep, NDManager m) {
         Golden g = Golden.get();
         UNet2DConditionModel unet = GoldenUNets.load(model);
         Map<String, String> fixtures = new TreeMap<>();    // hook point → fixture file
@@ -113,23 +127,21 @@ class UNet2DConditionModelGoldenTest {
                 fixtures.put(":emb", f);
             }
         }
-        try (NDManager m = GoldenUNets.MANAGER.newSubManager();
-             Capture cap = new Capture(unet.hooks(), List.copyOf(fixtures.keySet()));
+        Map<String, NDArray> ours = new TreeMap<>();
+        try (Capture cap = new Capture(unet.hooks(), List.copyOf(fixtures.keySet()));
              InputCapture addEmbeds = new InputCapture(unet.hooks(), "add_embedding.linear_1")) {
             UNetInput in = GoldenUNets.input(m, model, timestep);
-            NDArray out = unet.forward(in);
-            assertClose(dir + "out.npy", out, ATOL, RTOL);
-            for (var f : fixtures.entrySet()) {
-                if (f.getKey().endsWith(":probs")) {
-                    assertClose(f.getValue(), headsToBatch(cap.get(f.getKey())), PROBS_ATOL, 0);
-                } else {
-                    assertClose(f.getValue(), cap.get(f.getKey()), ATOL, RTOL);
-                }
+            ours.put(dir + "out.npy", unet.forward(in));
+            for (var f : fixtures.entrySet()) {                  // copies: the captures are closed below
+                NDArray a = cap.get(f.getKey());
+                ours.put(f.getValue(), (f.getKey().endsWith(":probs") ? headsToBatch(a) : a).duplicate());
             }
             if (g.exists(dir + "add_embeds.npy")) {
-                assertClose(dir + "add_embeds.npy", addEmbeds.get(), ATOL, RTOL);
+                ours.put(dir + "add_embeds.npy", addEmbeds.get().duplicate());
             }
+            ours.values().forEach(a -> a.attach(m));
         }
+        return ours;
     }
 
     /** Our (B, N, T, S) attention maps in the golden (B·N, T, S) layout: row b·N + n. */
