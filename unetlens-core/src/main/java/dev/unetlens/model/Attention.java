@@ -122,20 +122,23 @@ public final class Attention extends Module {
      * probabilities are computed beside it and do not change the output: the explicit kernel mixes them with V in
      * the chunks it would have used anyway (bit for bit its output), and SDPA's output is SDPA's whether or not
      * anyone looks. Only a listener that hands back other probabilities changes the output: they are mixed with V.
-     * (A listener must not write into the probabilities it is given: the module rules.)
+     * (A listener must not write into the probabilities it is given: the module rules.) The float32 core is checked
+     * against float64 as it runs ({@link AttentionCore}); the bf16 explicit kernel's is held to float64 by the
+     * bf16 kernel sweep only.
      */
     private NDArray core(NDArray x, NDArray q, NDArray k, NDArray v) {
         AttentionKernel kernel = AttentionKernel.effective();
         boolean bf16 = toQ.bf16();                       // the explicit kernel's two products in bf16; SDPA stays fp32
+        boolean bf16Explicit = bf16 && kernel == AttentionKernel.EXPLICIT;
         if (!listening(probsPoint)) {
-            return kernel == AttentionKernel.SDPA ? kernel.attend(q, k, v, scale) : ChunkedAttention.attend(q, k, v, scale, bf16);
+            return bf16Explicit ? ChunkedAttention.attend(q, k, v, scale, true) : AttentionCore.attend(kernel, q, k, v, scale, null);
         }
         NDArray probs = ChunkedAttention.probs(q, k, scale, bf16);             // [B, N, T, S]
         NDArray seen = emit(probsPoint, x, probs);
-        if (kernel == AttentionKernel.SDPA && seen == probs) {
-            return kernel.attend(q, k, v, scale);                              // beside the probabilities, untouched
+        if (seen != probs || bf16Explicit) {
+            return ChunkedAttention.mix(seen, v, bf16);                        // a listener's probabilities; bf16 explicit
         }
-        return ChunkedAttention.mix(seen, v, bf16);                            // explicit: bit for bit attend's output
+        return AttentionCore.attend(kernel, q, k, v, scale, bf16 ? null : probs);  // bit for bit the unheard output
     }
 
     /** [B, T, N·D] → [B, N, T, D]. */

@@ -172,68 +172,26 @@ final class Reference64 {
 
     /**
      * Attention o = softmax(q·kᵀ·scale)·v per group g (g = batch × head): q [G, T, D] at {@code q[qAt.applyAsInt(g,
-     * t) + d]}, k and v [G, S, D] likewise, out [G, T, D]; with the bound of a float32 kernel, derived here.
-     *
-     * <p>u = 2⁻²⁴, λ = {@link Comparison#LAMBDA} (the probabilistic bound of {@link Comparison}: a sum of K terms
-     * in float32 is within λ·√K·u·Σ|terms| of the exact sum). Per query row t:
-     * <ol>
-     *   <li>scores z_s = scale·Σ_d q_d·k_sd, a_s = scale·Σ_d |q_d·k_sd|: off by at most
-     *       e_s = λ·√(D+1)·u·a_s + 2u·|z_s| (the dot product, the multiply by scale, the subtraction of the row's
-     *       maximum); E = max_s e_s;</li>
-     *   <li>probabilities p_s = exp(z_s − m)/Σ_r exp(z_r − m): score errors move p_s by p_s·(δz_s − Σ_r p_r·δz_r),
-     *       at most 2E·p_s; their own rounding adds p_s·(λ·√(S+1) + 4 + 2·⌈S/32⌉)·u — the exp (≤ 2 ulp), the sum of S
-     *       positive terms, the division, and, in a flash kernel, one rescale (an exp and a multiply) of the running
-     *       sums per key block of at least 32 keys; ρ = 2E + that factor;</li>
-     *   <li>the output o_j = Σ_s p_s·v_sj, S terms: off by at most (ρ + λ·√(S+1)·u)·Σ_s p_s·|v_sj| + u·|o_j|.</li>
-     * </ol>
-     * First order in u (the second-order terms are below u² of the same sums). A kernel that mixes the wrong keys,
-     * drops a block or mis-scales a row is off by a fraction of Σ_s p_s·|v_sj| itself, thousands of times the bound.
+     * t) + d]}, k and v [G, S, D] likewise, out [G, T, D]; with the bound of a float32 kernel, derived at
+     * {@link dev.unetlens.model.check.AttentionCheck#row} (which the run-time checks use too).
      */
     static Bounded attention(float[] q, float[] k, float[] v, int groups, int t, int s, int d, double scale,
                              java.util.function.IntBinaryOperator qAt, java.util.function.IntBinaryOperator kvAt) {
-        double u = 0x1p-24;                                                    // float32 unit roundoff
-        double lambda = Comparison.LAMBDA;
         double[] y = new double[groups * t * d];
         double[] bound = new double[y.length];
-        double[] z = new double[s];
-        double[] p = new double[s];
+        float[] kg = new float[s * d];
+        float[] vg = new float[s * d];
+        float[] qi = new float[d];
         for (int g = 0; g < groups; g++) {
+            for (int r = 0; r < s; r++) {
+                System.arraycopy(k, kvAt.applyAsInt(g, r), kg, r * d, d);
+                System.arraycopy(v, kvAt.applyAsInt(g, r), vg, r * d, d);
+            }
             for (int i = 0; i < t; i++) {
-                int qi = qAt.applyAsInt(g, i);
-                double max = Double.NEGATIVE_INFINITY;
-                double e = 0;
-                for (int r = 0; r < s; r++) {
-                    int kr = kvAt.applyAsInt(g, r);
-                    double sum = 0;
-                    double abs = 0;
-                    for (int c = 0; c < d; c++) {
-                        double x = (double) q[qi + c] * k[kr + c];
-                        sum += x;
-                        abs += Math.abs(x);
-                    }
-                    z[r] = sum * scale;
-                    e = Math.max(e, lambda * Math.sqrt(d + 1.0) * u * abs * scale + 2 * u * Math.abs(z[r]));
-                    max = Math.max(max, z[r]);
-                }
-                double total = 0;
-                for (int r = 0; r < s; r++) {
-                    p[r] = Math.exp(z[r] - max);
-                    total += p[r];
-                }
-                double rho = 2 * e + (lambda * Math.sqrt(s + 1.0) + 4 + 2 * Math.ceil(s / 32.0)) * u;
-                for (int j = 0; j < d; j++) {
-                    double o = 0;
-                    double abs = 0;
-                    for (int r = 0; r < s; r++) {
-                        double w = p[r] / total;
-                        double x = v[kvAt.applyAsInt(g, r) + j];
-                        o += w * x;
-                        abs += w * Math.abs(x);
-                    }
-                    int at = (g * t + i) * d + j;
-                    y[at] = o;
-                    bound[at] = (rho + lambda * Math.sqrt(s + 1.0) * u) * abs + u * Math.abs(o) + Float.MIN_NORMAL;
-                }
+                System.arraycopy(q, qAt.applyAsInt(g, i), qi, 0, d);
+                dev.unetlens.model.check.AttentionCheck.Row row = dev.unetlens.model.check.AttentionCheck.row(qi, kg, vg, scale);
+                System.arraycopy(row.y(), 0, y, (g * t + i) * d, d);
+                System.arraycopy(row.bound(), 0, bound, (g * t + i) * d, d);
             }
         }
         return new Bounded(y, bound);

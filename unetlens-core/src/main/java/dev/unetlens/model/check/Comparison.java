@@ -74,8 +74,15 @@ public record Comparison(int samples, int failures, double worstRatio, String wo
             if (!Double.isFinite(exact) || !Double.isFinite(absSum)) {
                 return;
             }
+            addBounded(got, exact, arithmetic.bound(exact, absSum, terms, bias), where);
+        }
+
+        /** One output whose bound the caller derived (a composite operation: {@link AttentionCheck}). */
+        public void addBounded(float got, double exact, double bound, java.util.function.Supplier<String> where) {
+            if (!Double.isFinite(exact) || !Double.isFinite(bound)) {
+                return;
+            }
             samples++;
-            double bound = arithmetic.bound(exact, absSum, terms, bias);
             double ratio = Float.isFinite(got) ? Math.abs(got - exact) / bound : Double.POSITIVE_INFINITY;
             if (ratio > 1) {
                 failures++;

@@ -1,0 +1,138 @@
+package dev.unetlens.model.check;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * An attention core's output, {@code softmax(q·kᵀ·scale)·v}, at sampled query rows against float64 sums, with the
+ * rounding bound a correct float32 kernel keeps ({@link #row}, where it is derived). A thorough check takes up to
+ * {@value #THOROUGH_GROUPS} (batch, head) groups — the first, the last, others at random — and
+ * {@value #THOROUGH_ROWS} query rows in each (the first, the last, others at random); a spot check one group and
+ * {@value #SPOT_ROWS} rows. Each sampled group's keys and values are copied out once (S·D floats each).
+ */
+public final class AttentionCheck {
+    static final int THOROUGH_GROUPS = 4;
+    static final int THOROUGH_ROWS = 16;
+    static final int SPOT_ROWS = 2;
+
+    private AttentionCheck() {
+    }
+
+    /** q [B, N, T, D], k [B, N, S, D], v [B, N, S, Dv] (any strides), y [B, N, T, Dv]: y against float64. */
+    public static Comparison compare(NDArray q, NDArray k, NDArray v, float scale, NDArray y, boolean thorough,
+                                     SplittableRandom random) {
+        Shape qs = q.getShape();
+        long b = qs.get(0);
+        long n = qs.get(1);
+        long t = qs.get(2);
+        long groups = b * n;
+        long[] picked = pick(groups, thorough ? THOROUGH_GROUPS : 1, thorough, random);
+        Comparison.Tally tally = new Comparison.Tally();
+        for (long g : picked) {
+            long bi = g / n;
+            long ni = g % n;
+            float[] kf = k.get(bi, ni).toFloatArray();                         // [S, D]
+            float[] vf = v.get(bi, ni).toFloatArray();                         // [S, Dv]
+            for (long ti : pick(t, thorough ? THOROUGH_ROWS : SPOT_ROWS, thorough, random)) {
+                float[] qf = q.get(bi, ni, ti).toFloatArray();                 // [D]
+                float[] got = y.get(bi, ni, ti).toFloatArray();                // [Dv]
+                Row exact = row(qf, kf, vf, scale);
+                for (int j = 0; j < got.length; j++) {
+                    int jj = j;
+                    tally.addBounded(got[j], exact.y()[j], exact.bound()[j],
+                            () -> String.format(Locale.ROOT, "(%d, %d, %d, %d)", bi, ni, ti, jj));
+                }
+            }
+        }
+        return tally.result(thorough);
+    }
+
+    /**
+     * {@code count} distinct indices below {@code size} (all if it has no more): with {@code ends}, the first and
+     * the last, then random ones.
+     */
+    static long[] pick(long size, int count, boolean ends, SplittableRandom random) {
+        if (size <= count) {
+            return java.util.stream.LongStream.range(0, size).toArray();
+        }
+        java.util.Set<Long> chosen = new java.util.LinkedHashSet<>();
+        if (ends) {
+            chosen.add(0L);
+            chosen.add(size - 1);
+        }
+        while (chosen.size() < count) {
+            chosen.add(random.nextLong(size));
+        }
+        return chosen.stream().mapToLong(Long::longValue).toArray();
+    }
+
+    /** One query row's exact outputs and their bounds. */
+    public record Row(double[] y, double[] bound) {
+    }
+
+    /**
+     * One query row of attention, o = softmax(q·kᵀ·scale)·v: q [D], k [S, D], v [S, Dv] (row-major), with the bound
+     * of a float32 kernel.
+     *
+     * <p>u = 2⁻²⁴, λ = {@link Comparison#LAMBDA} (the probabilistic bound of {@link Comparison}: a sum of K terms
+     * in float32 is within λ·√K·u·Σ|terms| of the exact sum):
+     * <ol>
+     *   <li>scores z_s = scale·Σ_d q_d·k_sd, a_s = scale·Σ_d |q_d·k_sd|: off by at most
+     *       e_s = λ·√(D+1)·u·a_s + 2u·|z_s| (the dot product, the multiply by scale, the subtraction of the row's
+     *       maximum); E = max_s e_s;</li>
+     *   <li>probabilities p_s = exp(z_s − m)/Σ_r exp(z_r − m): score errors move p_s by p_s·(δz_s − Σ_r p_r·δz_r),
+     *       at most 2E·p_s; their own rounding adds p_s·(λ·√(S+1) + 4 + 2·⌈S/32⌉)·u — the exp (≤ 2 ulp), the sum of S
+     *       positive terms, the division, and, in a flash kernel, one rescale (an exp and a multiply) of the running
+     *       sums per key block of at least 32 keys; ρ = 2E + that factor;</li>
+     *   <li>the output o_j = Σ_s p_s·v_sj, S terms: off by at most (ρ + λ·√(S+1)·u)·Σ_s p_s·|v_sj| + u·|o_j|.</li>
+     * </ol>
+     * First order in u (the second-order terms are below u² of the same sums). A kernel that mixes the wrong keys,
+     * drops a block or mis-scales a row is off by a fraction of Σ_s p_s·|v_sj| itself, thousands of times the bound.
+     */
+    public static Row row(float[] q, float[] k, float[] v, double scale) {
+        double u = Comparison.U;
+        double lambda = Comparison.LAMBDA;
+        int d = q.length;
+        int s = k.length / d;
+        int dv = v.length / s;
+        double[] z = new double[s];
+        double max = Double.NEGATIVE_INFINITY;
+        double e = 0;
+        for (int r = 0; r < s; r++) {
+            double sum = 0;
+            double abs = 0;
+            for (int c = 0; c < d; c++) {
+                double x = (double) q[c] * k[r * d + c];
+                sum += x;
+                abs += Math.abs(x);
+            }
+            z[r] = sum * scale;
+            e = Math.max(e, lambda * Math.sqrt(d + 1.0) * u * abs * scale + 2 * u * Math.abs(z[r]));
+            max = Math.max(max, z[r]);
+        }
+        double total = 0;
+        for (int r = 0; r < s; r++) {
+            z[r] = Math.exp(z[r] - max);                                       // z now holds the unnormalised p
+            total += z[r];
+        }
+        double rho = 2 * e + (lambda * Math.sqrt(s + 1.0) + 4 + 2 * Math.ceil(s / 32.0)) * u;
+        double[] y = new double[dv];
+        double[] bound = new double[dv];
+        for (int j = 0; j < dv; j++) {
+            double o = 0;
+            double abs = 0;
+            for (int r = 0; r < s; r++) {
+                double w = z[r] / total;
+                double x = v[r * dv + j];
+                o += w * x;
+                abs += w * Math.abs(x);
+            }
+            y[j] = o;
+            bound[j] = (rho + lambda * Math.sqrt(s + 1.0) * u) * abs + u * Math.abs(o) + Float.MIN_NORMAL;
+        }
+        return new Row(y, bound);
+    }
+}
