@@ -102,7 +102,7 @@ public final class BenchCommand implements Callable<Integer> {
     Path torchProfile;
 
     @Option(names = "--attention", split = ",", paramLabel = "KERNEL",
-            description = "Attention kernel: explicit (default) or sdpa (torch's fused flash attention); a comma list"
+            description = "Attention kernel: sdpa (torch's fused flash attention, the default) or explicit; a comma list"
                     + " (explicit,sdpa) runs every case once per kernel, side by side in one run.")
     List<String> attention;
 
@@ -135,7 +135,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new UnetlensException("--hook-overhead, --memory-check and --attention-pairs must be ≥ 0, got "
                     + hookPairs + ", " + memoryChecks + " and " + attentionPairs);
         }
-        List<AttentionKernel> kernels = attention == null ? List.of(AttentionKernel.EXPLICIT)
+        List<AttentionKernel> kernels = attention == null ? List.of(AttentionKernel.SDPA)
                 : attention.stream().map(AttentionKernel::parse).distinct().toList();
         if (child != null) {
             AttentionKernel.select(kernels.getFirst());

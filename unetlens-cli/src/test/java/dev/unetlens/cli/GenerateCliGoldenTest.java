@@ -47,9 +47,9 @@ class GenerateCliGoldenTest {
                         continue;
                     }
                     tests.add(DynamicTest.dynamicTest(model + "/" + run.getFileName(), () -> check(run, args)));
-                    if (tests.stream().noneMatch(t -> t.getDisplayName().startsWith(model + "/sdpa "))) {
-                        List<String> fused = withSdpa(args);                   // each model's first run, fused too
-                        tests.add(DynamicTest.dynamicTest(model + "/sdpa " + run.getFileName(), () -> check(run, fused)));
+                    if (tests.stream().noneMatch(t -> t.getDisplayName().startsWith(model + "/explicit "))) {
+                        List<String> plain = withExplicit(args);               // each model's first run, explicit too
+                        tests.add(DynamicTest.dynamicTest(model + "/explicit " + run.getFileName(), () -> check(run, plain)));
                     }
                 }
             }
@@ -94,10 +94,10 @@ class GenerateCliGoldenTest {
         return a;
     }
 
-    /** The same run with {@code --attention sdpa}, into its own directory. */
-    private static List<String> withSdpa(List<String> args) {
+    /** The same run with {@code --attention explicit}, into its own directory. */
+    private static List<String> withExplicit(List<String> args) {
         List<String> a = new ArrayList<>(args.subList(0, args.size() - 2));
-        a.addAll(List.of("--attention", "sdpa", "--out", args.getLast() + "-sdpa"));
+        a.addAll(List.of("--attention", "explicit", "--out", args.getLast() + "-explicit"));
         return a;
     }
 
@@ -117,7 +117,7 @@ class GenerateCliGoldenTest {
         assertThat(out.resolve("manifest.json")).exists();
         assertThat(out.resolve("latents.npy")).exists();
         computeIsRecorded(out.resolve("manifest.json"));
-        String kernel = args.contains("sdpa") ? "sdpa" : "explicit";
+        String kernel = args.contains("explicit") ? "explicit" : "sdpa";    // sdpa: the default
         JsonNode attention = readJson(out.resolve("manifest.json")).path("compute").path("attention");
         assertThat(attention.path("selected").asText()).isEqualTo(kernel);
         assertThat(attention.path("kernel").asText()).as("the kernel that ran").isEqualTo(kernel);
@@ -147,6 +147,6 @@ class GenerateCliGoldenTest {
         assertThat(k.get("calls").asLong()).isPositive();
         assertThat(k.get("thorough_checks").asLong()).isGreaterThanOrEqualTo(k.get("shapes").size());
         assertThat(k.get("shapes")).allSatisfy(s -> assertThat(s.asText())
-                .matches("(conv2d|linear) .+: (onednn|padded_channels|im2col|float64|libtorch)( \\(.+\\))?"));
+                .matches("(conv2d|linear|attention) .+: (onednn|padded_channels|im2col|float64|libtorch|sdpa|explicit)( \\(.+\\))?"));
     }
 }

@@ -121,10 +121,11 @@ public final class Attention extends Module {
      * softmax(Q·Kᵀ·scale)·V through the {@linkplain AttentionKernel#effective kernel in use}. Listened-to
      * probabilities are computed beside it and do not change the output: the explicit kernel mixes them with V in
      * the chunks it would have used anyway (bit for bit its output), and SDPA's output is SDPA's whether or not
-     * anyone looks. Only a listener that hands back other probabilities changes the output: they are mixed with V.
-     * (A listener must not write into the probabilities it is given: the module rules.) The float32 core is checked
-     * against float64 as it runs ({@link AttentionCore}); the bf16 explicit kernel's is held to float64 by the
-     * bf16 kernel sweep only.
+     * anyone looks. A listener that hands back other probabilities P′ changes the output to P′·V: the explicit
+     * kernel mixes P′ itself; SDPA adds (P′ − P)·V to its own output, so that P′ equal to P (a patch from the run into
+     * itself) adds exact zeros and changes no bit, while any other P′ gives P′·V within float32 rounding. (A listener
+     * must not write into the probabilities it is given: the module rules.) The float32 core is checked against
+     * float64 as it runs ({@link AttentionCore}); the bf16 explicit kernel's by the bf16 kernel sweep only.
      */
     private NDArray core(NDArray x, NDArray q, NDArray k, NDArray v) {
         AttentionKernel kernel = AttentionKernel.effective();
@@ -135,10 +136,11 @@ public final class Attention extends Module {
         }
         NDArray probs = ChunkedAttention.probs(q, k, scale, bf16);             // [B, N, T, S]
         NDArray seen = emit(probsPoint, x, probs);
-        if (seen != probs || bf16Explicit) {
-            return ChunkedAttention.mix(seen, v, bf16);                        // a listener's probabilities; bf16 explicit
+        if (bf16Explicit || (seen != probs && kernel == AttentionKernel.EXPLICIT)) {
+            return ChunkedAttention.mix(seen, v, bf16);                        // a listener's P′, or bf16: P′·V
         }
-        return AttentionCore.attend(kernel, q, k, v, scale, bf16 ? null : probs);  // bit for bit the unheard output
+        NDArray out = AttentionCore.attend(kernel, q, k, v, scale, bf16 ? null : probs);  // bit for bit the unheard output
+        return seen == probs ? out : out.add(ChunkedAttention.mix(seen.sub(probs), v, bf16)); // SDPA + (P′ − P)·V
     }
 
     /** [B, T, N·D] → [B, N, T, D]. */

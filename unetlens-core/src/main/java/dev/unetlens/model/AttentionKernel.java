@@ -8,11 +8,15 @@ import java.util.Locale;
 
 /**
  * Which kernel computes the attention core {@code softmax(Q·Kᵀ·scale)·V} of every {@link Attention} in the process:
- * {@link #EXPLICIT}, unetlens' own chunked softmax ({@link ChunkedAttention}, the default), or {@link #SDPA}, torch's
- * fused {@code scaled_dot_product_attention} ({@link SdpaKernel}: a CPU flash-attention kernel, run as a one-op
- * TorchScript module). Chosen once per run ({@code --attention}) before the first forward, and recorded in the run's
- * manifest (the {@code compute} record). Either way every module output and the attention probabilities stay
- * reachable: the kernel replaces only the core between q, k, v and the heads' mix.
+ * {@link #SDPA}, torch's fused {@code scaled_dot_product_attention} ({@link SdpaKernel}: a CPU flash-attention
+ * kernel, run as a one-op TorchScript module; the default, as in diffusers on torch 2; EXPLICIT runs where it cannot
+ * be loaded), or {@link #EXPLICIT}, unetlens' own chunked softmax ({@link ChunkedAttention}). Measured on the
+ * full-size SD 1.5 U-Net at 64×64 on a quiet 2-vCPU AMD EPYC: SDPA 0.82× the explicit kernel's time at batch 1 and
+ * 0.79× at batch 2 ({@code bench-reference/runs/2026-12-03-zen5-quiet}). Both are held to float64 by the kernel
+ * sweep and, as they run, by the attention checks ({@code AttentionCore}). Chosen once per run ({@code --attention})
+ * before the first forward, and recorded in the run's manifest (the {@code compute} record). Either way every module
+ * output and the attention probabilities stay reachable: the kernel replaces only the core between q, k, v and the
+ * heads' mix.
  */
 public enum AttentionKernel {
     /** unetlens' chunked softmax attention: scores of a chunk of queries at a time, then softmax, then · V. */
@@ -32,7 +36,7 @@ public enum AttentionKernel {
 
     /** System property that sets the kernel a process starts with (tests: {@code -Dunetlens.attention=sdpa}). */
     public static final String PROPERTY = "unetlens.attention";
-    private static volatile AttentionKernel selected = EXPLICIT;
+    private static volatile AttentionKernel selected = SDPA;
 
     static {
         String named = System.getProperty(PROPERTY);

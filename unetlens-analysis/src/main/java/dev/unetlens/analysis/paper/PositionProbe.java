@@ -210,7 +210,7 @@ public final class PositionProbe {
                     sum += loss.getFloat();
                     gc.backward(loss);
                 }
-                trainer.step();
+                TrainerSteps.step(trainer);
             }
             steps++;
         }

@@ -119,10 +119,15 @@ public final class BaselineRatios {
             if (r.has("error")) {
                 continue;
             }
-            String kernel = r.path("attention").asText("explicit");          // named where it is not the default
-            String mkl = r.path("mkl").asText("default");
-            String variant = (kernel.equals("explicit") ? "" : kernel) + (mkl.equals("avx512") ? (kernel.equals("explicit") ? "" : ", ") + "mkl avx512" : "");
-            t.append("| ").append(r.path("case").asText()).append(variant.isEmpty() ? "" : " (" + variant + ")")
+            List<String> variant = new java.util.ArrayList<>();              // named where not the default
+            String kernel = r.path("attention").asText("explicit");            // (results before sdpa was: explicit)
+            if (!kernel.equals("sdpa")) {
+                variant.add(kernel);
+            }
+            if (r.path("mkl").asText("default").equals("avx512")) {
+                variant.add("mkl avx512");
+            }
+            t.append("| ").append(r.path("case").asText()).append(variant.isEmpty() ? "" : " (" + String.join(", ", variant) + ")")
                     .append(" | ").append(cell(r)).append(" |");
             for (Baseline b : baselines) {
                 JsonNode e = entry(r, b.label());

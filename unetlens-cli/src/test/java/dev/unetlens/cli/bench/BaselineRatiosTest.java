@@ -35,7 +35,8 @@ class BaselineRatiosTest {
         Baseline slow = Baseline.of("{\"case\": \"unet_64_b1\", \"median_s\": 10.0, \"peak_rss_mb\": 3000, \"torch\": \"1.13\"}", "a");
         Baseline fast = Baseline.of("{\"case\": \"unet_64_b1\", \"median_s\": 5.0, \"peak_rss_mb\": 4000, \"torch\": \"2.6\","
                 + " \"attention\": \"sdpa\"}", "b");
-        ObjectNode r = JSON.createObjectNode().put("case", "unet_64_b1").put("median_s", 4.0).put("peak_rss_mb", 3600);
+        ObjectNode r = JSON.createObjectNode().put("case", "unet_64_b1").put("median_s", 4.0).put("peak_rss_mb", 3600)
+                .put("attention", "sdpa");
         String line = BaselineRatios.compare(r, new BenchCase.UNetCase(64, 1), List.of(slow, fast));
         assertThat(r.path("baselines")).hasSize(2);
         assertThat(r.path("vs_faster").path("baseline").asText()).isEqualTo("torch 2.6 + SDPA");
@@ -46,12 +47,16 @@ class BaselineRatiosTest {
         assertThat(line).contains("vs the faster 0.80×");
         assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
                 .contains("| unet_64_b1 | 4.00 s, 3600 MB | 10.00 s, 3000 MB | 5.00 s, 4000 MB | 0.80× (RSS 1.20×) ✗ |");
-        r.put("attention", "sdpa").put("mkl", "avx512");                  // variants are named in the table's rows
-        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
-                .contains("| unet_64_b1 (sdpa, mkl avx512) | 4.00 s");
-        r.put("attention", "explicit");
+        r.put("mkl", "avx512");                                           // variants are named in the table's rows
         assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
                 .contains("| unet_64_b1 (mkl avx512) | 4.00 s");
+        r.put("attention", "explicit");
+        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
+                .contains("| unet_64_b1 (explicit, mkl avx512) | 4.00 s");
+        r.remove("attention");                                            // results from before sdpa was the default
+        assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast)))
+                .contains("| unet_64_b1 (explicit, mkl avx512) | 4.00 s");
+        r.put("attention", "sdpa");
         r.put("mkl", "default (asked for avx512: an Intel CPU, where MKL takes its AVX-512 kernels itself)");
         assertThat(BaselineRatios.table(JSON.createArrayNode().add(r), List.of(slow, fast))).contains("| unet_64_b1 | 4.00 s");
     }

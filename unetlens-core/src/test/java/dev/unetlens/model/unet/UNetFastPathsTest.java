@@ -55,8 +55,9 @@ class UNetFastPathsTest {
 
     /**
      * With the fused kernel, looking at the probabilities changes no bit of the output: the output still comes from
-     * SDPA, the probabilities are computed beside it. A listener that hands back other probabilities (here a copy)
-     * gets them mixed with V: the explicit product, within float rounding of SDPA's.
+     * SDPA, the probabilities are computed beside it. A listener that hands back a copy (a patch from the run into
+     * itself) changes no bit either: SDPA's output plus (P′ − P)·V, exact zeros. Other probabilities P′ give P′·V:
+     * the explicit kernel's mix of the same P′, within float rounding.
      */
     @Test
     void withSdpaLookingAtTheProbabilitiesChangesNoBit() {
@@ -72,9 +73,20 @@ class UNetFastPathsTest {
                             .isNotEqualTo(explicit(unet, in));
                     float[] looked = withProbsListener(unet, in, (point, x, value, ctx) -> value);
                     assertThat(looked).as(model + ": output while the probabilities are captured").containsExactly(fused);
-                    float[] replaced = withProbsListener(unet, in, (point, x, value, ctx) -> value.duplicate());
-                    assertThat(maxDiff(replaced, fused)).as(model + ": probabilities handed back are mixed with V")
-                            .isGreaterThan(0).isLessThanOrEqualTo(1e-5);
+                    float[] copied = withProbsListener(unet, in, (point, x, value, ctx) -> value.duplicate());
+                    assertThat(copied).as(model + ": the same probabilities handed back").containsExactly(fused);
+                    HookTable.Listener halve = (point, x, value, ctx) -> value.mul(0.5f);
+                    float[] edited = withProbsListener(unet, in, halve);
+                    AttentionKernel.select(AttentionKernel.EXPLICIT);
+                    float[] editedExplicit;
+                    try {
+                        editedExplicit = withProbsListener(unet, in, halve);
+                    } finally {
+                        AttentionKernel.select(AttentionKernel.SDPA);
+                    }
+                    assertThat(maxDiff(edited, fused)).as(model + ": halved probabilities change the output").isGreaterThan(1e-3);
+                    assertThat(maxDiff(edited, editedExplicit)).as(model + ": SDPA + (P′ − P)·V against P′·V")
+                            .isLessThanOrEqualTo(1e-5);
                 }
             }
         } finally {
