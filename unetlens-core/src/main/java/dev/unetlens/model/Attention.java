@@ -140,7 +140,7 @@ public final class Attention extends Module {
             return ChunkedAttention.mix(seen, v, bf16);                        // a listener's P′, or bf16: P′·V
         }
         NDArray out = AttentionCore.attend(kernel, q, k, v, scale, bf16 ? null : probs);  // bit for bit the unheard output
-        return seen == probs ? out : out.add(ChunkedAttention.mix(seen.sub(probs), v, bf16)); // SDPA + (P′ − P)·V
+        return seen == probs ? out : out.add(ChunkedAttention.mixDifference(seen, probs, v, bf16)); // SDPA + (P′ − P)·V
     }
 
     /** [B, T, N·D] → [B, N, T, D]. */

@@ -99,6 +99,26 @@ final class ChunkedAttention {
         });
     }
 
+    /**
+     * (changed − probs)·v, both [B, N, T, S], in the chunks of {@link #mix}, each chunk's difference freed once used:
+     * what a listener's changed probabilities add to a kernel's output — exact zeros where they equal probs.
+     */
+    static NDArray mixDifference(NDArray changed, NDArray probs, NDArray v, boolean bf16) {
+        Shape ps = probs.getShape();
+        NDArray v3 = v.reshape(ps.get(0) * ps.get(1), ps.get(3), v.getShape().get(3));
+        Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null, bf16 ? Bf16.of(v3) : v3, bf16);
+        NDArray a3 = changed.reshape(h.b * h.n, h.t, h.s);                    // [B·N, T, S]
+        NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);
+        Chunks c = h.chunks(SCORE_BUDGET);
+        return h.eachChunk(c, (g, i) -> {
+            try (ForwardScope scope = new ForwardScope()) {                    // frees the chunk's difference
+                NDIndex at = new NDIndex("{}:{}, {}:{}", g, Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows));
+                NDArray d = a3.get(at).sub(p3.get(at));
+                return scope.keep(h.product(h.operand(d), h.v(g, c.heads)));  // [g, c, Dv]
+            }
+        });
+    }
+
     /** A chunk: {@code heads} of the B·N (whole batch elements), {@code rows} query rows. */
     private record Chunks(long heads, long rows) {
     }
