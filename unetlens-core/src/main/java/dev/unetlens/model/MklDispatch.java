@@ -30,9 +30,10 @@ import java.util.Set;
  * changed, and where anything differs (another MKL build, MKL already asked, no AVX-512, an Intel CPU that needs
  * none of this) nothing is written and the record says why.
  *
- * <p>Why opt-in: the AVX-512 kernels sum in another order. On the golden fixtures the U-Net then differs from
- * diffusers by at most the CPU-to-CPU variation the fixtures' README documents (≤ 1.4e-6 of an array's largest
- * value), but two of its thousands of checked elements fall outside the per-element tolerances (an attention
+ * <p>Why opt-in: the AVX-512 kernels sum in another order. On the golden fixtures the U-Net, text encoders and VAE
+ * then differ from diffusers by up to 3.1e-6 of an array's largest value (MklKernelsGoldenTest), within the
+ * CPU-to-CPU variation the fixtures' README documents (7e-6), but two of the U-Net's thousands of checked elements
+ * fall outside the per-element tolerances (an attention
  * probability 1.07e-6 off against atol 1e-6; a hook element of 0.08 in a map up to 16.8, 2.3e-5 off against
  * 1e-5 + 1e-4·|x|). The default computes what diffusers on libtorch computes on the same CPU. The run-time kernel
  * checks ({@link dev.unetlens.model.check.KernelChecks}) test the AVX-512 products against float64 as they test any.

@@ -20,7 +20,7 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * {@code UNETLENS_MKL=avx512} ({@code dev.unetlens.model.MklDispatch}) on the golden U-Net cases, each way in its own
+ * {@code UNETLENS_MKL=avx512} ({@code dev.unetlens.model.MklDispatch}) on the golden U-Net, text encoder and VAE cases, each way in its own
  * JVM ({@link MklKernelsCheck}: MKL chooses its kernels once, at its first product).
  *
  * <p>On an AMD CPU with AVX-512 the opt-in must take effect (its record says {@code avx512} and some output bits
@@ -47,7 +47,9 @@ class MklKernelsGoldenTest {
         Run standard = run("default");
         Run avx512 = run("avx512");
         assertThat(standard.record()).isEqualTo("default");
-        assertThat(avx512.arrays()).as("golden U-Net arrays").isNotEmpty();
+        assertThat(avx512.arrays()).as("golden arrays").isNotEmpty();
+        assertThat(avx512.arrays().keySet()).as("U-Net, text encoder and VAE arrays")
+                .anyMatch(f -> f.contains("/unet/")).anyMatch(f -> f.contains("/text_encoder")).anyMatch(f -> f.contains("/vae/"));
         assertThat(avx512.arrays().keySet()).isEqualTo(standard.arrays().keySet());
         assertThat(avx512.rerouted()).as("products the float64 kernel checks found wrong").isZero();
 
@@ -71,7 +73,7 @@ class MklKernelsGoldenTest {
                 worstFile = e.getKey();
             }
         }
-        System.out.printf(Locale.ROOT, "mkl %s: %d of %d golden U-Net arrays differ from the default's bits; largest"
+        System.out.printf(Locale.ROOT, "mkl %s: %d of %d golden arrays differ from the default's bits; largest"
                         + " difference from the fixture %.3g of the array's max magnitude (%s)%n", avx512.record(),
                 differing, avx512.arrays().size(), worst, worstFile);
     }
