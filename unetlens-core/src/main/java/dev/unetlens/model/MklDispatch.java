@@ -31,11 +31,11 @@ import java.util.Set;
  * none of this) nothing is written and the record says why.
  *
  * <p>Why opt-in: the AVX-512 kernels sum in another order. On the golden fixtures the U-Net, text encoders and VAE
- * then differ from diffusers by up to 3.1e-6 of an array's largest value (MklKernelsGoldenTest), within the
- * CPU-to-CPU variation the fixtures' README documents (7e-6), but single elements of three arrays fall outside the
- * per-element tolerances (U-Net hooks: an element of 0.08 in a map up to 16.8, 2.4e-5 off against 1e-5 + 1e-4·|x|,
- * and one of 0.016; a VAE decoder hook: one of 0.0018, 1.9e-5 off) — small values in maps of large ones, where
- * sums cancel (the maps reach 13–17). The default computes what diffusers on libtorch computes on the same CPU. The run-time kernel
+ * then differ from diffusers by up to 3.1e-6 of an array's largest value (MklKernelsGoldenTest), within the CPU-to-CPU
+ * variation the fixtures' README documents (7e-6), but single elements of three arrays fall outside the per-element
+ * tolerances (U-Net hooks: an element of 0.08 in a map up to 16.8, 2.4e-5 off against 1e-5 + 1e-4·|x|, and one of
+ * 0.016; a VAE decoder hook: one of 0.0018, 1.9e-5 off) — small values in maps of large ones, where sums cancel (the
+ * maps reach 13–17). The default computes what diffusers on libtorch computes on the same CPU. The run-time kernel
  * checks ({@link dev.unetlens.model.check.KernelChecks}) test the AVX-512 products against float64 as they test any.
  */
 final class MklDispatch {
