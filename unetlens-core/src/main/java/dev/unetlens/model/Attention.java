@@ -124,22 +124,23 @@ public final class Attention extends Module {
      * anyone looks. A listener that hands back other probabilities P′ changes the output to P′·V: the explicit
      * kernel mixes P′ itself; SDPA adds (P′ − P)·V to its own output, so that P′ equal to P (a patch from the run into
      * itself) adds exact zeros and changes no bit, while any other P′ gives P′·V within float32 rounding. (A listener
-     * must not write into the probabilities it is given: the module rules.) The float32 core is checked against
-     * float64 as it runs ({@link AttentionCore}); the bf16 explicit kernel's by the bf16 kernel sweep only.
+     * must not write into the probabilities it is given: the module rules.) The core is checked against float64 as it
+     * runs ({@link AttentionCore}), the bf16 explicit kernel's with the bf16 bound.
      */
     private NDArray core(NDArray x, NDArray q, NDArray k, NDArray v) {
         AttentionKernel kernel = AttentionKernel.effective();
         boolean bf16 = toQ.bf16();                       // the explicit kernel's two products in bf16; SDPA stays fp32
         boolean bf16Explicit = bf16 && kernel == AttentionKernel.EXPLICIT;
         if (!listening(probsPoint)) {
-            return bf16Explicit ? ChunkedAttention.attend(q, k, v, scale, true) : AttentionCore.attend(kernel, q, k, v, scale, null);
+            return AttentionCore.attend(kernel, q, k, v, scale, null, bf16Explicit);
         }
         NDArray probs = ChunkedAttention.probs(q, k, scale, bf16);             // [B, N, T, S]
         NDArray seen = emit(probsPoint, x, probs);
-        if (bf16Explicit || (seen != probs && kernel == AttentionKernel.EXPLICIT)) {
-            return ChunkedAttention.mix(seen, v, bf16);                        // a listener's P′, or bf16: P′·V
+        if (seen != probs && kernel == AttentionKernel.EXPLICIT) {
+            return ChunkedAttention.mix(seen, v, bf16);                        // a listener's P′: P′·V
         }
-        NDArray out = AttentionCore.attend(kernel, q, k, v, scale, bf16 ? null : probs);  // bit for bit the unheard output
+        NDArray heard = bf16 && !bf16Explicit ? null : probs;                  // SDPA's fp32 fallback must not mix bf16 P
+        NDArray out = AttentionCore.attend(kernel, q, k, v, scale, heard, bf16Explicit);  // bit for bit the unheard output
         return seen == probs ? out : out.add(ChunkedAttention.mixDifference(seen, probs, v, bf16)); // SDPA + (P′ − P)·V
     }
 

@@ -24,6 +24,15 @@ public final class AttentionCheck {
     /** q [B, N, T, D], k [B, N, S, D], v [B, N, S, Dv] (any strides), y [B, N, T, Dv]: y against float64. */
     public static Comparison compare(NDArray q, NDArray k, NDArray v, float scale, NDArray y, boolean thorough,
                                      SplittableRandom random) {
+        return compare(q, k, v, scale, y, thorough, random, Arithmetic.FLOAT32);
+    }
+
+    /**
+     * {@link #compare} for a core computed in {@code arithmetic}: in bfloat16 (the explicit kernel's bf16 way) the
+     * exact sums are taken over q, k and v rounded to bf16, as the kernel takes them ({@link #row}).
+     */
+    public static Comparison compare(NDArray q, NDArray k, NDArray v, float scale, NDArray y, boolean thorough,
+                                     SplittableRandom random, Arithmetic arithmetic) {
         Shape qs = q.getShape();
         long b = qs.get(0);
         long n = qs.get(1);
@@ -34,12 +43,12 @@ public final class AttentionCheck {
         for (long g : picked) {
             long bi = g / n;
             long ni = g % n;
-            float[] kf = k.get(bi, ni).toFloatArray();                         // [S, D]
-            float[] vf = v.get(bi, ni).toFloatArray();                         // [S, Dv]
+            float[] kf = arithmetic.inputs(k.get(bi, ni).toFloatArray());      // [S, D]
+            float[] vf = arithmetic.inputs(v.get(bi, ni).toFloatArray());      // [S, Dv]
             for (long ti : pick(t, thorough ? THOROUGH_ROWS : SPOT_ROWS, thorough, random)) {
-                float[] qf = q.get(bi, ni, ti).toFloatArray();                 // [D]
+                float[] qf = arithmetic.inputs(q.get(bi, ni, ti).toFloatArray()); // [D]
                 float[] got = y.get(bi, ni, ti).toFloatArray();                // [Dv]
-                Row exact = row(qf, kf, vf, scale);
+                Row exact = row(qf, kf, vf, scale, arithmetic);
                 for (int j = 0; j < got.length; j++) {
                     int jj = j;
                     tally.addBounded(got[j], exact.y()[j], exact.bound()[j],
@@ -93,6 +102,18 @@ public final class AttentionCheck {
      * drops a block or mis-scales a row is off by a fraction of Σ_s p_s·|v_sj| itself, thousands of times the bound.
      */
     public static Row row(float[] q, float[] k, float[] v, double scale) {
+        return row(q, k, v, scale, Arithmetic.FLOAT32);
+    }
+
+    /**
+     * {@link #row} for a kernel that computed in {@code arithmetic}. In bfloat16 (q, k, v given already rounded to
+     * bf16; products accumulated in float32, each product's output written in bf16, unit roundoff u₁₆ = 2⁻⁸, as
+     * {@link Arithmetic#BFLOAT16} describes) three roundings add: the scores' bf16 output, u₁₆·|z_s| more in e_s; the
+     * probabilities cast to bf16 before P·V, u₁₆ more in ρ; and the output's bf16 write, u₁₆·|o_j| beside u·|o_j|,
+     * with the first-order sum taken (1 + 2u₁₆) times for the second-order terms.
+     */
+    public static Row row(float[] q, float[] k, float[] v, double scale, Arithmetic arithmetic) {
+        double u16 = arithmetic == Arithmetic.BFLOAT16 ? Arithmetic.U_BF16 : 0;
         double u = Comparison.U;
         double lambda = Comparison.LAMBDA;
         int d = q.length;
@@ -110,7 +131,7 @@ public final class AttentionCheck {
                 abs += Math.abs(x);
             }
             z[r] = sum * scale;
-            e = Math.max(e, lambda * Math.sqrt(d + 1.0) * u * abs * scale + 2 * u * Math.abs(z[r]));
+            e = Math.max(e, lambda * Math.sqrt(d + 1.0) * u * abs * scale + (2 * u + u16) * Math.abs(z[r]));
             max = Math.max(max, z[r]);
         }
         double total = 0;
@@ -118,7 +139,7 @@ public final class AttentionCheck {
             z[r] = Math.exp(z[r] - max);                                       // z now holds the unnormalised p
             total += z[r];
         }
-        double rho = 2 * e + (lambda * Math.sqrt(s + 1.0) + 4 + 2 * Math.ceil(s / 32.0)) * u;
+        double rho = 2 * e + (lambda * Math.sqrt(s + 1.0) + 4 + 2 * Math.ceil(s / 32.0)) * u + u16;
         double[] y = new double[dv];
         double[] bound = new double[dv];
         for (int j = 0; j < dv; j++) {
@@ -131,7 +152,8 @@ public final class AttentionCheck {
                 abs += w * Math.abs(x);
             }
             y[j] = o;
-            bound[j] = (rho + lambda * Math.sqrt(s + 1.0) * u) * abs + u * Math.abs(o) + Float.MIN_NORMAL;
+            double first = (rho + lambda * Math.sqrt(s + 1.0) * u) * abs + (u + u16) * Math.abs(o);
+            bound[j] = (u16 == 0 ? first : first * (1 + 2 * u16)) + Float.MIN_NORMAL;
         }
         return new Row(y, bound);
     }
