@@ -93,9 +93,11 @@ final class ChunkedAttention {
         NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);                      // [B·N, T, S]
         Chunks c = h.chunks(SCORE_BUDGET);
         return h.eachChunk(c, (g, i) -> {
-            NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
-                    Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
-            return h.product(h.operand(pc), h.v(g, c.heads));                 // [g, c, Dv]
+            try (ForwardScope scope = new ForwardScope()) {                    // frees the chunk's copy once used
+                NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
+                        Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
+                return scope.keep(h.product(h.operand(pc), h.v(g, c.heads)));  // [g, c, Dv]
+            }
         });
     }
 
