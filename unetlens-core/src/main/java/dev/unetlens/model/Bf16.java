@@ -12,8 +12,6 @@ import dev.unetlens.UnetlensException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.function.Supplier;
 
 /**
@@ -47,16 +45,11 @@ public final class Bf16 {
      */
     public static boolean supported() {
         try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("flags")) {
-                    String flags = " " + line.substring(line.indexOf(':') + 1) + " ";
-                    return flags.contains(" avx512_bf16 ") || flags.contains(" amx_bf16 ");
-                }
-            }
+            java.util.Set<String> flags = CpuInfo.read().flags();
+            return flags.contains("avx512_bf16") || flags.contains("amx_bf16");
         } catch (IOException e) {
             return false;
         }
-        return false;
     }
 
     /** Fails in one line where {@link #supported} is false. */

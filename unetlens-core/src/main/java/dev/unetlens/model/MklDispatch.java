@@ -7,10 +7,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 
 /**
@@ -134,28 +131,5 @@ final class MklDispatch {
 
     private static String missing(Set<String> flags) {
         return AVX512.stream().filter(f -> !flags.contains(f)).sorted().reduce((a, b) -> a + ", " + b).orElse("");
-    }
-
-    /** The first CPU's vendor and flags from /proc/cpuinfo. */
-    record CpuInfo(String vendor, Set<String> flags) {
-        static CpuInfo read() throws IOException {
-            return parse(Files.readAllLines(Path.of("/proc/cpuinfo")));
-        }
-
-        static CpuInfo parse(List<String> lines) {
-            String vendor = field(lines, "vendor_id");
-            String flags = field(lines, "flags");
-            return new CpuInfo(vendor, flags.isEmpty() ? Set.of() : Set.of(flags.toLowerCase(Locale.ROOT).split("\\s+")));
-        }
-
-        private static String field(List<String> lines, String name) {
-            for (String l : lines) {
-                int colon = l.indexOf(':');
-                if (colon > 0 && l.substring(0, colon).strip().equals(name)) {
-                    return l.substring(colon + 1).strip();
-                }
-            }
-            return "";
-        }
     }
 }

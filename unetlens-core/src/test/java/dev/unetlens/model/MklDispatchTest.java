@@ -34,12 +34,12 @@ class MklDispatchTest {
 
     @Test
     void cpuInfoReadsTheFirstCpusVendorAndFlags() {
-        MklDispatch.CpuInfo c = MklDispatch.CpuInfo.parse(List.of("processor\t: 0", "vendor_id\t: AuthenticAMD",
+        CpuInfo c = CpuInfo.parse(List.of("processor\t: 0", "vendor_id\t: AuthenticAMD",
                 "flags\t\t: fpu avx2 avx512f avx512cd avx512bw avx512dq avx512vl", "", "processor\t: 1",
                 "vendor_id\t: Other"));
         assertThat(c.vendor()).isEqualTo("AuthenticAMD");
         assertThat(c.flags()).containsAll(MklDispatch.AVX512).contains("avx2");
-        assertThat(MklDispatch.CpuInfo.parse(List.of("vendor_id : X")).flags()).isEmpty();
+        assertThat(CpuInfo.parse(List.of("vendor_id : X")).flags()).isEmpty();
     }
 
     @Test

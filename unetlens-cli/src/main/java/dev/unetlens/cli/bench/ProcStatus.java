@@ -44,12 +44,12 @@ public final class ProcStatus {
 
     /** The CPU model name of the first processor. */
     public static String cpuModel() {
-        for (String line : lines("/proc/cpuinfo")) {
-            if (line.startsWith("model name")) {
-                return line.substring(line.indexOf(':') + 1).trim();
-            }
+        try {
+            String name = dev.unetlens.model.CpuInfo.read().field("model name");
+            return name.isEmpty() ? "unknown" : name;
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
         }
-        return "unknown";
     }
 
     /** Total memory, MiB. */

@@ -3,11 +3,10 @@ package dev.unetlens.model.check;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.unetlens.model.AttentionKernel;
+import dev.unetlens.model.CpuInfo;
 import dev.unetlens.model.SdpaKernel;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -80,13 +79,7 @@ public final class ComputeRecord {
     static String cpuName() {
         String cpus = Runtime.getRuntime().availableProcessors() + " CPUs";
         try {
-            Map<String, String> first = new TreeMap<>();
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                int colon = line.indexOf(':');
-                if (colon > 0) {
-                    first.putIfAbsent(line.substring(0, colon).strip(), line.substring(colon + 1).strip());
-                }
-            }
+            Map<String, String> first = CpuInfo.read().fields();
             if (first.containsKey("model name")) {
                 return first.get("model name") + ", family " + first.get("cpu family") + " model " + first.get("model")
                         + ", " + cpus;
