@@ -87,36 +87,31 @@ final class ChunkedAttention {
 
     /** {@link #mix}, P·V in bf16 if {@code bf16} (as {@link #attend} takes it). */
     static NDArray mix(NDArray probs, NDArray v, boolean bf16) {
+        return mix(probs, null, v, bf16);
+    }
+
+    /**
+     * (changed − probs)·v, both [B, N, T, S], in the chunks of {@link #mix}: what a listener's changed probabilities
+     * add to a kernel's output — exact zeros where they equal probs.
+     */
+    static NDArray mixDifference(NDArray changed, NDArray probs, NDArray v, boolean bf16) {
+        return mix(changed, probs, v, bf16);
+    }
+
+    /** (probs − minus)·v chunk by chunk, each chunk's copy or difference freed once used; minus null: probs·v. */
+    private static NDArray mix(NDArray probs, NDArray minus, NDArray v, boolean bf16) {
         Shape ps = probs.getShape();
         NDArray v3 = v.reshape(ps.get(0) * ps.get(1), ps.get(3), v.getShape().get(3));
         Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null, bf16 ? Bf16.of(v3) : v3, bf16);
         NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);                      // [B·N, T, S]
+        NDArray m3 = minus == null ? null : minus.reshape(h.b * h.n, h.t, h.s);
         Chunks c = h.chunks(SCORE_BUDGET);
+        boolean whole = c.rows >= h.t && c.heads >= h.b * h.n;
         return h.eachChunk(c, (g, i) -> {
             try (ForwardScope scope = new ForwardScope()) {                    // frees the chunk's copy once used
-                NDArray pc = c.rows >= h.t && c.heads >= h.b * h.n ? p3 : p3.get(new NDIndex("{}:{}, {}:{}", g,
-                        Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows))).duplicate();
-                return scope.keep(h.product(h.operand(pc), h.v(g, c.heads)));  // [g, c, Dv]
-            }
-        });
-    }
-
-    /**
-     * (changed − probs)·v, both [B, N, T, S], in the chunks of {@link #mix}, each chunk's difference freed once used:
-     * what a listener's changed probabilities add to a kernel's output — exact zeros where they equal probs.
-     */
-    static NDArray mixDifference(NDArray changed, NDArray probs, NDArray v, boolean bf16) {
-        Shape ps = probs.getShape();
-        NDArray v3 = v.reshape(ps.get(0) * ps.get(1), ps.get(3), v.getShape().get(3));
-        Heads h = new Heads(ps.get(0), ps.get(1), ps.get(2), ps.get(3), null, null, bf16 ? Bf16.of(v3) : v3, bf16);
-        NDArray a3 = changed.reshape(h.b * h.n, h.t, h.s);                    // [B·N, T, S]
-        NDArray p3 = probs.reshape(h.b * h.n, h.t, h.s);
-        Chunks c = h.chunks(SCORE_BUDGET);
-        return h.eachChunk(c, (g, i) -> {
-            try (ForwardScope scope = new ForwardScope()) {                    // frees the chunk's difference
                 NDIndex at = new NDIndex("{}:{}, {}:{}", g, Math.min(h.b * h.n, g + c.heads), i, Math.min(h.t, i + c.rows));
-                NDArray d = a3.get(at).sub(p3.get(at));
-                return scope.keep(h.product(h.operand(d), h.v(g, c.heads)));  // [g, c, Dv]
+                NDArray pc = m3 != null ? p3.get(at).sub(m3.get(at)) : whole ? p3 : p3.get(at).duplicate();
+                return scope.keep(h.product(h.operand(pc), h.v(g, c.heads)));  // [g, c, Dv]
             }
         });
     }
