@@ -75,6 +75,7 @@ public final class BatchSpark {
         }
         conf.setIfMissing("spark.sql.shuffle.partitions", "8");
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        conf.setIfMissing("spark.sql.debug.maxToStringFields", "1000");     // a record's columns: no truncation warning
         conf.setIfMissing("spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version", "1");
         conf.setIfMissing("spark.sql.sources.partitionOverwriteMode", "static");
         return SparkSession.builder().config(conf).getOrCreate();

@@ -43,6 +43,8 @@ class BatchKillTest extends SparkTestBase {
 
         killWhen(child(model, images, out, true), () -> writing(out.resolve("tables/features")));
         onlyChunkZero(out, first);
+        assertThat(Files.readAllLines(CHILD_LOG)).as("the batch JVMs' output (%s) has no JVM or Spark warnings",
+                CHILD_LOG.toAbsolutePath()).noneMatch(l -> l.startsWith("WARNING: ") || l.matches("\\d\\d:\\d\\d:\\d\\d WARN .*"));
 
         BatchTestData.shared();
         assertThat(Main.run(args(model, images, out, "local[2]", "--resume"))).isZero();
@@ -106,10 +108,14 @@ class BatchKillTest extends SparkTestBase {
         cmd.add(ProcessHandle.current().info().command().orElse(System.getProperty("java.home") + "/bin/java"));
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (a.startsWith("--add-opens") || a.startsWith("--add-modules") || a.startsWith("--enable-native-access")
-                    || a.startsWith("-D") || a.startsWith("-Xss") || a.equals("-XX:+IgnoreUnrecognizedVMOptions")) {
+                    || a.startsWith("-D") || a.startsWith("-Xss") || a.equals("-XX:+IgnoreUnrecognizedVMOptions")
+                    || a.startsWith("--sun-misc-unsafe-memory-access")) {
                 cmd.add(a);
             }
         }
+        // Spark's codecs unpack their native libraries into java.io.tmpdir and delete them at exit, which a SIGKILL
+        // skips: the killed child's copies go under the test's own folder, not /tmp.
+        cmd.add("-Djava.io.tmpdir=" + Files.createDirectories(out.resolveSibling(out.getFileName() + "-tmp")));
         cmd.add("-cp");
         cmd.add(System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")));
         cmd.add(Main.class.getName());
