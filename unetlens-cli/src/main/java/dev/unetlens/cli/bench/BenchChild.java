@@ -273,8 +273,9 @@ public final class BenchChild {
             for (BlockProfile.Row row : prof.peakRisers()) {
                 ObjectNode k = risers.addObject();
                 k.put("kind", row.kind());
+                k.put("class", row.className());
                 k.put("mb", row.peakRssRiseMb());
-                System.err.printf(Locale.ROOT, "  %7.1f MiB  %s%n", row.peakRssRiseMb(), row.kind());
+                System.err.printf(Locale.ROOT, "  %7.1f MiB  %-18s %s%n", row.peakRssRiseMb(), row.className(), row.kind());
             }
             ObjectNode classes = p.putObject("by_class_s");
             System.err.printf(Locale.ROOT, "%s: profile by class%n", c.name());

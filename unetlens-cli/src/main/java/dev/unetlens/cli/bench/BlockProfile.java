@@ -15,7 +15,8 @@ import java.util.regex.Pattern;
  * is a leaf module's own time plus the unhooked work just before it (the SiLU before a resnet's conv, the attention
  * core — Q·Kᵀ, softmax, probs·V, head reshapes — before {@code to_out}); a container's point gets only what it does
  * after its last child (a residual add). Kinds are paths with the block and layer numbers taken out
- * ({@code attentions.transformer_blocks.attn1.to_out}), so every resnet's conv1 adds up in one row.
+ * ({@code attentions.transformer_blocks.attn1.to_out}), so every resnet's conv1 adds up in one row; a row per kind and
+ * module class, since a kind can name two ({@code ff.net}: the GEGLU at {@code ff.net.0}, the Linear at {@code ff.net.2}).
  *
  * <p>Memory the same way: the process's peak RSS ({@code VmHWM}) is read at every point, and each rise is charged to
  * the point that ends it, so the rows that raise the high-water mark show where the peak is made (a resnet's SiLU at
@@ -37,7 +38,10 @@ final class BlockProfile implements AutoCloseable {
     private long start;
     private double lastPeakMb;
 
-    /** One kind of point: its time, how often it fired, the module class, and the rises of the peak RSS. */
+    /**
+     * One kind of point of one module class (a kind can hold several: {@code ff.net} is GEGLU at {@code ff.net.0} and
+     * Linear at {@code ff.net.2}): its time, how often it fired, and the rises of the peak RSS.
+     */
     record Row(String kind, String className, long[] nanosAndCount, double[] peakRiseMb) {
         double seconds() {
             return nanosAndCount[0] / 1e9;
@@ -59,8 +63,10 @@ final class BlockProfile implements AutoCloseable {
             if (p.name().endsWith(":probs")) {
                 continue;
             }
-            Row row = rows.computeIfAbsent(kind(p.name()),
-                    k -> new Row(k, p.output() ? p.module().typeName() : "(extra point)", new long[2], new double[1]));
+            String kind = kind(p.name());
+            String className = p.output() ? p.module().typeName() : "(extra point)";
+            Row row = rows.computeIfAbsent(kind + " " + className,                // ff.net.0 (GEGLU), ff.net.2 (Linear)
+                    k -> new Row(kind, className, new long[2], new double[1]));
             if (table.listener(p.slot()) != null) {
                 throw new IllegalStateException("profiling needs a model with no listeners, " + p.name() + " has one");
             }
