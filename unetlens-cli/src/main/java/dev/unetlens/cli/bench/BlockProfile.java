@@ -63,10 +63,8 @@ final class BlockProfile implements AutoCloseable {
             if (p.name().endsWith(":probs")) {
                 continue;
             }
-            String kind = kind(p.name());
-            String className = p.output() ? p.module().typeName() : "(extra point)";
-            Row row = rows.computeIfAbsent(kind + " " + className,                // ff.net.0 (GEGLU), ff.net.2 (Linear)
-                    k -> new Row(kind, className, new long[2], new double[1]));
+            Row row = rows.computeIfAbsent(kind(p.name()) + " " + className(p),   // ff.net.0 (GEGLU), ff.net.2 (Linear)
+                    k -> new Row(kind(p.name()), className(p), new long[2], new double[1]));
             if (table.listener(p.slot()) != null) {
                 throw new IllegalStateException("profiling needs a model with no listeners, " + p.name() + " has one");
             }
@@ -91,6 +89,11 @@ final class BlockProfile implements AutoCloseable {
         }
         String k = INDEX.matcher(LEVEL.matcher(name).replaceFirst("")).replaceAll("");
         return k.isEmpty() ? name : k;
+    }
+
+    /** The class of the module a point belongs to, or {@code (extra point)} for a point inside a module. */
+    static String className(HookTable.PointInfo p) {
+        return p.output() ? p.module().typeName() : "(extra point)";
     }
 
     /** Starts the clock; call right before the forward. */

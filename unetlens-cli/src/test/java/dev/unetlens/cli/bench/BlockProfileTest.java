@@ -36,8 +36,8 @@ class BlockProfileTest {
             HookTable table = unet.hooks();
             // the points of each (kind, class) pair: a forward fires each at most once
             Map<String, Long> points = table.points().stream().filter(p -> !p.name().endsWith(":probs"))
-                    .collect(Collectors.groupingBy(p -> BlockProfile.kind(p.name()) + " "
-                            + (p.output() ? p.module().typeName() : "(extra point)"), Collectors.counting()));
+                    .collect(Collectors.groupingBy(p -> BlockProfile.kind(p.name()) + " " + BlockProfile.className(p),
+                            Collectors.counting()));
             List<BlockProfile.Row> rows;
             try (BlockProfile profile = new BlockProfile(table); ForwardScope scope = new ForwardScope()) {
                 long size = 4L << (c.levels() - 1);                            // any size the levels can halve
