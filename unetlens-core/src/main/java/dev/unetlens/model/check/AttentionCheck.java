@@ -9,9 +9,10 @@ import java.util.SplittableRandom;
 /**
  * An attention core's output, {@code softmax(q·kᵀ·scale)·v}, at sampled query rows against float64 sums, with the
  * rounding bound a correct float32 kernel keeps ({@link #row}, where it is derived). A thorough check takes up to
- * {@value #THOROUGH_GROUPS} (batch, head) groups — the first, the last, others at random — and
- * {@value #THOROUGH_ROWS} query rows in each (the first, the last, others at random); a spot check one group and
- * {@value #SPOT_ROWS} rows. Each sampled group's keys and values are copied out once (S·D floats each).
+ * {@value #THOROUGH_GROUPS} (batch, head) groups and {@value #THOROUGH_ROWS} query rows in each, picked as the
+ * convolution and linear checks pick theirs ({@link Samples#along}: the edges, the 8- and 16-wide block boundaries,
+ * then random ones); a spot check one group and {@value #SPOT_ROWS} rows at random ({@link Samples#random}). Each
+ * sampled group's keys and values are copied out once (S·D floats each).
  */
 public final class AttentionCheck {
     static final int THOROUGH_GROUPS = 4;
@@ -38,14 +39,14 @@ public final class AttentionCheck {
         long n = qs.get(1);
         long t = qs.get(2);
         long groups = b * n;
-        long[] picked = pick(groups, thorough ? THOROUGH_GROUPS : 1, thorough, random);
+        int[] picked = thorough ? Samples.along(groups, THOROUGH_GROUPS, random) : Samples.random(groups, 1, random);
         Comparison.Tally tally = new Comparison.Tally();
-        for (long g : picked) {
+        for (int g : picked) {
             long bi = g / n;
             long ni = g % n;
             float[] kf = arithmetic.inputs(k.get(bi, ni).toFloatArray());      // [S, D]
             float[] vf = arithmetic.inputs(v.get(bi, ni).toFloatArray());      // [S, Dv]
-            for (long ti : pick(t, thorough ? THOROUGH_ROWS : SPOT_ROWS, thorough, random)) {
+            for (int ti : thorough ? Samples.along(t, THOROUGH_ROWS, random) : Samples.random(t, SPOT_ROWS, random)) {
                 float[] qf = arithmetic.inputs(q.get(bi, ni, ti).toFloatArray()); // [D]
                 float[] got = y.get(bi, ni, ti).toFloatArray();                // [Dv]
                 Row exact = row(qf, kf, vf, scale, arithmetic);
@@ -57,25 +58,6 @@ public final class AttentionCheck {
             }
         }
         return tally.result(thorough);
-    }
-
-    /**
-     * {@code count} distinct indices below {@code size} (all if it has no more): with {@code ends}, the first and
-     * the last, then random ones.
-     */
-    static long[] pick(long size, int count, boolean ends, SplittableRandom random) {
-        if (size <= count) {
-            return java.util.stream.LongStream.range(0, size).toArray();
-        }
-        java.util.Set<Long> chosen = new java.util.LinkedHashSet<>();
-        if (ends) {
-            chosen.add(0L);
-            chosen.add(size - 1);
-        }
-        while (chosen.size() < count) {
-            chosen.add(random.nextLong(size));
-        }
-        return chosen.stream().mapToLong(Long::longValue).toArray();
     }
 
     /** One query row's exact outputs and their bounds. */
