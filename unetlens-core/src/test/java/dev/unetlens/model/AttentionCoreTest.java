@@ -42,11 +42,11 @@ class AttentionCoreTest {
     @MethodSource("cases")
     void bothKernelsPassTheCheckAndAWrongCoreFailsIt(Case c) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode());
-            NDArray q = heads(m.randomNormal(new Shape(c.b(), c.t(), c.n() * c.d())), c.n());
-            NDArray k = heads(m.randomNormal(new Shape(c.b(), c.s(), c.n() * c.d())), c.n());
-            NDArray v = heads(m.randomNormal(new Shape(c.b(), c.s(), c.n() * c.dv())), c.n());
-            float scale = (float) (1 / Math.sqrt(c.d()));
+            Inputs in = Inputs.of(m, c, c.hashCode());
+            NDArray q = in.q();
+            NDArray k = in.k();
+            NDArray v = in.v();
+            float scale = in.scale();
             for (AttentionKernel kernel : AttentionKernel.values()) {
                 NDArray y = kernel.attend(q, k, v, scale);
                 for (boolean thorough : new boolean[] {true, false}) {
@@ -75,11 +75,11 @@ class AttentionCoreTest {
     @MethodSource("cases")
     void theBf16WayPassesTheBf16BoundOnly(Case c) {
         try (NDManager m = NDManager.newBaseManager()) {
-            ai.djl.engine.Engine.getInstance().setRandomSeed(c.hashCode() + 1);
-            NDArray q = heads(m.randomNormal(new Shape(c.b(), c.t(), c.n() * c.d())), c.n());
-            NDArray k = heads(m.randomNormal(new Shape(c.b(), c.s(), c.n() * c.d())), c.n());
-            NDArray v = heads(m.randomNormal(new Shape(c.b(), c.s(), c.n() * c.dv())), c.n());
-            float scale = (float) (1 / Math.sqrt(c.d()));
+            Inputs in = Inputs.of(m, c, c.hashCode() + 1);
+            NDArray q = in.q();
+            NDArray k = in.k();
+            NDArray v = in.v();
+            float scale = in.scale();
             NDArray y = ChunkedAttention.attend(q, k, v, scale, true);
             for (boolean thorough : new boolean[] {true, false}) {
                 Comparison r = AttentionCheck.compare(q, k, v, scale, y, thorough, new SplittableRandom(3), Arithmetic.BFLOAT16);
@@ -111,6 +111,16 @@ class AttentionCoreTest {
                 NDArray again = AttentionCore.attend(kernel, q, k, k, 0.2f, null, false); // a spot-checked call
                 assertThat(again.toFloatArray()).isEqualTo(y.toFloatArray());
             }
+        }
+    }
+
+    /** A case's seeded random q, k, v as head views, and the usual 1/√D scale. */
+    record Inputs(NDArray q, NDArray k, NDArray v, float scale) {
+        static Inputs of(NDManager m, Case c, int seed) {
+            ai.djl.engine.Engine.getInstance().setRandomSeed(seed);
+            return new Inputs(heads(m.randomNormal(new Shape(c.b(), c.t(), c.n() * c.d())), c.n()),
+                    heads(m.randomNormal(new Shape(c.b(), c.s(), c.n() * c.d())), c.n()),
+                    heads(m.randomNormal(new Shape(c.b(), c.s(), c.n() * c.dv())), c.n()), (float) (1 / Math.sqrt(c.d())));
         }
     }
 
